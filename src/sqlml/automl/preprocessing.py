@@ -1,0 +1,143 @@
+"""Preprocessing plans: built once from the training data, stored as JSON, replayed at prediction.
+
+A plan turns the feature columns (Arrow arrays, in FROM order) into one float64 matrix. Every step
+is a vectorized Arrow compute call; nothing here loops over rows in Python. The same ``transform``
+runs at training and at prediction time, so the SQL function computes exactly what training saw.
+
+Encodings (for tree learners):
+
+- numeric, boolean: the value as float, NULL as NaN (the learner's missing-value handling);
+- categorical: a code per level, levels ordered by frequency; NULL and unseen levels are NaN;
+- high-cardinality: the code of the ``TOP_LEVELS`` most frequent levels (rarer seen levels share
+  one "other" code) plus the level's training frequency as a numeric feature (0 when unseen);
+- datetime: year, month, day, weekday, day of year (and hour for timestamps), and days since 1970;
+- time of day: seconds since midnight.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sqlml.automl.profiling import ColumnProfile
+
+TOP_LEVELS = 254
+MAX_KNOWN_LEVELS = 100_000
+PLAN_VERSION = 1
+
+
+def _as_string(column):
+    if pa.types.is_dictionary(column.type) or not pa.types.is_string(column.type):
+        return pc.cast(column, pa.string())
+    return column
+
+
+def _levels_by_frequency(column, limit: int) -> tuple[list[str], list[int]]:
+    counts = (
+        pc.value_counts(_as_string(column).drop_null()) if column.null_count < len(column) else []
+    )
+    pairs = sorted(
+        ((c["values"].as_py(), c["counts"].as_py()) for c in counts), key=lambda vc: (-vc[1], vc[0])
+    )[:limit]
+    return [v for v, _ in pairs], [c for _, c in pairs]
+
+
+def _is_timestamp(dtype: pa.DataType) -> bool:
+    return pa.types.is_timestamp(dtype)
+
+
+def build_plan(columns: list, profiles: list[ColumnProfile]) -> dict:
+    """The preprocessing plan for tree learners, as JSON-ready data."""
+    specs, features, categorical = [], [], []
+    for index, (column, prof) in enumerate(zip(columns, profiles, strict=True)):
+        spec: dict = {"name": prof.name, "kind": prof.kind, "index": index}
+        if prof.kind == "dropped":
+            spec["reason"] = prof.reason
+        elif prof.kind == "categorical":
+            spec["levels"], _ = _levels_by_frequency(column, prof.distinct)
+            categorical.append(len(features))
+            features.append(prof.name)
+        elif prof.kind == "high_cardinality":
+            levels, counts = _levels_by_frequency(column, MAX_KNOWN_LEVELS)
+            spec["levels"], spec["frequencies"] = levels, [c / len(column) for c in counts]
+            categorical.append(len(features))
+            features += [prof.name, f"{prof.name}__frequency"]
+        elif prof.kind == "datetime":
+            spec["timestamp"] = _is_timestamp(column.type)
+            parts = ["year", "month", "day", "weekday", "dayofyear"]
+            parts += ["hour"] if spec["timestamp"] else []
+            spec["parts"] = parts + ["epoch_days"]
+            features += [f"{prof.name}__{p}" for p in spec["parts"]]
+        else:  # numeric, boolean, time
+            features.append(prof.name)
+        specs.append(spec)
+    return {
+        "version": PLAN_VERSION,
+        "columns": specs,
+        "features": features,
+        "categorical_features": categorical,
+    }
+
+
+def _float(column) -> np.ndarray:
+    return pc.fill_null(pc.cast(column, pa.float64()), np.nan).to_numpy()
+
+
+def _categorical(spec: dict, column) -> list[np.ndarray]:
+    idx = pc.index_in(_as_string(column), value_set=pa.array(spec["levels"], pa.string()))
+    codes = _float(idx)
+    if spec["kind"] == "categorical":
+        return [codes]
+    known = ~np.isnan(codes)
+    freqs = np.zeros(len(codes))
+    freqs[known] = np.asarray(spec["frequencies"])[codes[known].astype(np.int64)]
+    return [np.minimum(codes, TOP_LEVELS), freqs]
+
+
+def _datetime(spec: dict, column) -> list[np.ndarray]:
+    if spec["timestamp"] and column.type.tz is not None:
+        column = pc.cast(column, pa.timestamp("us", tz="UTC"))
+    funcs = {
+        "year": pc.year,
+        "month": pc.month,
+        "day": pc.day,
+        "dayofyear": pc.day_of_year,
+        "weekday": pc.day_of_week,
+        "hour": pc.hour,
+    }
+    out = [_float(funcs[p](column)) for p in spec["parts"] if p != "epoch_days"]
+    if spec["timestamp"]:
+        micros = pc.cast(pc.cast(column, pa.timestamp("us")), pa.int64())
+        out.append(_float(micros) / 86_400e6)
+    else:
+        out.append(_float(pc.cast(pc.cast(column, pa.date32()), pa.int32())))
+    return out
+
+
+def _time(column) -> list[np.ndarray]:
+    return [_float(pc.cast(pc.cast(column, pa.time64("us")), pa.int64())) / 1e6]
+
+
+def transform(plan: dict, columns: list) -> np.ndarray:
+    """The feature matrix for ``columns`` (one Arrow array per feature column, in FROM order)."""
+    n = len(columns[0]) if columns else 0
+    out = np.empty((n, len(plan["features"])), dtype=np.float64)
+    j = 0
+    for spec in plan["columns"]:
+        column = columns[spec["index"]]
+        kind = spec["kind"]
+        if kind == "dropped":
+            continue
+        if kind in ("categorical", "high_cardinality"):
+            parts = _categorical(spec, column)
+        elif kind == "datetime":
+            parts = _datetime(spec, column)
+        elif kind == "time":
+            parts = _time(column)
+        else:
+            parts = [_float(column)]
+        for part in parts:
+            out[:, j] = part
+            j += 1
+    return out

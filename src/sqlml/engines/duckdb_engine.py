@@ -1,0 +1,225 @@
+"""DuckDB: the embedded engine. The only module of sqlml that imports duckdb.
+
+DuckDB keeps Python functions in the catalog of the *database instance*, which every connection
+to the same file in one process shares, and only the connection that registered a function may
+remove it. So each database instance gets one ``_SharedDatabase``: a root connection that does all
+function registration, a record of what is registered, and a reference count. Users' connections
+are cursors of that root connection; the root closes with the last of them, releasing the file.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from sqlml.errors import TrainingQueryError
+
+DatabaseError = duckdb.Error
+BinderError = duckdb.BinderException
+ConversionError = duckdb.ConversionException
+
+_registry: dict[str, _SharedDatabase] = {}
+_registry_lock = threading.Lock()
+
+
+class _SharedDatabase:
+    def __init__(self, key: str | None, database: str):
+        self.key = key
+        self.root = duckdb.connect(database)
+        self.refs = 0
+        self.lock = threading.RLock()
+        self.functions: dict[str, str] = {}  # function name (lower) -> registration token
+
+
+def _acquire(database: str | None) -> _SharedDatabase:
+    if database is None or database == ":memory:":
+        shared = _SharedDatabase(None, ":memory:")
+        shared.refs = 1
+        return shared
+    key = os.path.realpath(database)
+    with _registry_lock:
+        shared = _registry.get(key)
+        if shared is None:
+            shared = _registry[key] = _SharedDatabase(key, database)
+        shared.refs += 1
+        return shared
+
+
+def _release(shared: _SharedDatabase) -> None:
+    with _registry_lock:
+        shared.refs -= 1
+        if shared.refs > 0:
+            return
+        if shared.key is not None:
+            _registry.pop(shared.key, None)
+    shared.root.close()
+
+
+def _with_arity(fn: Callable[[list], pa.Array], arity: int) -> Callable:
+    """``fn(columns)`` as a function of ``arity`` positional parameters, as DuckDB requires."""
+
+    def udf(*columns):
+        return fn(list(columns))
+
+    udf.__signature__ = inspect.Signature(
+        [inspect.Parameter(f"arg{i}", inspect.Parameter.POSITIONAL_ONLY) for i in range(arity)]
+    )
+    return udf
+
+
+_NUMERIC = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+}
+
+
+def function_parameter_type(sql_type: str) -> str:
+    """The type a prediction function declares for a feature column of type ``sql_type``.
+
+    Numeric features are declared DOUBLE, the type the model computes in, so that any numeric
+    argument (an INTEGER for a BIGINT column, a DECIMAL, a numeric literal) casts implicitly.
+    An ENUM is declared VARCHAR: an ENUM parameter would accept only that exact enum type.
+    """
+    base = sql_type.upper().split("(")[0].strip()
+    if base in _NUMERIC:
+        return "DOUBLE"
+    return "VARCHAR" if base.startswith("ENUM") else sql_type
+
+
+def function_return_type(sql_type: str) -> str:
+    return "VARCHAR" if sql_type.upper().startswith("ENUM") else sql_type
+
+
+class DuckDBEngine:
+    """One user connection to a DuckDB database."""
+
+    name = "duckdb"
+
+    def __init__(self, database: str | None = None):
+        self.database = database
+        self._shared = _acquire(database)
+        self.connection = self._shared.root.cursor()
+        self.closed = False
+
+    @property
+    def path(self) -> Path | None:
+        return None if self._shared.key is None else Path(self._shared.key)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.connection.close()
+            _release(self._shared)
+
+    # -- running SQL -----------------------------------------------------------------------
+
+    def sql(self, text: str, params=None):
+        """Run one statement; a relation for queries, None for the rest (DuckDB's behaviour)."""
+        return self.connection.sql(text, params=params)
+
+    def from_arrow(self, table: pa.Table):
+        return self.connection.from_arrow(table)
+
+    def query_schema(self, query: str) -> tuple[list[str], list[str]]:
+        """Column names and SQL types of a query's result, without running it to the end."""
+        try:
+            rel = self.connection.sql(query)
+        except duckdb.Error as e:
+            raise TrainingQueryError(f"The FROM query failed: {e}") from e
+        if rel is None:
+            raise TrainingQueryError("The FROM clause must be a query that returns rows.")
+        return list(rel.columns), [str(t) for t in rel.types]
+
+    def fetch_training_data(
+        self, query: str, max_rows: int | None, seed: int
+    ) -> tuple[pa.Table, int]:
+        """The query's rows as Arrow, with a seeded random sample of ``max_rows`` when larger.
+
+        Returns the table and the number of rows the query produced before sampling.
+        """
+        try:
+            total = self.connection.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
+            text = query
+            if max_rows is not None and total > max_rows:
+                text = (
+                    f"SELECT * FROM ({query}) "
+                    f"USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE ({int(seed)})"
+                )
+            return self.connection.sql(text).to_arrow_table(), total
+        except duckdb.Error as e:
+            raise TrainingQueryError(f"The FROM query failed: {e}") from e
+
+    # -- catalog ---------------------------------------------------------------------------
+
+    def current_schema(self) -> str:
+        return self.connection.execute("SELECT current_schema()").fetchall()[0][0]
+
+    def schema_exists(self, schema: str) -> bool:
+        row = self.connection.execute(
+            "SELECT count(*) FROM duckdb_schemas() "
+            "WHERE database_name = current_database() AND lower(schema_name) = lower(?)",
+            [schema],
+        ).fetchall()
+        return row[0][0] > 0
+
+    def function_exists(self, name: str) -> bool:
+        """True when any function or macro (built-in or not) has this name."""
+        row = self.connection.execute(
+            "SELECT count(*) FROM duckdb_functions() WHERE lower(function_name) = lower(?)", [name]
+        ).fetchall()
+        return row[0][0] > 0
+
+    # -- prediction functions --------------------------------------------------------------
+
+    def registered_functions(self) -> dict[str, str]:
+        with self._shared.lock:
+            return dict(self._shared.functions)
+
+    def register_function(
+        self,
+        name: str,
+        token: str,
+        fn: Callable[[list], pa.Array],
+        parameter_types: list[str],
+        return_type: str,
+    ) -> None:
+        """Register (or replace) a vectorized function; ``token`` identifies this version."""
+        key = name.lower()
+        params = [function_parameter_type(t) for t in parameter_types]
+        with self._shared.lock:
+            if key in self._shared.functions:
+                self._shared.root.remove_function(key)
+                del self._shared.functions[key]
+            self._shared.root.create_function(
+                key,
+                _with_arity(fn, len(params)),
+                params,
+                return_type,
+                type="arrow",
+                null_handling="special",
+                side_effects=False,
+            )
+            self._shared.functions[key] = token
+
+    def unregister_function(self, name: str) -> None:
+        key = name.lower()
+        with self._shared.lock:
+            if self._shared.functions.pop(key, None) is not None:
+                self._shared.root.remove_function(key)

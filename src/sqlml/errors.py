@@ -1,0 +1,116 @@
+"""The one exception tree of sqlml.
+
+Every error a user can cause is a subclass of :class:`SqlmlError`. Each class carries the
+PostgreSQL SQLSTATE that a wire-protocol server (and the CLI today) reports for it, so the mapping
+from error to code lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+
+class SqlmlError(Exception):
+    """Root of every sqlml error. ``sqlstate`` is the PostgreSQL error code reported for it."""
+
+    sqlstate = "XX000"
+
+
+class SqlSyntaxError(SqlmlError):
+    """An ML statement does not follow the grammar. Carries the position of the offending token."""
+
+    sqlstate = "42601"
+
+    def __init__(self, message: str, *, line: int, col: int, token: str | None = None):
+        self.line = line
+        self.col = col
+        self.token = token
+        where = f"line {line}, column {col}"
+        near = f" near {token!r}" if token else ""
+        super().__init__(f"{message} ({where}{near})")
+        self.bare_message = message
+
+
+class FeatureNotSupported(SqlmlError):
+    """A clause or statement is part of Redshift ML's grammar but sqlml does not run it yet."""
+
+    sqlstate = "0A000"
+
+
+class InvalidSetting(SqlmlError, ValueError):
+    """A SETTINGS value (or another clause value) is of the wrong type or out of range."""
+
+    sqlstate = "22023"
+
+
+class ModelNotFound(SqlmlError):
+    sqlstate = "42704"
+
+
+class ModelAlreadyExists(SqlmlError):
+    sqlstate = "42710"
+
+
+class FunctionAlreadyExists(SqlmlError):
+    """The FUNCTION name of CREATE MODEL is taken by another model or by a database function."""
+
+    sqlstate = "42723"
+
+
+class SchemaNotFound(SqlmlError):
+    sqlstate = "3F000"
+
+
+class ColumnNotFound(SqlmlError):
+    sqlstate = "42703"
+
+
+class TrainingQueryError(SqlmlError):
+    """The FROM query of CREATE MODEL failed in the database; the database's message is kept."""
+
+    sqlstate = "42000"
+
+
+class TrainingDataError(SqlmlError):
+    """The training data cannot give a model: too few columns, an all-NULL target, one class..."""
+
+    sqlstate = "22000"
+
+
+class PredictionCallError(SqlmlError):
+    """A prediction function was called with the wrong number or types of arguments."""
+
+    sqlstate = "42883"
+
+
+class ModelNotReady(SqlmlError):
+    """A prediction function was called while its model is not READY."""
+
+    sqlstate = "55000"
+
+
+class CorruptModelPackage(SqlmlError):
+    """A model package on disk cannot be read (missing file, bad manifest, newer format)."""
+
+    sqlstate = "XX001"
+
+
+class InternalError(SqlmlError):
+    sqlstate = "XX000"
+
+
+__all__ = [
+    "ColumnNotFound",
+    "CorruptModelPackage",
+    "FeatureNotSupported",
+    "FunctionAlreadyExists",
+    "InternalError",
+    "InvalidSetting",
+    "ModelAlreadyExists",
+    "ModelNotFound",
+    "ModelNotReady",
+    "PredictionCallError",
+    "SchemaNotFound",
+    "SqlSyntaxError",
+    "SqlmlError",
+    "TrainingDataError",
+    "TrainingQueryError",
+]

@@ -1,0 +1,209 @@
+"""Every value a user can give CREATE MODEL, declared once.
+
+The tables here drive the parser's checks, SHOW MODEL's output and the README. A SETTINGS key is a
+:class:`Setting` (name, kind, range, default, help); the word-valued clauses (PROBLEM_TYPE,
+MODEL_TYPE, OBJECTIVE) are option tables. Messages follow one shape:
+``The 'MAX_RUNTIME' setting must be an integer in [1, 604800]. Got -5 instead.``
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from sqlml.errors import FeatureNotSupported, InvalidSetting
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    kind: str  # "int", "string" or "onoff"
+    default: object
+    help: str
+    low: int | None = None
+    high: int | None = None
+    # Set when the key belongs to Redshift's grammar but sqlml cannot honour it yet.
+    unsupported: str | None = None
+
+    def describe(self) -> str:
+        if self.kind == "int":
+            return f"an integer in [{self.low}, {self.high}]"
+        if self.kind == "onoff":
+            return "ON or OFF"
+        return "a quoted string"
+
+    def validate(self, value: object) -> object:
+        """Return ``value`` in its canonical Python form, or raise InvalidSetting."""
+        if self.unsupported:
+            raise FeatureNotSupported(
+                f"SETTINGS {self.name} is not supported yet: {self.unsupported}"
+            )
+        ok = (
+            (self.kind == "int" and isinstance(value, int) and not isinstance(value, bool))
+            or (self.kind == "string" and isinstance(value, str))
+            or (self.kind == "onoff" and isinstance(value, str) and value.upper() in ("ON", "OFF"))
+        )
+        if ok and self.kind == "int":
+            ok = (self.low is None or value >= self.low) and (
+                self.high is None or value <= self.high
+            )
+        if not ok:
+            raise InvalidSetting(
+                f"The '{self.name}' setting must be {self.describe()}. Got {value!r} instead."
+            )
+        return value.upper() if self.kind == "onoff" else value
+
+
+MAX_RUNTIME_DEFAULT = 5400
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in [
+        Setting(
+            "S3_BUCKET",
+            "string",
+            None,
+            "Accepted for Redshift compatibility and recorded; models live in the local model store.",
+        ),
+        Setting("TAGS", "string", None, "Free-form tags, recorded in the model manifest."),
+        Setting(
+            "S3_GARBAGE_COLLECT",
+            "onoff",
+            "ON",
+            "Accepted and recorded; there is no S3 export to delete.",
+        ),
+        Setting(
+            "MAX_CELLS",
+            "int",
+            1_000_000,
+            "Cap on rows x columns used for training; above it a seeded random sample of "
+            "MAX_CELLS / columns rows is drawn.",
+            low=1,
+            high=2**62,
+        ),
+        Setting(
+            "MAX_RUNTIME",
+            "int",
+            MAX_RUNTIME_DEFAULT,
+            "Training time budget in seconds.",
+            low=1,
+            high=604_800,
+        ),
+        Setting(
+            "KMS_KEY_ID",
+            "string",
+            None,
+            "Encryption key for exported data.",
+            unsupported="the local model store is not encrypted; remove the setting",
+        ),
+        Setting(
+            "HORIZON",
+            "int",
+            None,
+            "Forecast horizon.",
+            unsupported="FORECAST models are not built yet",
+        ),
+        Setting(
+            "FREQUENCY",
+            "string",
+            None,
+            "Forecast frequency.",
+            unsupported="FORECAST models are not built yet",
+        ),
+        Setting(
+            "PERCENTILES",
+            "string",
+            None,
+            "Forecast quantiles.",
+            unsupported="FORECAST models are not built yet",
+        ),
+        Setting(
+            "MAX_BATCH_ROWS",
+            "int",
+            None,
+            "Rows per remote inference call.",
+            unsupported="remote inference (SAGEMAKER endpoints) is not built yet",
+        ),
+    ]
+}
+
+
+def did_you_mean(word: str, choices) -> str:
+    """A ' Did you mean X?' suffix for a misspelt name, or ''."""
+    close = difflib.get_close_matches(word.upper(), [c.upper() for c in choices], n=1, cutoff=0.6)
+    return f" Did you mean {close[0]}?" if close else ""
+
+
+def lookup_setting(key: str) -> Setting:
+    setting = SETTINGS.get(key.upper())
+    if setting is None:
+        raise InvalidSetting(
+            f"Unknown setting '{key}'.{did_you_mean(key, SETTINGS)} "
+            f"Valid settings: {', '.join(SETTINGS)}."
+        )
+    return setting
+
+
+def effective_settings(given: dict[str, object]) -> dict[str, object]:
+    """The user's settings with every supported default filled in."""
+    out = {s.name: s.default for s in SETTINGS.values() if not s.unsupported}
+    out.update(given)
+    return out
+
+
+# Word-valued clauses. Keys are the canonical SQL spelling; values how SHOW MODEL prints them.
+PROBLEM_TYPES = {
+    "REGRESSION": "Regression",
+    "BINARY_CLASSIFICATION": "BinaryClassification",
+    "MULTICLASS_CLASSIFICATION": "MulticlassClassification",
+}
+
+MODEL_TYPES = ("XGBOOST", "MLP", "LINEAR_LEARNER", "KMEANS", "FORECAST")
+
+# AUTO ON objectives, keyed by their upper-case spelling; F1_Macro is also written F1Macro.
+AUTO_OBJECTIVES = {
+    "MSE": "MSE",
+    "ACCURACY": "Accuracy",
+    "F1": "F1",
+    "F1_MACRO": "F1Macro",
+    "F1MACRO": "F1Macro",
+    "AUC": "AUC",
+}
+XGBOOST_OBJECTIVES = (
+    "reg:squarederror",
+    "reg:squaredlogerror",
+    "reg:logistic",
+    "reg:pseudohubererror",
+    "reg:tweedie",
+    "binary:logistic",
+    "binary:hinge",
+    "multi:softmax",
+)
+FORECAST_OBJECTIVES = ("RMSE", "WAPE", "MAPE", "MASE", "AverageWeightedQuantileLoss")
+
+# Which objectives make sense for which problem type (SageMaker AutoMLJobObjective rules).
+OBJECTIVES_BY_PROBLEM = {
+    "REGRESSION": ("MSE",),
+    "BINARY_CLASSIFICATION": ("F1", "AUC", "Accuracy", "F1Macro"),
+    "MULTICLASS_CLASSIFICATION": ("Accuracy", "F1Macro"),
+}
+DEFAULT_OBJECTIVE = {
+    "REGRESSION": "MSE",
+    "BINARY_CLASSIFICATION": "F1",
+    "MULTICLASS_CLASSIFICATION": "Accuracy",
+}
+
+
+def canonical_objective(text: str) -> str | None:
+    """The canonical spelling of an objective, or None when it is not one Redshift knows."""
+    if text.upper() in AUTO_OBJECTIVES:
+        return AUTO_OBJECTIVES[text.upper()]
+    for name in XGBOOST_OBJECTIVES + FORECAST_OBJECTIVES:
+        if text.lower() == name.lower():
+            return name
+    return None
+
+
+ALL_OBJECTIVES = (
+    tuple(dict.fromkeys(AUTO_OBJECTIVES.values())) + XGBOOST_OBJECTIVES + FORECAST_OBJECTIVES
+)

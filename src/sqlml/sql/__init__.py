@@ -1,0 +1,47 @@
+"""The SQL surface: ML statements become typed objects; everything else passes through untouched.
+
+Grammar (clauses of CREATE MODEL may come in any order, each at most once)::
+
+    CREATE MODEL [schema.]name
+      FROM { table | ( query ) | 'job_name' }
+      [ TARGET column ]
+      FUNCTION [schema.]name [ ( type, ... ) ]
+      [ RETURNS type ] [ SAGEMAKER 'endpoint'[:'model'] ]
+      [ IAM_ROLE { default | 'arn' } ] [ AUTO { ON | OFF } ]
+      [ MODEL_TYPE word ] [ PROBLEM_TYPE word ] [ OBJECTIVE 'name' ]
+      [ PREPROCESSORS 'json' ] [ HYPERPARAMETERS DEFAULT [ EXCEPT ( key 'value', ... ) ] ]
+      [ SETTINGS ( KEY value, ... ) ]
+    SHOW MODEL { ALL | [schema.]name }
+    DROP MODEL [ IF EXISTS ] [schema.]name
+
+To add a statement, add its first two words and a method to ``parser.STATEMENTS``, a node to
+``ast`` and a renderer to ``render``.
+"""
+
+from __future__ import annotations
+
+from sqlml.sql import ast
+from sqlml.sql.lexer import Chunk, split_script
+from sqlml.sql.parser import Parser
+from sqlml.sql.render import to_sql
+
+
+def parse_chunk(script: str, chunk: Chunk) -> ast.Statement:
+    if not chunk.is_ml:
+        return ast.Passthrough(chunk.text)
+    return Parser(script, chunk).parse()
+
+
+def parse(text: str) -> list[ast.Statement]:
+    """Every statement of a script, in order. Non-ML statements become ``Passthrough``."""
+    return [parse_chunk(text, chunk) for chunk in split_script(text)]
+
+
+def parse_one(text: str) -> ast.Statement:
+    statements = parse(text)
+    if len(statements) != 1:
+        raise ValueError(f"expected one statement, found {len(statements)}")
+    return statements[0]
+
+
+__all__ = ["ast", "parse", "parse_chunk", "parse_one", "split_script", "to_sql"]

@@ -1,0 +1,103 @@
+"""Typed statement objects for the ML statements.
+
+Each clause of CREATE MODEL is a field; a clause the user left out is ``None``. Objects are frozen
+and compare by value, so ``parse(to_sql(stmt)) == stmt`` is a plain equality test. The original
+text is kept (``text``) but not compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Name:
+    """A possibly schema-qualified name. Unquoted identifiers are folded to lower case."""
+
+    name: str
+    schema: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+@dataclass(frozen=True)
+class FromTable:
+    table: Name
+
+
+@dataclass(frozen=True)
+class FromQuery:
+    """``FROM ( select )``: the query's text exactly as written between the parentheses."""
+
+    sql: str
+
+    def expression(self, dialect: str = "duckdb"):
+        """The query as a sqlglot expression tree (parsed on demand; DuckDB runs the text)."""
+        import sqlglot
+
+        return sqlglot.parse_one(self.sql, read=dialect)
+
+
+@dataclass(frozen=True)
+class FromJob:
+    """``FROM 'job_name'``: bring-your-own-model from a training job or an artifact path."""
+
+    job: str
+
+
+Source = FromTable | FromQuery | FromJob
+
+
+@dataclass(frozen=True)
+class CreateModel:
+    name: Name
+    source: Source | None
+    function: Name | None
+    target: str | None = None
+    function_arg_types: tuple[str, ...] | None = None
+    returns: str | None = None
+    sagemaker: str | None = None
+    iam_role: str | None = None  # 'default' or an ARN
+    auto: bool | None = None  # None: not written (AUTO ON is the default)
+    model_type: str | None = None
+    problem_type: str | None = None
+    objective: str | None = None
+    preprocessors: str | None = None
+    # None: no HYPERPARAMETERS clause; () : DEFAULT; otherwise DEFAULT EXCEPT (pairs).
+    hyperparameters: tuple[tuple[str, str], ...] | None = None
+    settings: tuple[tuple[str, object], ...] = ()
+    text: str = field(default="", compare=False, repr=False)
+
+    @property
+    def settings_dict(self) -> dict[str, object]:
+        return dict(self.settings)
+
+
+@dataclass(frozen=True)
+class ShowModel:
+    name: Name
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ShowModelAll:
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class DropModel:
+    name: Name
+    if_exists: bool = False
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Passthrough:
+    """Any statement that is not an ML statement: it goes to the database untouched."""
+
+    sql: str
+
+
+MlStatement = CreateModel | ShowModel | ShowModelAll | DropModel
+Statement = MlStatement | Passthrough

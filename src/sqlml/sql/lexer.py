@@ -1,0 +1,82 @@
+"""Tokens with positions, and the splitting of a script into statements.
+
+We reuse sqlglot's DuckDB tokenizer: it already knows quoted identifiers, escaped quotes, line
+and block comments and dollar-quoted strings, so a ``;`` inside any of them never splits a
+statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.errors import TokenError
+from sqlglot.tokens import Token, TokenType
+
+STRING_TYPES = (TokenType.STRING, TokenType.HEREDOC_STRING, TokenType.NATIONAL_STRING)
+NOT_WORDS = STRING_TYPES + (TokenType.IDENTIFIER, TokenType.NUMBER)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokens of ``text``; raises sqlglot's TokenError on an unterminated quote or comment."""
+    return DuckDB().tokenizer_class().tokenize(text)
+
+
+def is_word(token: Token) -> bool:
+    """True for bare words: identifiers and keywords alike (MODEL, TARGET, FUNCTION, ON...)."""
+    return token.token_type not in NOT_WORDS and (token.text[:1].isalpha() or token.text[:1] == "_")
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset in ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One statement of a script: its text (no trailing ``;``) and its tokens."""
+
+    text: str
+    start: int  # offset of ``text`` in the whole script
+    tokens: tuple[Token, ...]
+
+    @property
+    def is_ml(self) -> bool:
+        return is_ml_statement(self.tokens)
+
+
+ML_STARTS = {("CREATE", "MODEL"), ("SHOW", "MODEL"), ("DROP", "MODEL"), ("CREATE", "EXTERNAL")}
+
+
+def is_ml_statement(tokens) -> bool:
+    if len(tokens) < 2 or not (is_word(tokens[0]) and is_word(tokens[1])):
+        return False
+    head = (tokens[0].text.upper(), tokens[1].text.upper())
+    if head == ("CREATE", "EXTERNAL"):
+        return len(tokens) > 2 and tokens[2].text.upper() == "MODEL"
+    return head in ML_STARTS
+
+
+def split_script(text: str) -> list[Chunk]:
+    """Split ``text`` at top-level semicolons. Empty statements (only comments) are dropped.
+
+    If the text cannot be tokenized (an unterminated quote, say) it is returned as one chunk
+    without tokens, so that the database reports the error in its own words.
+    """
+    try:
+        tokens = tokenize(text)
+    except TokenError:
+        return [Chunk(text, 0, ())] if text.strip() else []
+    chunks: list[Chunk] = []
+    begin, current = 0, []
+    for tok in tokens + [None]:
+        if tok is None or tok.token_type == TokenType.SEMICOLON:
+            end = tok.start if tok is not None else len(text)
+            if current:
+                chunks.append(Chunk(text[begin:end], begin, tuple(current)))
+            begin, current = end + 1, []
+        else:
+            current.append(tok)
+    return chunks

@@ -1,0 +1,417 @@
+"""Recursive-descent parser for the ML statements, over sqlglot's tokens.
+
+Statements dispatch through ``STATEMENTS`` (first two words -> method) and CREATE MODEL's clauses
+through ``CLAUSES`` (keyword -> method), so adding a statement or a clause is adding a table row.
+Clauses may come in any order (Redshift's documentation itself is not consistent about the
+order), but each at most once. Values with a closed vocabulary are checked here, with the
+position of the offending token and a "did you mean" where one fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot.tokens import Token, TokenType
+
+from sqlml import settings as S
+from sqlml.errors import FeatureNotSupported, InvalidSetting, SqlSyntaxError
+from sqlml.sql import ast
+from sqlml.sql.lexer import STRING_TYPES, Chunk, is_word, position
+
+
+class Parser:
+    def __init__(self, script: str, chunk: Chunk):
+        self.script = script
+        self.chunk = chunk
+        self.tokens = list(chunk.tokens)
+        self.i = 0
+
+    # -- token helpers ---------------------------------------------------------------------
+
+    def peek(self, ahead: int = 0) -> Token | None:
+        j = self.i + ahead
+        return self.tokens[j] if j < len(self.tokens) else None
+
+    def peek_word(self, ahead: int = 0) -> str | None:
+        tok = self.peek(ahead)
+        return tok.text.upper() if tok is not None and is_word(tok) else None
+
+    def advance(self) -> Token:
+        tok = self.peek()
+        if tok is None:
+            self.fail("Unexpected end of statement")
+        self.i += 1
+        return tok
+
+    def fail(self, message: str, tok: Token | None = None, exc=SqlSyntaxError):
+        tok = tok if tok is not None else self.peek()
+        if tok is None:  # point just past the last token
+            last = self.tokens[-1]
+            line, col = position(self.script, last.end + 1)
+            raise SqlSyntaxError(message, line=line, col=col, token=None)
+        line, col = position(self.script, tok.start)
+        if exc is SqlSyntaxError:
+            raise SqlSyntaxError(message, line=line, col=col, token=tok.text)
+        raise exc(f"{message} (line {line}, column {col})")
+
+    def expect_word(self, *words: str) -> str:
+        word = self.peek_word()
+        if word not in words:
+            self.fail(f"Expected {' or '.join(words)}")
+        self.advance()
+        return word
+
+    def accept_word(self, word: str) -> bool:
+        if self.peek_word() == word:
+            self.i += 1
+            return True
+        return False
+
+    def accept(self, token_type: TokenType) -> bool:
+        tok = self.peek()
+        if tok is not None and tok.token_type == token_type:
+            self.i += 1
+            return True
+        return False
+
+    def expect(self, token_type: TokenType, what: str) -> Token:
+        tok = self.peek()
+        if tok is None or tok.token_type != token_type:
+            self.fail(f"Expected {what}")
+        return self.advance()
+
+    def string(self, what: str) -> str:
+        tok = self.peek()
+        if tok is None or tok.token_type not in STRING_TYPES:
+            self.fail(f"Expected {what} as a quoted string")
+        return self.advance().text
+
+    def identifier(self, what: str) -> str:
+        tok = self.peek()
+        if tok is not None and tok.token_type == TokenType.IDENTIFIER:
+            return self.advance().text
+        if tok is not None and is_word(tok):
+            return self.advance().text.lower()
+        self.fail(f"Expected {what}")
+
+    def name(self, what: str) -> ast.Name:
+        first = self.identifier(what)
+        if self.accept(TokenType.DOT):
+            return ast.Name(self.identifier(what), schema=first)
+        return ast.Name(first)
+
+    def optional_parens(self, inner: Callable[[], object]) -> object:
+        if self.accept(TokenType.L_PAREN):
+            value = inner()
+            self.expect(TokenType.R_PAREN, "')'")
+            return value
+        return inner()
+
+    def done(self) -> None:
+        if self.peek() is not None:
+            self.fail("Unexpected token after the end of the statement")
+
+    # -- statements ------------------------------------------------------------------------
+
+    def parse(self) -> ast.MlStatement:
+        head = (self.peek_word(0), self.peek_word(1))
+        method = STATEMENTS.get(head)
+        if method is None:
+            self.fail("Not an ML statement")
+        self.i = 2
+        return method(self)
+
+    def show_model(self) -> ast.MlStatement:
+        if self.accept_word("ALL"):
+            self.done()
+            return ast.ShowModelAll(text=self.chunk.text.strip())
+        name = self.name("a model name or ALL after SHOW MODEL")
+        self.done()
+        return ast.ShowModel(name, text=self.chunk.text.strip())
+
+    def drop_model(self) -> ast.DropModel:
+        if_exists = False
+        if self.peek_word() == "IF" and self.peek_word(1) == "EXISTS":
+            self.i += 2
+            if_exists = True
+        name = self.name("a model name after DROP MODEL")
+        self.done()
+        return ast.DropModel(name, if_exists=if_exists, text=self.chunk.text.strip())
+
+    def create_external_model(self) -> ast.MlStatement:
+        self.fail(
+            "CREATE EXTERNAL MODEL (Amazon Bedrock) is not supported yet",
+            self.tokens[1],
+            exc=FeatureNotSupported,
+        )
+
+    def create_model(self) -> ast.CreateModel:
+        fields: dict[str, object] = {"name": self.name("a model name after CREATE MODEL")}
+        seen: set[str] = set()
+        while self.peek() is not None:
+            tok = self.peek()
+            word = self.peek_word()
+            handler = CLAUSES.get(word)
+            if handler is None:
+                hint = S.did_you_mean(word, CLAUSES) if word else ""
+                self.fail(f"Unknown CREATE MODEL clause.{hint}")
+            if word in seen:
+                self.fail(f"The {word} clause is given twice")
+            seen.add(word)
+            self.advance()
+            fields.update(handler(self, tok))
+        fields.setdefault("source", None)
+        fields.setdefault("function", None)
+        stmt = ast.CreateModel(**fields, text=self.chunk.text.strip())
+        self.check_required(stmt)
+        return stmt
+
+    def check_required(self, stmt: ast.CreateModel) -> None:
+        if stmt.source is None and stmt.sagemaker is None:
+            self.fail(
+                "CREATE MODEL needs a FROM clause (FROM table, FROM (query) or FROM 'job')", None
+            )
+        if stmt.function is None and stmt.model_type != "FORECAST":
+            self.fail("CREATE MODEL needs a FUNCTION clause naming the prediction function", None)
+
+    # -- CREATE MODEL clauses: each returns the fields it sets --------------------------------
+
+    def clause_from(self, _kw: Token) -> dict:
+        tok = self.peek()
+        if tok is not None and tok.token_type in STRING_TYPES:
+            return {"source": ast.FromJob(self.advance().text)}
+        if tok is not None and tok.token_type == TokenType.L_PAREN:
+            inner = self.peek(1)
+            if (
+                inner is not None
+                and inner.token_type in STRING_TYPES
+                and self.peek(2) is not None
+                and self.peek(2).token_type == TokenType.R_PAREN
+            ):
+                self.i += 3
+                return {"source": ast.FromJob(inner.text)}
+            return {"source": ast.FromQuery(self.parenthesized_text("query"))}
+        return {"source": ast.FromTable(self.name("a table name or a (query) after FROM"))}
+
+    def parenthesized_text(self, what: str) -> str:
+        """Consume ``( ... )`` and return the source text between the parentheses.
+
+        The text runs from the first to the last token inside, so comments before the first or
+        after the last token (a trailing ``-- comment`` would swallow the ``)`` when rendered
+        back) are not part of it.
+        """
+        open_tok = self.advance()
+        first = self.i
+        depth = 1
+        while True:
+            tok = self.peek()
+            if tok is None:
+                self.fail(f"Missing ')' to close the {what} opened here", open_tok)
+            self.i += 1
+            if tok.token_type == TokenType.L_PAREN:
+                depth += 1
+            elif tok.token_type == TokenType.R_PAREN:
+                depth -= 1
+                if depth == 0:
+                    if self.i - 1 == first:
+                        self.fail(f"Empty {what} in parentheses", open_tok)
+                    return self.script[self.tokens[first].start : self.tokens[self.i - 2].end + 1]
+
+    def tokens_text(self, first: int, stop: int) -> str:
+        """The text of ``tokens[first:stop]`` without comments, whitespace collapsed to one space."""
+        out: list[str] = []
+        for j in range(first, stop):
+            tok = self.tokens[j]
+            if j > first and tok.start > self.tokens[j - 1].end + 1:
+                out.append(" ")
+            out.append(self.script[tok.start : tok.end + 1])
+        return " ".join("".join(out).split())
+
+    def clause_target(self, _kw: Token) -> dict:
+        tok = self.peek()
+        if tok is not None and tok.token_type in STRING_TYPES:  # one doc example: TARGET 'Churn'
+            return {"target": self.advance().text}
+        return {"target": self.identifier("the target column after TARGET")}
+
+    def clause_function(self, _kw: Token) -> dict:
+        fields: dict = {"function": self.name("a function name after FUNCTION")}
+        if self.peek() is not None and self.peek().token_type == TokenType.L_PAREN:
+            first = self.i + 1
+            self.parenthesized_text("argument type list")
+            fields["function_arg_types"] = tuple(self.split_types(first, self.i - 1))
+        return fields
+
+    def split_types(self, first: int, stop: int) -> list[str]:
+        """The data types of ``tokens[first:stop]``, split at the commas outside parentheses."""
+        parts, depth, start = [], 0, first
+        for j in range(first, stop + 1):
+            tok = self.tokens[j] if j < stop else None
+            if tok is not None and tok.token_type in (TokenType.L_PAREN, TokenType.R_PAREN):
+                depth += 1 if tok.token_type == TokenType.L_PAREN else -1
+            elif tok is None or (tok.token_type == TokenType.COMMA and depth == 0):
+                if j == start:
+                    self.fail("Expected a data type", self.tokens[j])
+                parts.append(self.tokens_text(start, j).upper())
+                start = j + 1
+        return parts
+
+    def clause_returns(self, kw: Token) -> dict:
+        start = self.peek()
+        if start is None or not is_word(start):
+            self.fail("Expected a data type after RETURNS")
+        first = self.i
+        while self.peek() is not None and self.peek_word() not in CLAUSES:
+            tok = self.peek()
+            if tok.token_type == TokenType.L_PAREN:
+                self.parenthesized_text("type arguments")
+            else:
+                self.advance()
+        return {"returns": self.tokens_text(first, self.i).upper()}
+
+    def clause_sagemaker(self, _kw: Token) -> dict:
+        endpoint = self.string("the SageMaker endpoint name")
+        if self.accept(TokenType.COLON):
+            endpoint += ":" + self.string("the model name on the multi-model endpoint")
+        return {"sagemaker": endpoint}
+
+    def clause_iam_role(self, _kw: Token) -> dict:
+        if self.accept_word("DEFAULT"):
+            return {"iam_role": "default"}
+        return {"iam_role": self.string("IAM_ROLE default or an IAM role ARN")}
+
+    def clause_auto(self, _kw: Token) -> dict:
+        return {"auto": self.expect_word("ON", "OFF") == "ON"}
+
+    def clause_model_type(self, _kw: Token) -> dict:
+        tok = self.peek()
+        word = self.peek_word()
+        if word not in S.MODEL_TYPES:
+            self.fail(
+                f"Unknown MODEL_TYPE.{S.did_you_mean(word or '', S.MODEL_TYPES)} "
+                f"Valid model types: {', '.join(S.MODEL_TYPES)}",
+                tok,
+            )
+        self.advance()
+        return {"model_type": word}
+
+    def clause_problem_type(self, _kw: Token) -> dict:
+        def inner():
+            tok, word = self.peek(), self.peek_word()
+            if word not in S.PROBLEM_TYPES:
+                self.fail(
+                    f"Unknown PROBLEM_TYPE.{S.did_you_mean(word or '', S.PROBLEM_TYPES)} "
+                    f"Valid problem types: {', '.join(S.PROBLEM_TYPES)}",
+                    tok,
+                )
+            self.advance()
+            return word
+
+        return {"problem_type": self.optional_parens(inner)}
+
+    def clause_objective(self, _kw: Token) -> dict:
+        def inner():
+            tok = self.peek()
+            text = self.string("the objective, e.g. OBJECTIVE 'F1'")
+            canonical = S.canonical_objective(text)
+            if canonical is None:
+                self.fail(
+                    f"Unknown OBJECTIVE '{text}'.{S.did_you_mean(text, S.ALL_OBJECTIVES)} "
+                    f"Valid objectives: {', '.join(S.ALL_OBJECTIVES)}",
+                    tok,
+                )
+            return canonical
+
+        return {"objective": self.optional_parens(inner)}
+
+    def clause_preprocessors(self, _kw: Token) -> dict:
+        return {"preprocessors": self.string("the PREPROCESSORS JSON (or 'none')")}
+
+    def clause_hyperparameters(self, _kw: Token) -> dict:
+        self.expect_word("DEFAULT")
+        if not self.accept_word("EXCEPT"):
+            return {"hyperparameters": ()}
+        self.expect(TokenType.L_PAREN, "'(' after DEFAULT EXCEPT")
+        pairs: list[tuple[str, str]] = []
+        while True:
+            key_tok = self.peek()
+            key = self.identifier("a hyperparameter name")
+            if any(k == key for k, _ in pairs):
+                self.fail(f"Hyperparameter {key.upper()} is given twice", key_tok)
+            tok = self.peek()
+            if tok is not None and tok.token_type == TokenType.NUMBER:
+                value = self.advance().text
+            else:
+                value = self.string(f"the value of hyperparameter {key.upper()}")
+            pairs.append((key, value))
+            if not self.accept(TokenType.COMMA):
+                break
+        self.expect(TokenType.R_PAREN, "',' or ')' in the hyperparameter list")
+        return {"hyperparameters": tuple(pairs)}
+
+    def clause_settings(self, _kw: Token) -> dict:
+        self.expect(TokenType.L_PAREN, "'(' after SETTINGS")
+        values: dict[str, object] = {}
+        while True:
+            key_tok = self.peek()
+            key = self.identifier("a setting name").upper()
+            try:
+                setting = S.lookup_setting(key)
+            except InvalidSetting as e:
+                self.fail(str(e), key_tok, exc=InvalidSetting)
+            if setting.name in values:
+                self.fail(f"Setting {setting.name} is given twice", key_tok, exc=InvalidSetting)
+            value_tok = self.peek()
+            raw = self.setting_value(setting.name)
+            try:
+                values[setting.name] = setting.validate(raw)
+            except InvalidSetting as e:
+                self.fail(str(e), value_tok, exc=InvalidSetting)
+            except FeatureNotSupported as e:
+                self.fail(str(e), key_tok, exc=FeatureNotSupported)
+            if not self.accept(TokenType.COMMA):
+                break
+        self.expect(TokenType.R_PAREN, "',' or ')' in SETTINGS")
+        return {"settings": tuple(values.items())}
+
+    def setting_value(self, key: str) -> object:
+        tok = self.peek()
+        if tok is None:
+            self.fail(f"Expected a value for setting {key}")
+        if tok.token_type in STRING_TYPES:
+            return self.advance().text
+        negative = self.accept(TokenType.DASH)
+        tok = self.peek()
+        if tok is not None and tok.token_type == TokenType.NUMBER:
+            text = self.advance().text
+            try:
+                number = int(text)
+            except ValueError:
+                return -float(text) if negative else float(text)
+            return -number if negative else number
+        if not negative and tok is not None and is_word(tok):
+            return self.advance().text
+        self.fail(f"Expected a value for setting {key}")
+
+
+STATEMENTS: dict[tuple, Callable[[Parser], ast.MlStatement]] = {
+    ("CREATE", "MODEL"): Parser.create_model,
+    ("SHOW", "MODEL"): Parser.show_model,
+    ("DROP", "MODEL"): Parser.drop_model,
+    ("CREATE", "EXTERNAL"): Parser.create_external_model,
+}
+
+CLAUSES: dict[str, Callable[[Parser, Token], dict]] = {
+    "FROM": Parser.clause_from,
+    "TARGET": Parser.clause_target,
+    "FUNCTION": Parser.clause_function,
+    "RETURNS": Parser.clause_returns,
+    "SAGEMAKER": Parser.clause_sagemaker,
+    "IAM_ROLE": Parser.clause_iam_role,
+    "AUTO": Parser.clause_auto,
+    "MODEL_TYPE": Parser.clause_model_type,
+    "PROBLEM_TYPE": Parser.clause_problem_type,
+    "OBJECTIVE": Parser.clause_objective,
+    "PREPROCESSORS": Parser.clause_preprocessors,
+    "HYPERPARAMETERS": Parser.clause_hyperparameters,
+    "SETTINGS": Parser.clause_settings,
+}

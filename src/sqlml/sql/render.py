@@ -1,0 +1,115 @@
+"""Statement objects back to SQL text, in the canonical clause order of Redshift's grammar.
+
+``parse(to_sql(stmt)) == stmt`` for every statement the parser produces.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import singledispatch
+
+from sqlml.sql import ast
+
+_BARE = re.compile(r"[a-z_][a-z0-9_]*\Z")
+
+
+def quote_ident(name: str) -> str:
+    """An identifier as written in SQL: bare when lower-case and simple, else double-quoted."""
+    return name if _BARE.match(name) else '"' + name.replace('"', '""') + '"'
+
+
+def quote_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def render_name(name: ast.Name) -> str:
+    base = quote_ident(name.name)
+    return f"{quote_ident(name.schema)}.{base}" if name.schema else base
+
+
+@singledispatch
+def to_sql(stmt) -> str:
+    raise TypeError(f"cannot render {type(stmt).__name__}")
+
+
+@to_sql.register
+def _(stmt: ast.Passthrough) -> str:
+    return stmt.sql
+
+
+@to_sql.register
+def _(stmt: ast.ShowModel) -> str:
+    if stmt.name.schema is None and stmt.name.name == "all":  # bare `all` would mean SHOW MODEL ALL
+        return 'SHOW MODEL "all"'
+    return f"SHOW MODEL {render_name(stmt.name)}"
+
+
+@to_sql.register
+def _(stmt: ast.ShowModelAll) -> str:
+    return "SHOW MODEL ALL"
+
+
+@to_sql.register
+def _(stmt: ast.DropModel) -> str:
+    return f"DROP MODEL {'IF EXISTS ' if stmt.if_exists else ''}{render_name(stmt.name)}"
+
+
+def _source(source: ast.Source) -> str:
+    if isinstance(source, ast.FromTable):
+        return render_name(source.table)
+    if isinstance(source, ast.FromQuery):
+        return f"({source.sql})"
+    return quote_string(source.job)
+
+
+def _setting_value(value: object) -> str:
+    if isinstance(value, str) and value not in ("ON", "OFF"):
+        return quote_string(value)
+    return str(value)
+
+
+@to_sql.register
+def _(stmt: ast.CreateModel) -> str:
+    parts = [f"CREATE MODEL {render_name(stmt.name)}"]
+    if stmt.source is not None:
+        parts.append(f"FROM {_source(stmt.source)}")
+    if stmt.target is not None:
+        parts.append(f"TARGET {quote_ident(stmt.target)}")
+    if stmt.function is not None:
+        args = (
+            f"({', '.join(stmt.function_arg_types)})" if stmt.function_arg_types is not None else ""
+        )
+        parts.append(f"FUNCTION {render_name(stmt.function)}{args}")
+    if stmt.returns is not None:
+        parts.append(f"RETURNS {stmt.returns}")
+    if stmt.sagemaker is not None:
+        endpoint, _, model = stmt.sagemaker.partition(":")
+        if model:
+            parts.append(f"SAGEMAKER {quote_string(endpoint)}:{quote_string(model)}")
+        else:  # no model part, or 'endpoint:' whose colon must survive
+            parts.append(f"SAGEMAKER {quote_string(stmt.sagemaker)}")
+    if stmt.iam_role is not None:
+        role = "default" if stmt.iam_role == "default" else quote_string(stmt.iam_role)
+        parts.append(f"IAM_ROLE {role}")
+    if stmt.auto is not None:
+        parts.append(f"AUTO {'ON' if stmt.auto else 'OFF'}")
+    if stmt.model_type is not None:
+        parts.append(f"MODEL_TYPE {stmt.model_type}")
+    if stmt.problem_type is not None:
+        parts.append(f"PROBLEM_TYPE {stmt.problem_type}")
+    if stmt.objective is not None:
+        parts.append(f"OBJECTIVE {quote_string(stmt.objective)}")
+    if stmt.preprocessors is not None:
+        parts.append(f"PREPROCESSORS {quote_string(stmt.preprocessors)}")
+    if stmt.hyperparameters is not None:
+        text = "HYPERPARAMETERS DEFAULT"
+        if stmt.hyperparameters:
+            pairs = ", ".join(
+                f"{quote_ident(k)} {quote_string(v)}" for k, v in stmt.hyperparameters
+            )
+            text += f" EXCEPT ({pairs})"
+        parts.append(text)
+    if stmt.settings:
+        pairs = ", ".join(f"{k} {_setting_value(v)}" for k, v in stmt.settings)
+        parts.append(f"SETTINGS ({pairs})")
+    return "\n".join(parts)

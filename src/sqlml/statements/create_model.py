@@ -1,0 +1,173 @@
+"""CREATE MODEL: validate the statement against the database, fetch the data, train, register.
+
+Every check that can fail on the user's input runs before any training starts, so a mistake
+costs nothing and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlml import settings as S
+from sqlml.automl.budget import Deadline
+from sqlml.errors import (
+    ColumnNotFound,
+    FeatureNotSupported,
+    FunctionAlreadyExists,
+    InvalidSetting,
+    ModelAlreadyExists,
+    SchemaNotFound,
+    TrainingDataError,
+)
+from sqlml.jobs.training import SEED, train_package
+from sqlml.sql import ast, to_sql
+from sqlml.sql.render import render_name
+
+
+def check_supported(stmt: ast.CreateModel) -> None:
+    """Refuse the clauses whose behaviour sqlml does not have yet, naming the clause."""
+
+    def refuse(what: str, advice: str = "remove the clause") -> None:
+        raise FeatureNotSupported(
+            f"CREATE MODEL {stmt.name}: {what} is not supported yet; {advice}."
+        )
+
+    if (
+        isinstance(stmt.source, ast.FromJob)
+        or stmt.returns
+        or stmt.sagemaker
+        or stmt.function_arg_types is not None
+    ):
+        refuse(
+            "bring-your-own-model (FROM 'job', FUNCTION f(types), RETURNS, SAGEMAKER)",
+            "train the model from a table or a query instead",
+        )
+    if stmt.auto is False:
+        refuse("AUTO OFF")
+    if stmt.model_type is not None:
+        refuse(
+            f"MODEL_TYPE {stmt.model_type}", "remove the clause and sqlml chooses the model itself"
+        )
+    if stmt.preprocessors is not None:
+        refuse("PREPROCESSORS")
+    if stmt.hyperparameters is not None:
+        raise InvalidSetting(
+            f"CREATE MODEL {stmt.name}: HYPERPARAMETERS is only allowed with AUTO OFF."
+        )
+    if stmt.objective in S.XGBOOST_OBJECTIVES:
+        raise InvalidSetting(
+            f"CREATE MODEL {stmt.name}: OBJECTIVE '{stmt.objective}' is an XGBoost objective for "
+            f"AUTO OFF; with AUTO ON use one of 'MSE', 'Accuracy', 'F1', 'F1Macro', 'AUC'."
+        )
+    if stmt.objective in S.FORECAST_OBJECTIVES:
+        refuse(f"OBJECTIVE '{stmt.objective}' (FORECAST models)")
+    if stmt.target is None:
+        raise TrainingDataError(
+            f"CREATE MODEL {stmt.name}: a TARGET column is required (only KMEANS models, not "
+            "supported yet, are trained without one)."
+        )
+
+
+def source_query(stmt: ast.CreateModel) -> tuple[str, dict]:
+    if isinstance(stmt.source, ast.FromTable):
+        return f"SELECT * FROM {render_name(stmt.source.table)}", {
+            "kind": "table",
+            "text": str(stmt.source.table),
+        }
+    return stmt.source.sql, {"kind": "query", "text": stmt.source.sql}
+
+
+def check_function_name(session, stmt: ast.CreateModel) -> None:
+    fn = stmt.function.name.lower()
+    for _, manifest in session.store.list():
+        if manifest["function"]["name"].lower() == fn:
+            raise FunctionAlreadyExists(
+                f"CREATE MODEL {stmt.name}: function {fn} is already the prediction function of "
+                f"model {manifest['schema']}.{manifest['name']}. Choose another FUNCTION name."
+            )
+    if session.engine.function_exists(fn):
+        raise FunctionAlreadyExists(
+            f"CREATE MODEL {stmt.name}: {fn} is already a function in the database. "
+            "Choose another FUNCTION name."
+        )
+
+
+def match_target(stmt: ast.CreateModel, names: list[str]) -> str:
+    exact = [n for n in names if n == stmt.target]
+    loose = [n for n in names if n.lower() == stmt.target.lower()]
+    if exact or len(loose) == 1:
+        return (exact or loose)[0]
+    hint = S.did_you_mean(stmt.target, names).replace("Did you mean ", "Did you mean column ")
+    raise ColumnNotFound(
+        f"CREATE MODEL {stmt.name}: TARGET column '{stmt.target}' is not in the FROM query's "
+        f"columns ({', '.join(names)}).{hint}"
+    )
+
+
+def check_columns(stmt: ast.CreateModel, names: list[str]) -> None:
+    if len(names) < 2:
+        raise TrainingDataError(
+            f"CREATE MODEL {stmt.name}: the FROM query returns {len(names)} column(s); it needs "
+            "at least two (one or more features and the TARGET column)."
+        )
+    seen: set[str] = set()
+    for n in names:
+        if n.lower() in seen:
+            raise TrainingDataError(
+                f"CREATE MODEL {stmt.name}: the FROM query returns two columns named '{n}'. "
+                "Give them distinct aliases."
+            )
+        seen.add(n.lower())
+
+
+def create_model(session, stmt: ast.CreateModel):
+    started = time.monotonic()
+    check_supported(stmt)
+    schema = stmt.name.schema or session.engine.current_schema()
+    if not session.engine.schema_exists(schema):
+        raise SchemaNotFound(
+            f"CREATE MODEL {stmt.name}: schema '{schema}' does not exist. CREATE SCHEMA {schema} first."
+        )
+    if session.store.get(schema, stmt.name.name) is not None:
+        raise ModelAlreadyExists(
+            f"Model {schema}.{stmt.name.name} already exists. DROP MODEL it first or choose "
+            "another name."
+        )
+    check_function_name(session, stmt)
+    query, source = source_query(stmt)
+    names, types = session.engine.query_schema(query)
+    check_columns(stmt, names)
+    target = match_target(stmt, names)
+    settings = S.effective_settings(stmt.settings_dict)
+    max_rows = max(1, settings["MAX_CELLS"] // len(names))
+    deadline = Deadline(settings["MAX_RUNTIME"])
+    table, total = session.engine.fetch_training_data(query, max_rows, SEED)
+    fetched = time.monotonic()
+    types_by_name = dict(zip(names, types, strict=True))
+    draft = {
+        "schema": schema,
+        "name": stmt.name.name,
+        "statement": to_sql(stmt),
+        "source": source,
+        "target": target,
+        "target_type": types_by_name[target],
+        "features": [
+            {"name": n, "type": t} for n, t in zip(names, types, strict=True) if n != target
+        ],
+        "function": {"name": stmt.function.name.lower(), "schema": stmt.function.schema},
+        "problem_type": stmt.problem_type,
+        "objective": stmt.objective,
+        "auto": True,
+        "iam_role": stmt.iam_role,
+        "settings": settings,
+        "training": {
+            "rows_total": total,
+            "rows_used": table.num_rows,
+            "sampled": table.num_rows < total,
+            "max_rows": max_rows,
+            "query_seconds": round(fetched - started, 3),
+        },
+    }
+    manifest = train_package(session.store, draft, table, deadline)
+    session.sync_functions(force=True)
+    return manifest

@@ -1,0 +1,99 @@
+"""SHOW MODEL name and SHOW MODEL ALL, shaped like Redshift's Key/Value output (reference §5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+
+from sqlml import settings as S
+
+
+def _creation_time(iso: str) -> str:
+    # Redshift prints e.g. "Tue, 14.06.2022 17:15:52".
+    try:
+        return dt.datetime.fromisoformat(iso).strftime("%a, %d.%m.%Y %H:%M:%S")
+    except (TypeError, ValueError):
+        return str(iso)
+
+
+def _metric(value: float) -> str:
+    return f"{value:.6f}"
+
+
+def _training_rows(training: dict) -> str:
+    used, total = training.get("rows_used"), training.get("rows_total")
+    if training.get("sampled"):
+        return f"{used} of {total} (random sample: rows x columns above MAX_CELLS)"
+    return str(used)
+
+
+def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
+    """The Key/Value rows of SHOW MODEL for one manifest."""
+    settings = manifest.get("settings", {})
+    training = manifest.get("training", {})
+    model = manifest.get("model", {})
+    rows = [
+        ("Model Name", manifest["name"]),
+        ("Schema Name", manifest["schema"]),
+        ("Owner", manifest.get("owner", "")),
+        ("Creation Time", _creation_time(manifest.get("created_at"))),
+        ("Model State", manifest["state"]),
+    ]
+    if manifest.get("failure_reason"):
+        rows.append(("Failure Reason", manifest["failure_reason"]))
+    rows += [(k, _metric(v)) for k, v in manifest.get("metrics", {}).items()]
+    if "seconds" in training:
+        rows.append(("Training Time", f"{training['seconds']:.1f} s"))
+    source = manifest.get("source", {})
+    rows += [
+        ("", ""),
+        ("TRAINING DATA:", ""),
+        ("Table" if source.get("kind") == "table" else "Query", source.get("text", "")),
+        ("Target Column", manifest.get("target") or ""),
+        ("Training Rows", _training_rows(training)),
+    ]
+    dropped = model.get("dropped_columns") or {}
+    if dropped:
+        rows.append(("Ignored Columns", ", ".join(f"{k} ({v})" for k, v in dropped.items())))
+    features = manifest["features"]
+    problem = manifest.get("problem_type")
+    rows += [
+        ("", ""),
+        ("PARAMETERS:", ""),
+        ("Model Type", manifest.get("model_type") or "auto"),
+        ("Problem Type", S.PROBLEM_TYPES.get(problem, "") if problem else ""),
+        ("Objective", manifest.get("objective") or ""),
+        ("Function Name", manifest["function"]["name"]),
+        ("Function Parameters", " ".join(f["name"] for f in features)),
+        ("Function Parameter Types", " ".join(f["type"] for f in features)),
+        ("Function Return Type", manifest.get("target_type", "")),
+    ]
+    if model.get("positive_class") is not None:
+        rows.append(("Positive Class", str(model["positive_class"])))
+    if manifest.get("iam_role"):
+        rows.append(("IAM Role", manifest["iam_role"]))
+    if settings.get("S3_BUCKET"):
+        rows.append(("S3 Bucket", settings["S3_BUCKET"]))
+    rows += [
+        ("Max Runtime", str(settings.get("MAX_RUNTIME", ""))),
+        ("Max Cells", str(settings.get("MAX_CELLS", ""))),
+        ("Model Store", store_path),
+    ]
+    return rows
+
+
+def key_value_table(rows: list[tuple[str, str]]) -> pa.Table:
+    return pa.table({"Key": [k for k, _ in rows], "Value": [str(v) for _, v in rows]})
+
+
+def models_table(manifests: list[dict]) -> pa.Table:
+    ordered = sorted(manifests, key=lambda m: (m["schema"], m["name"]))
+    return pa.table(
+        {
+            "Schema Name": [m["schema"] for m in ordered],
+            "Model Name": [m["name"] for m in ordered],
+            "Model State": [m["state"] for m in ordered],
+            "Function Name": [m["function"]["name"] for m in ordered],
+        }
+    )

@@ -1,0 +1,45 @@
+"""Shared fixtures: real DuckDB files on disk in a temporary folder, small real tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import sqlml
+
+DATA = Path(__file__).parent / "data"
+
+PENGUIN_FEATURES = "island, bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g, sex"
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "test.duckdb"
+
+
+@pytest.fixture
+def conn(db_path):
+    connection = sqlml.connect(db_path)
+    yield connection
+    connection.close()
+
+
+def load(conn, name: str, table: str | None = None) -> None:
+    path = (DATA / f"{name}.parquet").as_posix()
+    conn.sql(
+        f"CREATE TABLE {table or name} AS "
+        f"SELECT *, (row_number() OVER ()) % 5 AS fold FROM read_parquet('{path}')"
+    )
+
+
+@pytest.fixture
+def penguins(conn):
+    """A connection with the penguins table and a trained model ``peng`` / ``predict_species``."""
+    load(conn, "penguins")
+    conn.sql(
+        "CREATE MODEL peng FROM (SELECT species, island, bill_length_mm, bill_depth_mm, "
+        "flipper_length_mm, body_mass_g, sex FROM penguins WHERE fold <> 0) "
+        "TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 30)"
+    )
+    return conn

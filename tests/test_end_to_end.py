@@ -1,0 +1,241 @@
+"""The whole Redshift ML round trip through the public SQL surface, on database files on disk."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import sqlml
+from sqlml.engines.duckdb_engine import DatabaseError
+from tests.conftest import PENGUIN_FEATURES, load
+
+
+def show(conn, name: str) -> dict[str, str]:
+    return dict(conn.execute(f"SHOW MODEL {name}").fetchall())
+
+
+def test_create_show_predict_drop(penguins, db_path):
+    info = show(penguins, "peng")
+    assert info["Model Name"] == "peng"
+    assert info["Schema Name"] == "main"
+    assert info["Model State"] == "READY"
+    assert info["Problem Type"] == "MulticlassClassification"
+    assert info["Objective"] == "Accuracy"
+    assert float(info["validation:accuracy"]) > 0.9
+    assert info["Function Name"] == "predict_species"
+    assert info["Function Parameters"] == PENGUIN_FEATURES.replace(",", "")
+    assert info["Function Parameter Types"] == "VARCHAR DOUBLE DOUBLE BIGINT BIGINT VARCHAR"
+    assert info["Target Column"] == "species"
+    assert info["Max Runtime"] == "30"
+    assert info["Query"].startswith("SELECT species, island")
+
+    (accuracy,) = penguins.execute(
+        f"SELECT avg((predict_species({PENGUIN_FEATURES}) = species)::INT) "
+        "FROM penguins WHERE fold = 0"
+    ).fetchone()
+    assert accuracy > 0.9
+
+    assert penguins.execute("SHOW MODEL ALL").fetchall() == [
+        ("main", "peng", "READY", "predict_species")
+    ]
+    penguins.sql("DROP MODEL peng")
+    assert penguins.execute("SHOW MODEL ALL").fetchall() == []
+    assert not (db_path.parent / "test.duckdb.models" / "main.peng").exists()
+    with pytest.raises(DatabaseError, match="predict_species does not exist"):
+        penguins.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
+
+
+def test_function_survives_a_new_process(penguins, db_path):
+    expected = penguins.execute(
+        f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins ORDER BY ALL"
+    ).fetchall()
+    penguins.close()
+    code = (
+        "import json, sqlml, sys\n"
+        f"c = sqlml.connect({str(db_path)!r})\n"
+        f"rows = c.execute('SELECT predict_species({PENGUIN_FEATURES}) FROM penguins "
+        "ORDER BY ALL').fetchall()\n"
+        "print(json.dumps(rows))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert [tuple(r) for r in json.loads(out.stdout)] == expected
+
+
+def test_second_connection_in_process_sees_new_models(db_path):
+    first = sqlml.connect(db_path)
+    second = sqlml.connect(db_path)
+    try:
+        load(first, "penguins")
+        first.sql(
+            f"CREATE MODEL m FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
+            "TARGET species FUNCTION f_species"
+        )
+        rows = second.execute(f"SELECT f_species({PENGUIN_FEATURES}) FROM penguins").fetchall()
+        assert len(rows) == 344
+        assert {r[0] for r in rows} <= {"Adelie", "Chinstrap", "Gentoo"}
+        second.sql("DROP MODEL m")
+        with pytest.raises(DatabaseError, match="f_species does not exist"):
+            first.execute(f"SELECT f_species({PENGUIN_FEATURES}) FROM penguins")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_regression_with_dates_returns_target_type(conn):
+    load(conn, "bike_sharing_hourly", "bikes")
+    features = (
+        "date, season, year, month, hour, holiday, weekday, working_day, weather, "
+        "temperature, apparent_temperature, humidity, windspeed"
+    )
+    conn.sql(
+        f"CREATE MODEL bikes_model FROM (SELECT {features}, rentals FROM bikes "
+        "WHERE fold <> 0) TARGET rentals FUNCTION predict_rentals "
+        "SETTINGS (MAX_RUNTIME 30)"
+    )
+    info = show(conn, "bikes_model")
+    assert info["Problem Type"] == "Regression"
+    assert info["Objective"] == "MSE"
+    assert info["Function Return Type"] == "BIGINT"
+    rmse, typ = conn.execute(
+        f"SELECT sqrt(avg((predict_rentals({features}) - rentals) ** 2)), "
+        f"any_value(typeof(predict_rentals({features}))) FROM bikes WHERE fold = 0"
+    ).fetchone()
+    assert typ == "BIGINT"
+    # The target's standard deviation is about 181; a useful model is far below it.
+    assert rmse < 80
+
+
+def test_binary_boolean_and_integer_targets(conn):
+    load(conn, "penguins")
+    conn.sql(
+        "CREATE MODEL is_gentoo FROM (SELECT bill_length_mm, bill_depth_mm, body_mass_g, "
+        "species = 'Gentoo' AS gentoo FROM penguins) TARGET gentoo FUNCTION f_gentoo"
+    )
+    conn.sql(
+        "CREATE MODEL is_male FROM (SELECT bill_length_mm, bill_depth_mm, body_mass_g, "
+        "(sex = 'MALE')::INT AS male FROM penguins) TARGET male FUNCTION f_male"
+    )
+    assert show(conn, "is_gentoo")["Problem Type"] == "BinaryClassification"
+    assert show(conn, "is_male")["Problem Type"] == "BinaryClassification"
+    assert "validation:f1" in show(conn, "is_gentoo")
+    types = conn.execute(
+        "SELECT DISTINCT typeof(f_gentoo(bill_length_mm, bill_depth_mm, body_mass_g)), "
+        "typeof(f_male(bill_length_mm, bill_depth_mm, body_mass_g)) FROM penguins"
+    ).fetchall()
+    assert types == [("BOOLEAN", "INTEGER")]
+
+
+def test_problem_type_and_objective_given(conn):
+    load(conn, "penguins")
+    conn.sql(
+        "CREATE MODEL m FROM (SELECT bill_length_mm, body_mass_g, "
+        "(sex = 'MALE')::INT AS male FROM penguins) TARGET male FUNCTION f "
+        "PROBLEM_TYPE REGRESSION OBJECTIVE 'mse'"
+    )
+    info = show(conn, "m")
+    assert info["Problem Type"] == "Regression"
+    assert "validation:mse" in info
+
+
+def test_nulls_unseen_categories_and_castable_arguments(penguins):
+    rows = penguins.execute(
+        "SELECT predict_species(NULL, NULL, NULL, NULL, NULL, NULL), "
+        "predict_species('Atlantis', 40.0, 18.0, 190, 3700, 'unknown'), "
+        "predict_species('Biscoe', 47::INTEGER, 15::SMALLINT, 217::INTEGER, 5000::DECIMAL(9,2), "
+        "'FEMALE'), "
+        "predict_species('Biscoe', '47.5', '15', '217', '5000', 'FEMALE')"
+    ).fetchall()
+    assert all(value in ("Adelie", "Chinstrap", "Gentoo") for value in rows[0])
+    assert rows[0][2] == "Gentoo"
+    assert rows[0][3] == "Gentoo"
+
+
+def test_sql_prediction_equals_stored_model_in_python(penguins, db_path):
+    import pyarrow.parquet as pq
+
+    from sqlml.runtime.predictor import Predictor
+    from sqlml.store import ModelStore
+
+    store = ModelStore(db_path.parent / "test.duckdb.models")
+    directory = store.path("main", "peng")
+    predictor = Predictor.load(directory, store.read(directory))
+    table = pq.read_table("tests/data/penguins.parquet")
+    columns = [table.column(c.strip()) for c in PENGUIN_FEATURES.split(",")]
+    python_labels = predictor.predict(columns).to_pylist()
+    penguins.sql("CREATE TABLE raw AS SELECT * FROM read_parquet('tests/data/penguins.parquet')")
+    sql_labels = [
+        r[0]
+        for r in penguins.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM raw").fetchall()
+    ]
+    assert sql_labels == python_labels
+
+
+def test_schema_qualified_model_and_function(conn):
+    load(conn, "penguins")
+    conn.sql("CREATE SCHEMA ml")
+    conn.sql(
+        f"CREATE MODEL ml.species FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
+        "TARGET species FUNCTION ml.predict_sp IAM_ROLE default "
+        "SETTINGS (S3_BUCKET 'my-bucket')"
+    )
+    info = show(conn, "ml.species")
+    assert info["Schema Name"] == "ml"
+    assert info["S3 Bucket"] == "my-bucket"
+    assert info["IAM Role"] == "default"
+    assert conn.execute("SHOW MODEL ALL").fetchall()[0][:2] == ("ml", "species")
+    (n,) = conn.execute(f"SELECT count(predict_sp({PENGUIN_FEATURES})) FROM penguins").fetchone()
+    assert n == 344
+    conn.sql("DROP MODEL ml.species")
+    assert conn.execute("SHOW MODEL ALL").fetchall() == []
+
+
+def test_from_table_and_case_insensitive_names(conn):
+    load(conn, "car_evaluation", "Cars")
+    conn.sql("CREATE TABLE cars_train AS SELECT * EXCLUDE (fold) FROM Cars")
+    conn.sql("create model CarModel from cars_train target ACCEPTABILITY function Predict_Car;")
+    info = show(conn, "carmodel")
+    assert info["Table"] == "cars_train"
+    assert info["Target Column"] == "acceptability"
+    assert info["Function Name"] == "predict_car"
+    (accuracy,) = conn.execute(
+        "SELECT avg((PREDICT_CAR(buying, maint, doors, persons, lug_boot, safety) "
+        "= acceptability)::INT) FROM cars_train"
+    ).fetchone()
+    assert accuracy > 0.9
+
+
+def test_max_cells_samples_rows(conn):
+    load(conn, "penguins")
+    conn.sql(
+        f"CREATE MODEL m FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
+        "TARGET species FUNCTION f SETTINGS (MAX_CELLS 1400)"
+    )
+    info = show(conn, "m")
+    assert info["Training Rows"].startswith("200 of 344")
+    assert info["Max Cells"] == "1400"
+
+
+def test_in_memory_database_with_explicit_store(tmp_path):
+    store = tmp_path / "models"
+    with sqlml.connect(model_store=store) as conn:
+        load(conn, "penguins")
+        conn.sql(
+            f"CREATE MODEL m FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
+            "TARGET species FUNCTION f"
+        )
+        assert (store / "main.m" / "model.json").is_file()
+
+
+def test_in_memory_database_store_is_temporary():
+    conn = sqlml.connect()
+    root = conn.store.root
+    assert root.is_dir()
+    conn.close()
+    del conn
+    import gc
+
+    gc.collect()
+    assert not root.exists()

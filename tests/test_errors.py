@@ -1,0 +1,261 @@
+"""Every user mistake of the foundation gets a clear error that names what is wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+import sqlml
+from sqlml import errors
+from tests.conftest import PENGUIN_FEATURES, load
+
+CREATE = (
+    f"CREATE MODEL {{name}} FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
+    "TARGET species FUNCTION {fn}"
+)
+
+
+@pytest.fixture
+def data(conn):
+    load(conn, "penguins")
+    return conn
+
+
+@pytest.mark.parametrize(
+    ("cls", "sqlstate"),
+    [
+        (errors.SqlmlError, "XX000"),
+        (errors.SqlSyntaxError, "42601"),
+        (errors.FeatureNotSupported, "0A000"),
+        (errors.InvalidSetting, "22023"),
+        (errors.ModelNotFound, "42704"),
+        (errors.ModelAlreadyExists, "42710"),
+        (errors.FunctionAlreadyExists, "42723"),
+        (errors.SchemaNotFound, "3F000"),
+        (errors.ColumnNotFound, "42703"),
+        (errors.TrainingQueryError, "42000"),
+        (errors.TrainingDataError, "22000"),
+        (errors.PredictionCallError, "42883"),
+        (errors.ModelNotReady, "55000"),
+        (errors.CorruptModelPackage, "XX001"),
+    ],
+)
+def test_every_error_has_its_sqlstate(cls, sqlstate):
+    assert cls.sqlstate == sqlstate
+    assert issubclass(cls, sqlml.SqlmlError)
+
+
+def test_unknown_model(data):
+    with pytest.raises(sqlml.ModelNotFound, match=r"Model main\.nope does not exist"):
+        data.sql("SHOW MODEL nope")
+    with pytest.raises(sqlml.ModelNotFound, match="nope"):
+        data.sql("DROP MODEL nope")
+    assert data.sql("DROP MODEL IF EXISTS nope") is None
+
+
+def test_unknown_model_suggests_a_close_name(data):
+    data.sql(CREATE.format(name="species_model", fn="f1"))
+    with pytest.raises(sqlml.ModelNotFound, match="Did you mean SPECIES_MODEL"):
+        data.sql("SHOW MODEL specie_model")
+
+
+def test_duplicate_model_name(data):
+    data.sql(CREATE.format(name="m", fn="f1"))
+    with pytest.raises(sqlml.ModelAlreadyExists, match=r"main\.m already exists"):
+        data.sql(CREATE.format(name="M", fn="f2"))
+    # The first model is untouched and still predicts.
+    assert data.execute(f"SELECT count(f1({PENGUIN_FEATURES})) FROM penguins").fetchone() == (344,)
+
+
+def test_function_taken_by_another_model(data):
+    data.sql(CREATE.format(name="m1", fn="f"))
+    with pytest.raises(sqlml.FunctionAlreadyExists, match=r"prediction function of model main\.m1"):
+        data.sql(CREATE.format(name="m2", fn="F"))
+    assert data.execute("SHOW MODEL ALL").fetchall() == [("main", "m1", "READY", "f")]
+
+
+@pytest.mark.parametrize("fn", ["sum", "abs", "lower", "Upper"])
+def test_function_taken_by_a_database_function(data, fn):
+    with pytest.raises(sqlml.FunctionAlreadyExists, match="already a function in the database"):
+        data.sql(CREATE.format(name="m", fn=fn))
+
+
+def test_function_taken_by_a_macro(data):
+    data.sql("CREATE MACRO my_macro(a) AS a + 1")
+    with pytest.raises(sqlml.FunctionAlreadyExists):
+        data.sql(CREATE.format(name="m", fn="my_macro"))
+
+
+def test_target_not_in_query(data):
+    with pytest.raises(sqlml.ColumnNotFound) as info:
+        data.sql(
+            f"CREATE MODEL m FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
+            "TARGET specie FUNCTION f"
+        )
+    message = str(info.value)
+    assert "TARGET column 'specie'" in message
+    assert "Did you mean column SPECIES" in message
+    assert "island" in message  # lists the available columns
+
+
+def test_fewer_than_two_columns(data):
+    with pytest.raises(sqlml.TrainingDataError, match="at least two"):
+        data.sql("CREATE MODEL m FROM (SELECT species FROM penguins) TARGET species FUNCTION f")
+
+
+def test_duplicate_column_names(data):
+    with pytest.raises(sqlml.TrainingDataError, match="two columns named"):
+        data.sql(
+            "CREATE MODEL m FROM (SELECT species, island, island FROM penguins) "
+            "TARGET species FUNCTION f"
+        )
+
+
+def test_unknown_table_keeps_the_database_message(data):
+    with pytest.raises(
+        sqlml.TrainingQueryError, match="Table with name no_such_table does not exist"
+    ):
+        data.sql("CREATE MODEL m FROM (SELECT * FROM no_such_table) TARGET x FUNCTION f")
+    with pytest.raises(sqlml.TrainingQueryError, match="no_such_table"):
+        data.sql("CREATE MODEL m FROM no_such_table TARGET x FUNCTION f")
+
+
+def test_unknown_column_keeps_the_database_message(data):
+    with pytest.raises(sqlml.TrainingQueryError, match="wingspan"):
+        data.sql(
+            "CREATE MODEL m FROM (SELECT species, wingspan FROM penguins) TARGET species FUNCTION f"
+        )
+
+
+def test_target_entirely_null(data):
+    with pytest.raises(sqlml.TrainingDataError, match="NULL in every row"):
+        data.sql(
+            "CREATE MODEL m FROM (SELECT NULL::VARCHAR AS label, island FROM penguins) "
+            "TARGET label FUNCTION f"
+        )
+
+
+def test_single_class(data):
+    with pytest.raises(sqlml.TrainingDataError, match="single value .'Adelie'."):
+        data.sql(
+            f"CREATE MODEL m FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins "
+            "WHERE species = 'Adelie') TARGET species FUNCTION f"
+        )
+
+
+def test_no_usable_feature(data):
+    with pytest.raises(sqlml.TrainingDataError, match="'c' is constant"):
+        data.sql(
+            "CREATE MODEL m FROM (SELECT species, 1 AS c FROM penguins) TARGET species FUNCTION f"
+        )
+
+
+def test_date_target_refused(data):
+    with pytest.raises(sqlml.TrainingDataError, match="TARGET column 'd' has type date"):
+        data.sql(
+            "CREATE MODEL m FROM (SELECT island, DATE '2020-01-01' + (row_number() OVER ())::INT "
+            "AS d FROM penguins) TARGET d FUNCTION f"
+        )
+
+
+def test_unusable_feature_type_named(data):
+    with pytest.raises(sqlml.TrainingDataError, match="Column 'l' has type list"):
+        data.sql(
+            "CREATE MODEL m FROM (SELECT species, [1, 2] AS l, island FROM penguins) "
+            "TARGET species FUNCTION f"
+        )
+
+
+def test_prediction_function_wrong_arity(data):
+    data.sql(CREATE.format(name="m", fn="f"))
+    with pytest.raises(sqlml.PredictionCallError) as info:
+        data.execute("SELECT f(island, sex) FROM penguins")
+    message = str(info.value)
+    assert "takes 6 arguments" in message
+    assert "island VARCHAR, bill_length_mm DOUBLE" in message
+    assert "model main.m" in message
+
+
+def test_prediction_function_uncastable_value(data):
+    data.sql(CREATE.format(name="m", fn="f"))
+    with pytest.raises(sqlml.PredictionCallError, match="cannot be converted") as info:
+        data.execute("SELECT f('Biscoe', 'not a number', 1, 2, 3, 'MALE')")
+    assert "not a number" in str(info.value)
+
+
+def test_malformed_settings(data):
+    with pytest.raises(sqlml.InvalidSetting) as info:
+        data.sql(CREATE.format(name="m", fn="f") + " SETTINGS (MAX_RUNTIME 0)")
+    assert "'MAX_RUNTIME' setting must be an integer in [1, 604800]. Got 0 instead" in str(
+        info.value
+    )
+    with pytest.raises(sqlml.InvalidSetting, match="'MAX_CELLS' setting must be an integer"):
+        data.sql(CREATE.format(name="m", fn="f") + " SETTINGS (MAX_CELLS 'many')")
+    with pytest.raises(sqlml.InvalidSetting, match="S3_GARBAGE_COLLECT' setting must be ON or OFF"):
+        data.sql(CREATE.format(name="m", fn="f") + " SETTINGS (S3_GARBAGE_COLLECT maybe)")
+
+
+def test_unknown_setting_suggests(data):
+    with pytest.raises(
+        sqlml.InvalidSetting, match="Unknown setting 'MAX_RUN_TIME'. Did you mean MAX_RUNTIME"
+    ):
+        data.sql(CREATE.format(name="m", fn="f") + " SETTINGS (max_run_time 60)")
+
+
+def test_missing_schema(data):
+    with pytest.raises(sqlml.SchemaNotFound, match="CREATE SCHEMA nowhere"):
+        data.sql(CREATE.format(name="nowhere.m", fn="f"))
+
+
+@pytest.mark.parametrize(
+    ("clause", "named"),
+    [
+        ("AUTO OFF", "AUTO OFF"),
+        ("MODEL_TYPE XGBOOST", "MODEL_TYPE XGBOOST"),
+        ("PREPROCESSORS 'none'", "PREPROCESSORS"),
+    ],
+)
+def test_clauses_not_built_yet(data, clause, named):
+    with pytest.raises(sqlml.FeatureNotSupported, match=f"{named} is not supported yet"):
+        data.sql(CREATE.format(name="m", fn="f") + " " + clause)
+    assert data.execute("SHOW MODEL ALL").fetchall() == []
+
+
+def test_bring_your_own_model_not_built_yet(data):
+    with pytest.raises(sqlml.FeatureNotSupported, match="bring-your-own-model"):
+        data.sql("CREATE MODEL m FROM 'training-job-1' FUNCTION f(INT, VARCHAR) RETURNS INT")
+
+
+def test_hyperparameters_need_auto_off(data):
+    with pytest.raises(sqlml.InvalidSetting, match="HYPERPARAMETERS is only allowed with AUTO OFF"):
+        data.sql(CREATE.format(name="m", fn="f") + " HYPERPARAMETERS DEFAULT")
+
+
+def test_objective_must_fit_the_problem(data):
+    with pytest.raises(sqlml.InvalidSetting, match="OBJECTIVE 'MSE' does not fit"):
+        data.sql(CREATE.format(name="m", fn="f") + " OBJECTIVE 'MSE'")
+    with pytest.raises(sqlml.InvalidSetting, match="XGBoost objective for AUTO OFF"):
+        data.sql(CREATE.format(name="m", fn="f") + " OBJECTIVE 'binary:logistic'")
+
+
+def test_problem_type_must_fit_the_target(data):
+    with pytest.raises(sqlml.TrainingDataError, match="exactly two distinct target values"):
+        data.sql(CREATE.format(name="m", fn="f") + " PROBLEM_TYPE BINARY_CLASSIFICATION")
+    with pytest.raises(sqlml.TrainingDataError, match="needs a numeric target"):
+        data.sql(CREATE.format(name="m", fn="f") + " PROBLEM_TYPE REGRESSION")
+
+
+def test_syntax_error_has_position(data):
+    with pytest.raises(sqlml.SqlSyntaxError) as info:
+        data.sql("SELECT 1;\nCREATE MODEL m FROM penguins\n  TARGT species FUNCTION f")
+    assert (info.value.line, info.value.col, info.value.token) == (3, 3, "TARGT")
+
+
+def test_failed_create_leaves_nothing_behind(data, db_path):
+    with pytest.raises(sqlml.TrainingDataError):
+        data.sql(
+            "CREATE MODEL m FROM (SELECT NULL::VARCHAR AS label, island FROM penguins) "
+            "TARGET label FUNCTION f"
+        )
+    store = db_path.parent / "test.duckdb.models"
+    assert [p.name for p in store.iterdir() if p.name != ".lock"] == []
+    data.sql(CREATE.format(name="m", fn="f"))  # the name is still free
