@@ -239,3 +239,29 @@ def test_in_memory_database_store_is_temporary():
 
     gc.collect()
     assert not root.exists()
+
+
+def test_every_supported_column_type(conn):
+    conn.sql("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
+    conn.sql("""
+        CREATE TABLE mixed AS
+        SELECT i::SMALLINT AS small, (i * 1.5)::DECIMAL(10, 2) AS dec, i / 7.0 AS dbl,
+               i % 2 = 0 AS flag, 'c' || (i % 4) AS cat,
+               (['sad', 'ok', 'happy'])[1 + i % 3]::mood AS feeling,
+               DATE '2020-01-01' + i::INTEGER AS day, TIMESTAMP '2020-01-01 00:00' + INTERVAL (i) HOUR AS ts,
+               TIMESTAMPTZ '2020-01-01 00:00+00' + INTERVAL (i) MINUTE AS tstz,
+               TIME '00:00' + INTERVAL (i) MINUTE AS tod,
+               CASE WHEN i % 3 = 0 THEN NULL ELSE i END AS with_nulls,
+               (i % 4) * 10.0 + (i % 2) AS y
+        FROM range(600) t(i)
+    """)
+    conn.sql("CREATE MODEL mixed_model FROM mixed TARGET y FUNCTION predict_mixed")
+    info = dict(conn.execute("SHOW MODEL mixed_model").fetchall())
+    assert info["Function Parameter Types"] == (
+        "SMALLINT DECIMAL(10,2) DOUBLE BOOLEAN VARCHAR ENUM DATE TIMESTAMP TIMESTAMPTZ TIME BIGINT"
+    )
+    (rmse,) = conn.execute(
+        "SELECT sqrt(avg((predict_mixed(small, dec, dbl, flag, cat, feeling, day, ts, tstz, tod, "
+        "with_nulls) - y) ** 2)) FROM mixed"
+    ).fetchone()
+    assert rmse < 3  # y ranges over 0..31 and is a function of cat and flag

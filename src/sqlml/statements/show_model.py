@@ -21,6 +21,18 @@ def _metric(value: float) -> str:
     return f"{value:.6f}"
 
 
+def compact_type(sql_type: str) -> str:
+    """A type name without spaces, so the space-separated parameter list stays readable."""
+    upper = sql_type.upper()
+    if upper.startswith("ENUM"):
+        return "ENUM"
+    return (
+        upper.replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
+        .replace("TIME WITH TIME ZONE", "TIMETZ")
+        .replace(" ", "")
+    )
+
+
 def _training_rows(training: dict) -> str:
     used, total = training.get("rows_used"), training.get("rows_total")
     if training.get("sampled"):
@@ -66,7 +78,7 @@ def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
         ("Objective", manifest.get("objective") or ""),
         ("Function Name", manifest["function"]["name"]),
         ("Function Parameters", " ".join(f["name"] for f in features)),
-        ("Function Parameter Types", " ".join(f["type"] for f in features)),
+        ("Function Parameter Types", " ".join(compact_type(f["type"]) for f in features)),
         ("Function Return Type", manifest.get("target_type", "")),
     ]
     if model.get("positive_class") is not None:

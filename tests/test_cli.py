@@ -1,0 +1,90 @@
+"""The sqlml command, run as a real process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import DATA
+
+PENGUINS = (DATA / "penguins.parquet").as_posix()
+
+
+def sqlml(*args: str, stdin: str | None = None, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sqlml", *args],
+        input=stdin,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_command_prints_aligned_tables(tmp_path):
+    db = str(tmp_path / "cli.duckdb")
+    out = sqlml(db, "-c", "SELECT 1 AS a, 'long value' AS b UNION ALL SELECT 22, 'x' ORDER BY a")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "a  | b",
+        "---+-----------",
+        "1  | long value",
+        "22 | x",
+        "(2 rows)",
+    ]
+
+
+def test_script_file_trains_and_shows_a_model(tmp_path):
+    db = str(tmp_path / "cli.duckdb")
+    script = tmp_path / "train.sql"
+    script.write_text(f"""
+        CREATE TABLE penguins AS SELECT * FROM read_parquet('{PENGUINS}');
+        CREATE MODEL peng
+        FROM (SELECT species, island, bill_length_mm, sex FROM penguins)
+        TARGET species FUNCTION predict_species;
+        SHOW MODEL peng;
+    """)
+    out = sqlml(db, str(script))
+    assert out.returncode == 0, out.stderr
+    assert "Model State              | READY" in out.stdout
+    again = sqlml(db, "-c", "SELECT predict_species('Biscoe', 47.5, 'MALE') AS p")
+    assert again.stdout.splitlines()[2] == "Gentoo"
+
+
+def test_errors_are_one_clear_line(tmp_path):
+    db = str(tmp_path / "cli.duckdb")
+    out = sqlml(db, "-c", "SHOW MODEL nope")
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        "ERROR [42704]: Model main.nope does not exist. SHOW MODEL ALL lists the models."
+    )
+    syntax = sqlml(db, "-c", "CREATE MODEL m FROM t TARGT x FUNCTION f")
+    assert syntax.stderr.startswith("ERROR [42601]: Unknown CREATE MODEL clause")
+    assert "Traceback" not in syntax.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    out = sqlml(str(tmp_path / "cli.duckdb"), "--debug", "-c", "SHOW MODEL nope")
+    assert "Traceback" in out.stderr
+    assert out.returncode == 1
+
+
+def test_shell_reads_multi_line_statements(tmp_path):
+    db = str(tmp_path / "cli.duckdb")
+    session = (
+        "SELECT\n  40 + 2\n  AS answer;\nSELECT 'a;b' AS s;\nSHOW MODEL nope;\nSELECT 1 AS one;\n"
+    )
+    out = sqlml(db, stdin=session)
+    assert out.returncode == 0
+    lines = out.stdout.splitlines()
+    assert lines[:3] == ["answer", "------", "42"]
+    assert "a;b" in lines
+    assert "one" in lines  # the shell went on after the error
+    assert "ERROR [42704]" in out.stderr
+
+
+def test_help_lists_the_options():
+    out = sqlml("--help")
+    assert out.returncode == 0
+    for option in ("-c", "--model-store", "--debug"):
+        assert option in out.stdout

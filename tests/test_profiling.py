@@ -1,0 +1,115 @@
+"""Profiling and preprocessing on small generated tables (no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from sqlml.automl.preprocessing import TOP_LEVELS, build_plan, transform
+from sqlml.automl.profiling import check_target, infer_problem_type, profile_column
+from sqlml.errors import TrainingDataError
+
+
+def kinds(table: pa.Table) -> dict[str, str]:
+    return {n: profile_column(n, table.column(n)).kind for n in table.column_names}
+
+
+def test_every_column_kind():
+    n = 300
+    table = pa.table(
+        {
+            "num": pa.array(np.arange(n, dtype=np.float64)),
+            "flag": pa.array([i % 2 == 0 for i in range(n)]),
+            "cat": pa.array([f"c{i % 5}" for i in range(n)]),
+            "many": pa.array([f"id{i}" for i in range(n)]),
+            "day": pa.array([dt.date(2020, 1, 1) + dt.timedelta(days=i) for i in range(n)]),
+            "at": pa.array([dt.datetime(2020, 1, 1, i % 24) for i in range(n)]),
+            "tod": pa.array([dt.time(i % 24, 30) for i in range(n)]),
+            "nulls": pa.array([None] * n, pa.float64()),
+            "const": pa.array([7] * n),
+            "enum": pa.array([f"e{i % 3}" for i in range(n)]).dictionary_encode(),
+        }
+    )
+    assert kinds(table) == {
+        "num": "numeric",
+        "flag": "boolean",
+        "cat": "categorical",
+        "many": "high_cardinality",
+        "day": "datetime",
+        "at": "datetime",
+        "tod": "time",
+        "nulls": "dropped",
+        "const": "dropped",
+        "enum": "categorical",
+    }
+    assert profile_column("nulls", table.column("nulls")).reason == "all values are NULL"
+    assert profile_column("const", table.column("const")).reason == "constant"
+
+
+def test_plan_replays_identically_and_handles_unseen_and_null():
+    train = [pa.array(["a", "b", "a", None, "c"]), pa.array([1.0, None, 3.0, 4.0, 5.0])]
+    profiles = [profile_column("s", train[0]), profile_column("x", train[1])]
+    plan = build_plan(train, profiles)
+    assert plan["features"] == ["s", "x"]
+    assert plan["categorical_features"] == [0]
+    X = transform(plan, train)
+    assert X[:, 0].tolist()[:3] == [0.0, 1.0, 0.0]  # 'a' is the most frequent level
+    assert np.isnan(X[3, 0]) and np.isnan(X[1, 1])
+    new = transform(plan, [pa.array(["zzz", "c"]), pa.array([None, 2], pa.int64())])
+    assert np.isnan(new[0, 0]) and new[1, 0] == 2.0
+    assert np.isnan(new[0, 1]) and new[1, 1] == 2.0
+
+
+def test_high_cardinality_keeps_top_levels_and_frequency():
+    values = [f"v{i}" for i in range(400)] * 2 + ["v0"] * 10
+    column = pa.array(values)
+    profile = profile_column("h", column)
+    plan = build_plan([column], [profile])
+    assert plan["features"] == ["h", "h__frequency"]
+    X = transform(plan, [pa.array(["v0", "v399", "never"])])
+    assert X[0, 0] == 0 and X[1, 0] == TOP_LEVELS  # rare level shares the "other" code
+    assert X[0, 1] == pytest.approx(12 / 810) and X[2, 1] == 0.0
+    assert np.isnan(X[2, 0])
+
+
+def test_dates_become_calendar_parts():
+    column = pa.array([dt.date(2024, 2, 29), None])
+    plan = build_plan(
+        [column], [profile_column("d", pa.array([dt.date(2024, 2, 29), dt.date(2024, 3, 1)]))]
+    )
+    X = transform(plan, [column])
+    assert plan["features"] == [
+        "d__year",
+        "d__month",
+        "d__day",
+        "d__weekday",
+        "d__dayofyear",
+        "d__epoch_days",
+    ]
+    assert X[0].tolist() == [2024, 2, 29, 3, 60, 19782]
+    assert np.isnan(X[1]).all()
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([True, False] * 10, "BINARY_CLASSIFICATION"),
+        (["yes", "no"] * 10, "BINARY_CLASSIFICATION"),
+        ([0, 1] * 10, "BINARY_CLASSIFICATION"),
+        (["a", "b", "c"] * 10, "MULTICLASS_CLASSIFICATION"),
+        ([1, 2, 3] * 30, "MULTICLASS_CLASSIFICATION"),
+        (list(range(100)), "REGRESSION"),
+        ([0.5, 1.5, 2.5] * 30, "REGRESSION"),
+        ([1, 2, 3, 4, 5] * 2, "REGRESSION"),  # too many distinct values for 10 rows
+    ],
+)
+def test_problem_type_rule(values, expected):
+    assert infer_problem_type("y", pa.chunked_array([values])) == expected
+
+
+def test_constant_target_rejected():
+    with pytest.raises(TrainingDataError, match="single value"):
+        check_target("y", pa.chunked_array([[3, 3, 3]]), None)
