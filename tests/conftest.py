@@ -40,6 +40,6 @@ def penguins(conn):
     conn.sql(
         "CREATE MODEL peng FROM (SELECT species, island, bill_length_mm, bill_depth_mm, "
         "flipper_length_mm, body_mass_g, sex FROM penguins WHERE fold <> 0) "
-        "TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 30)"
+        "TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 6)"
     )
     return conn

@@ -29,7 +29,7 @@ def test_create_show_predict_drop(penguins, db_path):
     assert info["Function Parameters"] == PENGUIN_FEATURES.replace(",", "")
     assert info["Function Parameter Types"] == "VARCHAR DOUBLE DOUBLE BIGINT BIGINT VARCHAR"
     assert info["Target Column"] == "species"
-    assert info["Max Runtime"] == "30"
+    assert info["Max Runtime"] == "6"
     assert info["Query"].startswith("SELECT species, island")
 
     (accuracy,) = penguins.execute(
@@ -71,7 +71,7 @@ def test_second_connection_in_process_sees_new_models(db_path):
         load(first, "penguins")
         first.sql(
             f"CREATE MODEL m FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
-            "TARGET species FUNCTION f_species"
+            "TARGET species FUNCTION f_species SETTINGS (MAX_RUNTIME 4)"
         )
         rows = second.execute(f"SELECT f_species({PENGUIN_FEATURES}) FROM penguins").fetchall()
         assert len(rows) == 344
@@ -112,11 +112,12 @@ def test_binary_boolean_and_integer_targets(conn):
     load(conn, "penguins")
     conn.sql(
         "CREATE MODEL is_gentoo FROM (SELECT bill_length_mm, bill_depth_mm, body_mass_g, "
-        "species = 'Gentoo' AS gentoo FROM penguins) TARGET gentoo FUNCTION f_gentoo"
+        "species = 'Gentoo' AS gentoo FROM penguins) TARGET gentoo FUNCTION f_gentoo "
+        "SETTINGS (MAX_RUNTIME 4)"
     )
     conn.sql(
         "CREATE MODEL is_male FROM (SELECT bill_length_mm, bill_depth_mm, body_mass_g, "
-        "(sex = 'MALE')::INT AS male FROM penguins) TARGET male FUNCTION f_male"
+        "(sex = 'MALE')::INT AS male FROM penguins) TARGET male FUNCTION f_male SETTINGS (MAX_RUNTIME 4)"
     )
     assert show(conn, "is_gentoo")["Problem Type"] == "BinaryClassification"
     assert show(conn, "is_male")["Problem Type"] == "BinaryClassification"
@@ -133,7 +134,7 @@ def test_problem_type_and_objective_given(conn):
     conn.sql(
         "CREATE MODEL m FROM (SELECT bill_length_mm, body_mass_g, "
         "(sex = 'MALE')::INT AS male FROM penguins) TARGET male FUNCTION f "
-        "PROBLEM_TYPE REGRESSION OBJECTIVE 'mse'"
+        "PROBLEM_TYPE REGRESSION OBJECTIVE 'mse' SETTINGS (MAX_RUNTIME 4)"
     )
     info = show(conn, "m")
     assert info["Problem Type"] == "Regression"
@@ -179,7 +180,7 @@ def test_schema_qualified_model_and_function(conn):
     conn.sql(
         f"CREATE MODEL ml.species FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
         "TARGET species FUNCTION ml.predict_sp IAM_ROLE default "
-        "SETTINGS (S3_BUCKET 'my-bucket')"
+        "SETTINGS (S3_BUCKET 'my-bucket', MAX_RUNTIME 4)"
     )
     info = show(conn, "ml.species")
     assert info["Schema Name"] == "ml"
@@ -195,7 +196,8 @@ def test_schema_qualified_model_and_function(conn):
 def test_from_table_and_case_insensitive_names(conn):
     load(conn, "car_evaluation", "Cars")
     conn.sql("CREATE TABLE cars_train AS SELECT * EXCLUDE (fold) FROM Cars")
-    conn.sql("create model CarModel from cars_train target ACCEPTABILITY function Predict_Car;")
+    conn.sql("create model CarModel from cars_train target ACCEPTABILITY function Predict_Car "
+        "settings (max_runtime 8);")
     info = show(conn, "carmodel")
     assert info["Table"] == "cars_train"
     assert info["Target Column"] == "acceptability"
@@ -211,10 +213,13 @@ def test_max_cells_samples_rows(conn):
     load(conn, "penguins")
     conn.sql(
         f"CREATE MODEL m FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
-        "TARGET species FUNCTION f SETTINGS (MAX_CELLS 1400)"
+        "TARGET species FUNCTION f SETTINGS (MAX_CELLS 1400, MAX_RUNTIME 4)"
     )
     info = show(conn, "m")
-    assert info["Training Rows"].startswith("200 of 344")
+    used, _, rest = info["Training Rows"].partition(" of ")
+    # A stratified sample: each species keeps its share, rounded up (3 species).
+    assert 200 <= int(used) <= 203
+    assert rest.startswith("344 (random sample")
     assert info["Max Cells"] == "1400"
 
 
@@ -224,7 +229,7 @@ def test_in_memory_database_with_explicit_store(tmp_path):
         load(conn, "penguins")
         conn.sql(
             f"CREATE MODEL m FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
-            "TARGET species FUNCTION f"
+            "TARGET species FUNCTION f SETTINGS (MAX_RUNTIME 4)"
         )
         assert (store / "main.m" / "model.json").is_file()
 
@@ -255,7 +260,8 @@ def test_every_supported_column_type(conn):
                (i % 4) * 10.0 + (i % 2) AS y
         FROM range(600) t(i)
     """)
-    conn.sql("CREATE MODEL mixed_model FROM mixed TARGET y FUNCTION predict_mixed")
+    conn.sql("CREATE MODEL mixed_model FROM mixed TARGET y FUNCTION predict_mixed "
+             "SETTINGS (MAX_RUNTIME 8)")
     info = dict(conn.execute("SHOW MODEL mixed_model").fetchall())
     assert info["Function Parameter Types"] == (
         "SMALLINT DECIMAL(10,2) DOUBLE BOOLEAN VARCHAR ENUM DATE TIMESTAMP TIMESTAMPTZ TIME BIGINT"

@@ -8,10 +8,11 @@ import sqlml
 from sqlml import errors
 from tests.conftest import PENGUIN_FEATURES, load
 
-CREATE = (
+BASE = (
     f"CREATE MODEL {{name}} FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
     "TARGET species FUNCTION {fn}"
 )
+CREATE = BASE + " SETTINGS (MAX_RUNTIME 4)"
 
 
 @pytest.fixture
@@ -184,21 +185,21 @@ def test_prediction_function_uncastable_value(data):
 
 def test_malformed_settings(data):
     with pytest.raises(sqlml.InvalidSetting) as info:
-        data.sql(CREATE.format(name="m", fn="f") + " SETTINGS (MAX_RUNTIME 0)")
+        data.sql(BASE.format(name="m", fn="f") + " SETTINGS (MAX_RUNTIME 0)")
     assert "'MAX_RUNTIME' setting must be an integer in [1, 604800]. Got 0 instead" in str(
         info.value
     )
     with pytest.raises(sqlml.InvalidSetting, match="'MAX_CELLS' setting must be an integer"):
-        data.sql(CREATE.format(name="m", fn="f") + " SETTINGS (MAX_CELLS 'many')")
+        data.sql(BASE.format(name="m", fn="f") + " SETTINGS (MAX_CELLS 'many')")
     with pytest.raises(sqlml.InvalidSetting, match="S3_GARBAGE_COLLECT' setting must be ON or OFF"):
-        data.sql(CREATE.format(name="m", fn="f") + " SETTINGS (S3_GARBAGE_COLLECT maybe)")
+        data.sql(BASE.format(name="m", fn="f") + " SETTINGS (S3_GARBAGE_COLLECT maybe)")
 
 
 def test_unknown_setting_suggests(data):
     with pytest.raises(
         sqlml.InvalidSetting, match="Unknown setting 'MAX_RUN_TIME'. Did you mean MAX_RUNTIME"
     ):
-        data.sql(CREATE.format(name="m", fn="f") + " SETTINGS (max_run_time 60)")
+        data.sql(BASE.format(name="m", fn="f") + " SETTINGS (max_run_time 60)")
 
 
 def test_missing_schema(data):
@@ -257,5 +258,6 @@ def test_failed_create_leaves_nothing_behind(data, db_path):
             "TARGET label FUNCTION f"
         )
     store = db_path.parent / "test.duckdb.models"
-    assert [p.name for p in store.iterdir() if p.name != ".lock"] == []
+    assert [p.name for p in store.iterdir() if not p.name.startswith(".")] == []
+    assert list((store / ".jobs").iterdir()) == []
     data.sql(CREATE.format(name="m", fn="f"))  # the name is still free

@@ -33,7 +33,7 @@ def test_manifest_records_the_model(penguins, db_path):
     assert manifest["features"][3] == {"name": "flipper_length_mm", "type": "BIGINT"}
     assert manifest["problem_type"] == "MULTICLASS_CLASSIFICATION"
     assert manifest["model"]["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
-    assert manifest["settings"]["MAX_RUNTIME"] == 30
+    assert manifest["settings"]["MAX_RUNTIME"] == 6
     assert manifest["training"]["rows_used"] == 276
     assert set(manifest["versions"]) >= {"python", "sqlml", "lightgbm", "numpy", "pyarrow"}
     assert "validation:accuracy" in manifest["metrics"]
@@ -42,9 +42,18 @@ def test_manifest_records_the_model(penguins, db_path):
 def test_package_holds_only_code_free_formats(penguins, db_path):
     folder = store_of(db_path) / "main.peng"
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["model.json", "model.lgb.txt", "preprocessing.json"]
-    assert (folder / "model.lgb.txt").read_text().startswith("tree")
-    json.loads((folder / "preprocessing.json").read_text())
+    assert {"model.json", "preprocessing.json", "leaderboard.json"} <= set(names)
+    native = (".lgb.txt", ".cbm", ".xgb.ubj", ".npz", ".json")
+    assert all(name.endswith(native) for name in names), names
+    for name in names:
+        if name.endswith(".npz"):
+            import numpy as np
+
+            with np.load(folder / name, allow_pickle=False) as arrays:
+                assert all(arrays[k].dtype != object for k in arrays.files)
+    leaderboard = json.loads((folder / "leaderboard.json").read_text())
+    assert leaderboard[0]["candidate"] == "lightgbm"
+    assert sum(row["ensemble_weight"] for row in leaderboard) == pytest.approx(1.0)
     # No temporary folders are left in the store.
     assert [p.name for p in store_of(db_path).iterdir() if p.name.startswith(".tmp")] == []
 

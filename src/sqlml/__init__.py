@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlml.errors import *  # noqa: F403 -- the error classes are part of the public API
 from sqlml.errors import __all__ as _error_names
-from sqlml.session import Connection, Result
+
+if TYPE_CHECKING:
+    from sqlml.session import Connection, Result
 
 try:
     __version__ = metadata.version("sqlml")
@@ -31,7 +34,19 @@ def connect(
         model_store: folder for model packages. Defaults to ``<database>.models`` beside the
             file, or a temporary folder (deleted at close) for an in-memory database.
     """
+    from sqlml.session import Connection
+
     return Connection(None if database is None else str(database), model_store=model_store)
+
+
+def __getattr__(name: str):
+    # The session (and DuckDB with it) loads on first use, so that the trainer process, which
+    # imports sqlml's learners, never loads the database engine.
+    if name in ("Connection", "Result"):
+        from sqlml import session
+
+        return getattr(session, name)
+    raise AttributeError(f"module 'sqlml' has no attribute {name!r}")
 
 
 __all__ = ["Connection", "Result", "__version__", "connect", *_error_names]

@@ -75,6 +75,12 @@ class TrainingDataError(SqlmlError):
     sqlstate = "22000"
 
 
+class TrainingTimeout(SqlmlError):
+    """MAX_RUNTIME was too short for even one candidate model to finish."""
+
+    sqlstate = "57014"
+
+
 class PredictionCallError(SqlmlError):
     """A prediction function was called with the wrong number or types of arguments."""
 
@@ -113,4 +119,5 @@ __all__ = [
     "SqlmlError",
     "TrainingDataError",
     "TrainingQueryError",
+    "TrainingTimeout",
 ]

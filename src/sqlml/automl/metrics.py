@@ -1,4 +1,8 @@
-"""Validation metrics, named as Redshift ML reports them (``validation:f1`` ...)."""
+"""Validation metrics, named as Redshift ML reports them (``validation:f1`` ...).
+
+Candidates are ranked by the OBJECTIVE first; log loss breaks ties between classifiers, which
+matters for coarse objectives (accuracy on a small table is often tied).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,22 @@ import numpy as np
 from sklearn import metrics as skm
 
 
-def decide_labels(proba: np.ndarray, positive: int | None) -> np.ndarray:
-    """Class indices from probabilities: on binary problems the positive class wins above 0.5."""
+def decide_labels(proba: np.ndarray, positive: int | None, threshold: float = 0.5) -> np.ndarray:
+    """Class indices from probabilities: on binary problems the positive class wins above
+    ``threshold``; otherwise the most probable class."""
     if positive is not None:
-        return np.where(proba[:, positive] > 0.5, positive, 1 - positive)
+        return np.where(proba[:, positive] > threshold, positive, 1 - positive)
     return proba.argmax(axis=1) if len(proba) else np.empty(0, dtype=np.int64)
 
 
-def score(objective: str, y_true: np.ndarray, pred: np.ndarray, positive: int | None) -> float:
+def score(objective: str, y_true: np.ndarray, pred: np.ndarray, positive: int | None,
+          threshold: float = 0.5) -> float:
     """The objective's value. ``pred`` is class probabilities (n x k) or regression values."""
     if objective == "MSE":
         return float(skm.mean_squared_error(y_true, pred))
     if objective == "AUC":
         return float(skm.roc_auc_score(y_true == positive, pred[:, positive]))
-    labels = decide_labels(pred, positive)
+    labels = decide_labels(pred, positive, threshold)
     if objective == "Accuracy":
         return float(skm.accuracy_score(y_true, labels))
     if objective == "F1":
@@ -30,6 +36,31 @@ def score(objective: str, y_true: np.ndarray, pred: np.ndarray, positive: int | 
 
 
 HIGHER_IS_BETTER = {"MSE": False, "AUC": True, "Accuracy": True, "F1": True, "F1Macro": True}
+
+
+def log_loss(y: np.ndarray, proba: np.ndarray) -> float:
+    p = np.clip(proba[np.arange(len(y)), y], 1e-15, 1.0)
+    return float(-np.mean(np.log(p)))
+
+
+def selection_score(objective: str, problem_type: str, y: np.ndarray, pred: np.ndarray,
+                    positive: int | None) -> tuple[float, float]:
+    """A sortable score, higher is better: (objective, -log loss for classifiers)."""
+    value = score(objective, y, pred, positive)
+    primary = value if HIGHER_IS_BETTER[objective] else -value
+    secondary = 0.0 if problem_type == "REGRESSION" else -log_loss(y, pred)
+    return (round(primary, 12), secondary)
+
+
+def best_f1_threshold(y: np.ndarray, proba: np.ndarray, positive: int) -> float:
+    """The probability threshold of the positive class that maximizes F1 on these rows."""
+    p = proba[:, positive]
+    best_t, best_f1 = 0.5, -1.0
+    for t in np.unique(np.quantile(p, np.linspace(0.02, 0.98, 97))):
+        f1 = skm.f1_score(y == positive, p > t)
+        if f1 > best_f1 + 1e-12:
+            best_t, best_f1 = float(t), f1
+    return best_t
 
 
 def metric_key(objective: str) -> str:

@@ -1,8 +1,8 @@
 """From an Arrow table to a fitted, serializable model. Knows nothing of SQL or of any database.
 
-``train_model`` profiles the columns, builds the preprocessing plan, encodes the target, fits one
-LightGBM model early-stopped on a seeded 80/20 hold-out (stratified for classification), scores
-the OBJECTIVE on the hold-out, and refits on all rows when the budget allows.
+``train_model`` profiles the columns, builds the preprocessing plans, encodes the target, runs
+the budgeted search (portfolio, then tuning), builds a greedy ensemble when it beats the best
+single candidate, tunes the decision threshold for the F1 objective, and returns a FittedModel.
 
 The positive class (for F1 and AUC on binary problems) is the less frequent class, as in most
 business problems (churn, fraud, default); on a tie it is the larger value.
@@ -10,68 +10,28 @@ business problems (churn, fraud, default); on a tie it is the larger value.
 
 from __future__ import annotations
 
-import json
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
 
-import lightgbm as lgb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sklearn.model_selection import train_test_split
 
 from sqlml import settings as S
-from sqlml.automl import lightgbm_learner as learner
-from sqlml.automl import metrics
 from sqlml.automl.budget import Deadline
+from sqlml.automl.dense import build_dense_plan, dense_transform
+from sqlml.automl.ensemble import greedy_ensemble
+from sqlml.automl.learners import LEARNERS, MODEL_TYPE_LEARNERS
+from sqlml.automl.metrics import best_f1_threshold, metric_key, score
+from sqlml.automl.model import FittedModel, Member
 from sqlml.automl.preprocessing import build_plan, transform
 from sqlml.automl.profiling import check_target, profile_column
-from sqlml.errors import InvalidSetting, TrainingDataError
+from sqlml.automl.search import Problem, Search, Trial
+from sqlml.automl.validation import make_validation
+from sqlml.errors import InvalidSetting, TrainingDataError, TrainingTimeout
 
 MIN_ROWS = 10
-HOLDOUT_FRACTION = 0.2
-BOOSTER_FILE = "model.lgb.txt"
-PLAN_FILE = "preprocessing.json"
-
-
-@dataclass
-class TrainedModel:
-    plan: dict
-    problem_type: str
-    objective: str
-    classes: list | None
-    positive_index: int | None
-    booster: lgb.Booster
-    params: dict
-    metrics: dict
-    rows_train: int
-    rows_valid: int
-    refit_on_all_rows: bool
-    dropped: dict = field(default_factory=dict)
-
-    def predict_raw(self, X: np.ndarray) -> np.ndarray:
-        return learner.predict(self.booster, X, self.problem_type)
-
-    def save(self, directory: Path) -> dict:
-        """Write the artifacts into ``directory``; return the manifest's "model" section."""
-        self.booster.save_model(str(directory / BOOSTER_FILE))
-        (directory / PLAN_FILE).write_text(json.dumps(self.plan))
-        return {
-            "learner": "lightgbm",
-            "artifacts": {"booster": BOOSTER_FILE, "preprocessing": PLAN_FILE},
-            "params": self.params,
-            "num_iterations": self.booster.current_iteration(),
-            "features": self.plan["features"],
-            "classes": self.classes,
-            "positive_class": None
-            if self.positive_index is None
-            else self.classes[self.positive_index],
-            "rows_train": self.rows_train,
-            "rows_valid": self.rows_valid,
-            "refit_on_all_rows": self.refit_on_all_rows,
-            "dropped_columns": self.dropped,
-        }
+DEFAULT_LEARNERS = ("lightgbm", "catboost", "xgboost", "lightgbm_rf", "linear", "mlp")
+ENSEMBLE_CANDIDATES = 12
 
 
 def resolve_objective(objective: str | None, problem_type: str) -> str:
@@ -86,9 +46,13 @@ def resolve_objective(objective: str | None, problem_type: str) -> str:
     return objective
 
 
+def learners_for(model_type: str | None) -> tuple[str, ...]:
+    return DEFAULT_LEARNERS if model_type is None else MODEL_TYPE_LEARNERS[model_type]
+
+
 def _encode_target(y: pa.ChunkedArray, problem_type: str):
     if problem_type == "REGRESSION":
-        return _as_float(y), None, None
+        return pc.cast(y, pa.float64()).to_numpy(), None, None
     classes = sorted(pc.unique(y).to_pylist())
     codes = pc.index_in(y, value_set=pa.array(classes, type=y.type)).to_numpy().astype(np.int64)
     counts = np.bincount(codes, minlength=len(classes))
@@ -98,27 +62,7 @@ def _encode_target(y: pa.ChunkedArray, problem_type: str):
     return codes, classes, positive
 
 
-def _as_float(column) -> np.ndarray:
-    return pc.cast(column, pa.float64()).to_numpy()
-
-
-def _split(n: int, y: np.ndarray, classification: bool, seed: int):
-    idx = np.arange(n)
-    stratify = None
-    if classification and np.bincount(y).min(initial=n) >= 2:
-        stratify = y
-    return train_test_split(idx, test_size=HOLDOUT_FRACTION, random_state=seed, stratify=stratify)
-
-
-def train_model(
-    table: pa.Table,
-    target: str,
-    *,
-    problem_type: str | None = None,
-    objective: str | None = None,
-    deadline: Deadline,
-    seed: int = 0,
-) -> TrainedModel:
+def _prepare(table: pa.Table, target: str, problem_type: str | None):
     y_column = table.column(target)
     if y_column.null_count == len(y_column):
         raise TrainingDataError(
@@ -134,7 +78,6 @@ def train_model(
     if pa.types.is_dictionary(y_column.type):
         y_column = pc.cast(y_column, y_column.type.value_type)
     problem_type = check_target(target, y_column, problem_type)
-    objective = resolve_objective(objective, problem_type)
     names = [n for n in table.column_names if n != target]
     columns = [table.column(n) for n in names]
     profiles = [profile_column(n, c) for n, c in zip(names, columns, strict=True)]
@@ -145,57 +88,73 @@ def train_model(
             + ", ".join(f"'{k}' is {v}" for k, v in dropped.items())
             + "."
         )
+    return y_column, problem_type, columns, profiles, dropped
+
+
+def train_model(table: pa.Table, target: str, *, problem_type: str | None = None,
+                objective: str | None = None, model_type: str | None = None,
+                deadline: Deadline, seed: int = 0,
+                on_trial: Callable[[Trial], None] | None = None) -> FittedModel:
+    y_column, problem_type, columns, profiles, dropped = _prepare(table, target, problem_type)
+    objective = resolve_objective(objective, problem_type)
     plan = build_plan(columns, profiles)
     X = transform(plan, columns)
     y, classes, positive = _encode_target(y_column, problem_type)
-    return _fit(plan, X, y, classes, positive, problem_type, objective, deadline, seed, dropped)
-
-
-def _fit(plan, X, y, classes, positive, problem_type, objective, deadline, seed, dropped):
-    n_classes = len(classes) if classes else 0
-    params = learner.default_params(problem_type, len(y), n_classes, seed)
-    train_idx, valid_idx = _split(len(y), y, classes is not None, seed)
-    started = time.monotonic()
-    booster = learner.fit(
-        params,
-        X[train_idx],
-        y[train_idx],
-        plan["categorical_features"],
-        deadline=deadline,
-        valid=(X[valid_idx], y[valid_idx]),
+    learners = learners_for(model_type)
+    dense_plan = None
+    if any(LEARNERS[name].family == "dense" for name in learners):
+        dense_plan = build_dense_plan(X, plan["categorical_features"])
+    problem = Problem(
+        X=X, X_dense=dense_transform(dense_plan, X) if dense_plan else None, y=y,
+        problem_type=problem_type, n_classes=len(classes) if classes else 0,
+        categorical=plan["categorical_features"], objective=objective, positive=positive,
+        validation=make_validation(y, classes is not None, seed), seed=seed,
     )
-    first_fit = time.monotonic() - started
-    best = booster.best_iteration or booster.current_iteration()
-    pred = learner.predict(booster, X[valid_idx], problem_type)
-    value = metrics.score(objective, y[valid_idx], pred, positive)
-    refit = deadline.remaining() > 1.5 * first_fit + 1.0
-    if refit:
-        # Refit on every row: 25 % more data supports a few more rounds than the hold-out found.
-        booster = learner.fit(
-            params,
-            X,
-            y,
-            plan["categorical_features"],
-            deadline=deadline,
-            rounds=max(1, int(best * 1.1)),
+    search = Search(problem, deadline, list(learners), on_trial)
+    search.run_portfolio()
+    search.tune()
+    model = _assemble(search, problem, plan, dense_plan, classes)
+    model.summary["dropped_columns"] = dropped
+    return model
+
+
+def _assemble(search: Search, problem: Problem, plan, dense_plan, classes) -> FittedModel:
+    ok = sorted(search.ok_trials(), key=lambda t: t.selection, reverse=True)
+    if not ok:
+        raise TrainingTimeout(
+            f"No candidate model finished within MAX_RUNTIME {search.deadline.seconds:.0f} s. "
+            "Increase MAX_RUNTIME, or lower MAX_CELLS to train on fewer rows."
         )
-    else:
-        booster = booster if booster.best_iteration <= 0 else _truncate(booster, best)
-    return TrainedModel(
-        plan=plan,
-        problem_type=problem_type,
-        objective=objective,
-        classes=classes,
-        positive_index=positive,
-        booster=booster,
-        params=params,
-        metrics={metrics.metric_key(objective): value},
-        rows_train=len(train_idx),
-        rows_valid=len(valid_idx),
-        refit_on_all_rows=refit,
-        dropped=dropped,
+    y_eval = problem.y[problem.validation.eval_idx]
+    pool = ok[:ENSEMBLE_CANDIDATES]
+    weights, ensemble_selection = greedy_ensemble(
+        [t.oof for t in pool], y_eval, problem.objective, problem.problem_type, problem.positive
     )
-
-
-def _truncate(booster: lgb.Booster, rounds: int) -> lgb.Booster:
-    return lgb.Booster(model_str=booster.model_to_string(num_iteration=rounds))
+    if len(weights) > 1 and ensemble_selection > ok[0].selection:
+        chosen = [(pool[i], w) for i, w in weights.items()]
+    else:
+        chosen = [(ok[0], 1.0)]
+    eval_pred = sum(w * t.oof for t, w in chosen)
+    threshold = 0.5
+    if problem.objective == "F1":
+        threshold = best_f1_threshold(y_eval, eval_pred, problem.positive)
+    value = score(problem.objective, y_eval, eval_pred, problem.positive, threshold)
+    members = [Member(t.name, t.learner, float(w), t.target_transform, t.models, t.id)
+               for t, w in chosen]
+    used_dense = any(LEARNERS[m.learner].family == "dense" for m in members)
+    weights_by_trial = {t.id: float(w) for t, w in chosen}
+    leaderboard = [{**t.record(), "ensemble_weight": weights_by_trial.get(t.id, 0.0)}
+                   for t in search.trials]
+    summary = {
+        "validation": problem.validation.describe(),
+        "trials": len(search.trials),
+        "chosen": " + ".join(f"{t.name} x{w:.2f}" for t, w in chosen),
+        "best_single": {"candidate": ok[0].name, "score": ok[0].score},
+        "search_seconds": round(search.deadline.elapsed(), 3),
+    }
+    return FittedModel(
+        plan=plan, dense_plan=dense_plan if used_dense else None,
+        problem_type=problem.problem_type, objective=problem.objective, classes=classes,
+        positive=problem.positive, threshold=threshold, members=members,
+        metrics={metric_key(problem.objective): value}, leaderboard=leaderboard, summary=summary,
+    )

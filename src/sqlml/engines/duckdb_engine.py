@@ -107,6 +107,16 @@ def function_return_type(sql_type: str) -> str:
     return "VARCHAR" if sql_type.upper().startswith("ENUM") else sql_type
 
 
+def _stratified_sample(query: str, column: str, fraction: float, seed: int) -> str:
+    quoted = '"' + column.replace('"', '""') + '"'
+    return (
+        f"SELECT * EXCLUDE (__sqlml_row) FROM (SELECT *, row_number() OVER () AS __sqlml_row "
+        f"FROM ({query})) QUALIFY row_number() OVER (PARTITION BY {quoted} "
+        f"ORDER BY hash(__sqlml_row + {int(seed)})) "
+        f"<= ceil(count(*) OVER (PARTITION BY {quoted}) * {fraction!r}) ORDER BY __sqlml_row"
+    )
+
+
 class DuckDBEngine:
     """One user connection to a DuckDB database."""
 
@@ -147,22 +157,39 @@ class DuckDBEngine:
             raise TrainingQueryError("The FROM clause must be a query that returns rows.")
         return list(rel.columns), [str(t) for t in rel.types]
 
-    def fetch_training_data(
-        self, query: str, max_rows: int | None, seed: int
-    ) -> tuple[pa.Table, int]:
+    def _sampled_query(self, query: str, max_rows: int | None, seed: int,
+                       stratify: str | None) -> tuple[str, int]:
+        total = self.connection.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
+        if max_rows is None or total <= max_rows:
+            return query, total
+        if stratify is None:
+            return (f"SELECT * FROM ({query}) "
+                    f"USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE ({int(seed)})"), total
+        return _stratified_sample(query, stratify, max_rows / total, seed), total
+
+    def fetch_training_data(self, query: str, max_rows: int | None, seed: int,
+                            stratify: str | None = None) -> tuple[pa.Table, int]:
         """The query's rows as Arrow, with a seeded random sample of ``max_rows`` when larger.
 
-        Returns the table and the number of rows the query produced before sampling.
+        With ``stratify`` (a column name), each value of that column keeps its share of the
+        sample (at least one row). Returns the table and the row count before sampling.
         """
         try:
-            total = self.connection.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
-            text = query
-            if max_rows is not None and total > max_rows:
-                text = (
-                    f"SELECT * FROM ({query}) "
-                    f"USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE ({int(seed)})"
-                )
+            text, total = self._sampled_query(query, max_rows, seed, stratify)
             return self.connection.sql(text).to_arrow_table(), total
+        except duckdb.Error as e:
+            raise TrainingQueryError(f"The FROM query failed: {e}") from e
+
+    def export_training_data(self, query: str, path: Path, max_rows: int | None, seed: int,
+                             stratify: str | None = None) -> tuple[int, int]:
+        """Write the (sampled) rows to a Parquet snapshot; return (rows written, rows total)."""
+        try:
+            text, total = self._sampled_query(query, max_rows, seed, stratify)
+            target = str(path).replace("'", "''")
+            self.connection.execute(f"COPY ({text}) TO '{target}' (FORMAT parquet)").fetchall()
+            written = self.connection.execute(
+                f"SELECT count(*) FROM read_parquet('{target}')").fetchall()[0][0]
+            return written, total
         except duckdb.Error as e:
             raise TrainingQueryError(f"The FROM query failed: {e}") from e
 

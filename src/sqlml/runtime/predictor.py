@@ -1,6 +1,7 @@
 """A stored model as a callable: Arrow arrays in, one Arrow array out.
 
-The hot path is one ``transform`` (vectorized Arrow compute) and one booster call per batch.
+The hot path is one ``transform`` (vectorized Arrow compute), one call per ensemble member's
+model, and a weighted sum, per batch.
 """
 
 from __future__ import annotations
@@ -9,68 +10,68 @@ import json
 import threading
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import pyarrow as pa
 
-from sqlml.automl import lightgbm_learner
-from sqlml.automl.metrics import decide_labels
-from sqlml.automl.preprocessing import transform
+from sqlml.automl.model import FittedModel, Member
 from sqlml.errors import CorruptModelPackage
 
 
+def _load_legacy(manifest: dict, directory: Path) -> FittedModel:
+    """Format 1's single-LightGBM package (``"learner": "lightgbm"``), as a one-member ensemble."""
+    from sqlml.automl.learners import LEARNERS
+
+    section = manifest["model"]
+    plan = json.loads((directory / section["artifacts"]["preprocessing"]).read_text())
+    booster = LEARNERS["lightgbm"].load({"file": section["artifacts"]["booster"]}, directory)
+    classes = section["classes"]
+    positive = classes.index(section["positive_class"]) if classes and len(classes) == 2 else None
+    member = Member("lightgbm", "lightgbm", 1.0, None, [booster])
+    return FittedModel(plan, None, manifest["problem_type"], manifest["objective"], classes,
+                       positive, 0.5, [member])
+
+
+def load_fitted(directory: Path, manifest: dict) -> FittedModel:
+    section = manifest["model"]
+    try:
+        if section.get("learner") == "lightgbm":
+            return _load_legacy(manifest, directory)
+        if section.get("format") != "ensemble/1":
+            raise CorruptModelPackage(
+                f"Model '{manifest['name']}' has model format {section.get('format')!r}, which "
+                "this version of sqlml cannot load. Upgrade sqlml."
+            )
+        return FittedModel.load(section, directory, manifest["problem_type"],
+                                manifest["objective"])
+    except CorruptModelPackage:
+        raise
+    except Exception as e:  # noqa: BLE001 -- any unreadable artifact is a corrupt package
+        raise CorruptModelPackage(
+            f"Model '{manifest['name']}' cannot be loaded from {directory}: {e}"
+        ) from e
+
+
 class Predictor:
-    def __init__(self, manifest: dict, plan: dict, booster: lgb.Booster):
+    def __init__(self, manifest: dict, model: FittedModel):
         self.manifest = manifest
-        self.plan = plan
-        self.booster = booster
-        model = manifest["model"]
-        self.problem_type = manifest["problem_type"]
-        self.classes = model["classes"]
-        self.positive = None
-        if self.classes is not None and len(self.classes) == 2:
-            self.positive = self.classes.index(model["positive_class"])
-        self._labels = pa.array(self.classes) if self.classes is not None else None
+        self.model = model
+        classes = model.classes
+        self._labels = pa.array(classes) if classes is not None else None
 
     @classmethod
     def load(cls, directory: Path, manifest: dict) -> Predictor:
-        model = manifest["model"]
-        if model.get("learner") != "lightgbm":
-            raise CorruptModelPackage(
-                f"Model '{manifest['name']}' uses learner {model.get('learner')!r}, "
-                "which this version of sqlml cannot load."
-            )
-        try:
-            plan = json.loads((directory / model["artifacts"]["preprocessing"]).read_text())
-            booster = lgb.Booster(model_file=str(directory / model["artifacts"]["booster"]))
-        except (OSError, ValueError, lgb.basic.LightGBMError) as e:
-            raise CorruptModelPackage(
-                f"Model '{manifest['name']}' cannot be loaded from {directory}: {e}"
-            ) from e
-        return cls(manifest, plan, booster)
-
-    @property
-    def n_features(self) -> int:
-        return len(self.manifest["features"])
-
-    def matrix(self, columns: list) -> np.ndarray:
-        return transform(self.plan, columns)
+        return cls(manifest, load_fitted(directory, manifest))
 
     def predict_raw(self, columns: list) -> np.ndarray:
         """Class probabilities (n x k) or regression values, as numpy."""
-        X = self.matrix(columns)
-        if len(X) == 0:
-            k = len(self.classes) if self.classes else 0
-            return np.empty((0, k)) if k else np.empty(0)
-        return lightgbm_learner.predict(self.booster, X, self.problem_type)
+        return self.model.predict_raw(columns)
 
     def predict(self, columns: list) -> pa.Array:
         """The label (classification) or value (regression) of every row."""
         raw = self.predict_raw(columns)
-        if self.classes is None:
+        if self._labels is None:
             return pa.array(raw, pa.float64())
-        idx = decide_labels(raw, self.positive)
-        return self._labels.take(pa.array(idx, pa.int64()))
+        return self._labels.take(pa.array(self.model.labels(raw), pa.int64()))
 
 
 _cache: dict[tuple[str, str], Predictor] = {}

@@ -122,7 +122,9 @@ class Parser:
         return method(self)
 
     def show_model(self) -> ast.MlStatement:
-        if self.accept_word("ALL"):
+        nxt = self.peek(1)
+        if self.peek_word() == "ALL" and (nxt is None or nxt.token_type != TokenType.DOT):
+            self.i += 1  # SHOW MODEL ALL, but not SHOW MODEL all.m (a schema named all)
             self.done()
             return ast.ShowModelAll(text=self.chunk.text.strip())
         name = self.name("a model name or ALL after SHOW MODEL")
@@ -218,7 +220,7 @@ class Parser:
                     return self.script[self.tokens[first].start : self.tokens[self.i - 2].end + 1]
 
     def tokens_text(self, first: int, stop: int) -> str:
-        """The text of ``tokens[first:stop]`` without comments, whitespace collapsed to one space."""
+        """The text of ``tokens[first:stop]``: comments dropped, whitespace collapsed to a space."""
         out: list[str] = []
         for j in range(first, stop):
             tok = self.tokens[j]

@@ -6,10 +6,10 @@ costs nothing and leaves nothing behind.
 
 from __future__ import annotations
 
+import shutil
 import time
 
 from sqlml import settings as S
-from sqlml.automl.budget import Deadline
 from sqlml.errors import (
     ColumnNotFound,
     FeatureNotSupported,
@@ -19,7 +19,7 @@ from sqlml.errors import (
     SchemaNotFound,
     TrainingDataError,
 )
-from sqlml.jobs.training import SEED, train_package
+from sqlml.jobs.training import SEED, SNAPSHOT_FILE, new_job_dir, run_job
 from sqlml.sql import ast, to_sql
 from sqlml.sql.render import render_name
 
@@ -140,34 +140,29 @@ def create_model(session, stmt: ast.CreateModel):
     target = match_target(stmt, names)
     settings = S.effective_settings(stmt.settings_dict)
     max_rows = max(1, settings["MAX_CELLS"] // len(names))
-    deadline = Deadline(settings["MAX_RUNTIME"])
-    table, total = session.engine.fetch_training_data(query, max_rows, SEED)
-    fetched = time.monotonic()
+    # Classification targets are sampled per class, so rare classes keep their share.
+    stratify = target if stmt.problem_type != "REGRESSION" else None
+    job_dir = new_job_dir(session.store)
+    try:
+        rows, total = session.engine.export_training_data(
+            query, job_dir / SNAPSHOT_FILE, max_rows, SEED, stratify=stratify)
+    except BaseException:
+        shutil.rmtree(job_dir, ignore_errors=True)
+        raise
+    exported = time.monotonic()
     types_by_name = dict(zip(names, types, strict=True))
     draft = {
-        "schema": schema,
-        "name": stmt.name.name,
-        "statement": to_sql(stmt),
-        "source": source,
-        "target": target,
-        "target_type": types_by_name[target],
-        "features": [
-            {"name": n, "type": t} for n, t in zip(names, types, strict=True) if n != target
-        ],
+        "schema": schema, "name": stmt.name.name, "statement": to_sql(stmt),
+        "source": source, "target": target, "target_type": types_by_name[target],
+        "features": [{"name": n, "type": t} for n, t in zip(names, types, strict=True)
+                     if n != target],
         "function": {"name": stmt.function.name.lower(), "schema": stmt.function.schema},
-        "problem_type": stmt.problem_type,
-        "objective": stmt.objective,
-        "auto": True,
-        "iam_role": stmt.iam_role,
-        "settings": settings,
-        "training": {
-            "rows_total": total,
-            "rows_used": table.num_rows,
-            "sampled": table.num_rows < total,
-            "max_rows": max_rows,
-            "query_seconds": round(fetched - started, 3),
-        },
+        "problem_type": stmt.problem_type, "objective": stmt.objective, "auto": True,
+        "model_type": stmt.model_type, "iam_role": stmt.iam_role, "settings": settings,
+        "training": {"rows_total": total, "rows_used": rows, "sampled": rows < total,
+                     "max_rows": max_rows, "export_seconds": round(exported - started, 3)},
     }
-    manifest = train_package(session.store, draft, table, deadline)
+    budget = settings["MAX_RUNTIME"] - (exported - started)
+    manifest = run_job(session.store, job_dir, draft, budget)
     session.sync_functions(force=True)
     return manifest

@@ -65,7 +65,7 @@ def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
         ("Target Column", manifest.get("target") or ""),
         ("Training Rows", _training_rows(training)),
     ]
-    dropped = model.get("dropped_columns") or {}
+    dropped = model.get("dropped_columns") or (model.get("summary") or {}).get("dropped_columns") or {}
     if dropped:
         rows.append(("Ignored Columns", ", ".join(f"{k} ({v})" for k, v in dropped.items())))
     features = manifest["features"]
@@ -73,7 +73,7 @@ def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
     rows += [
         ("", ""),
         ("PARAMETERS:", ""),
-        ("Model Type", manifest.get("model_type") or "auto"),
+        ("Model Type", (manifest.get("model_type") or "auto").lower()),
         ("Problem Type", S.PROBLEM_TYPES.get(problem, "") if problem else ""),
         ("Objective", manifest.get("objective") or ""),
         ("Function Name", manifest["function"]["name"]),
@@ -81,8 +81,17 @@ def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
         ("Function Parameter Types", " ".join(compact_type(f["type"]) for f in features)),
         ("Function Return Type", manifest.get("target_type", "")),
     ]
+    summary = model.get("summary") or {}
+    if summary.get("chosen"):
+        rows.append(("Chosen Model", summary["chosen"]))
+    if summary.get("validation"):
+        rows.append(("Validation", summary["validation"]))
+    if summary.get("trials"):
+        rows.append(("Candidates Tried", str(summary["trials"])))
     if model.get("positive_class") is not None:
         rows.append(("Positive Class", str(model["positive_class"])))
+    if model.get("threshold") not in (None, 0.5):
+        rows.append(("Decision Threshold", f"{model['threshold']:.4f}"))
     if manifest.get("iam_role"):
         rows.append(("IAM Role", manifest["iam_role"]))
     if settings.get("S3_BUCKET"):

@@ -1,0 +1,72 @@
+"""The learner contract: a family of models, its portfolio of known-good configurations, its
+search space, and how a fitted model is saved in the library's own code-free format.
+
+A learner is stateless; fitted models are whatever object the library returns. To add a learner,
+subclass :class:`Learner` and register it in ``sqlml.automl.learners.LEARNERS``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sqlml.automl.budget import Deadline
+
+
+@dataclass
+class FitData:
+    """One training run's data. ``X_valid``/``y_valid`` drive early stopping when given."""
+
+    X: np.ndarray
+    y: np.ndarray
+    problem_type: str
+    n_classes: int
+    categorical: list[int]
+    seed: int
+    X_valid: np.ndarray | None = None
+    y_valid: np.ndarray | None = None
+
+    @property
+    def classification(self) -> bool:
+        return self.problem_type != "REGRESSION"
+
+
+class Learner(ABC):
+    name: str = ""
+    family: str = "tree"  # "tree": ordinal codes and NaN; "dense": one-hot, scaled, imputed
+    # Relative training cost per row and feature, used to skip what cannot finish in time.
+    cost: float = 1.0
+
+    def supports(self, problem_type: str) -> bool:
+        return True
+
+    @abstractmethod
+    def portfolio(self, problem_type: str, n_rows: int, n_features: int) -> list[tuple[str, dict]]:
+        """Ranked (configuration name, parameters) pairs, strongest-per-second first."""
+
+    def search_space(self, trial, problem_type: str) -> dict:
+        """Parameters sampled from an Optuna trial; learners without one are not tuned."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def fit(self, params: dict, data: FitData, deadline: Deadline):
+        """A fitted model. Must return (not raise) when ``deadline`` expires mid-fit."""
+
+    @abstractmethod
+    def predict(self, model, X: np.ndarray, problem_type: str) -> np.ndarray:
+        """Class probabilities (n x k) or regression values (n)."""
+
+    @abstractmethod
+    def save(self, model, directory: Path, stem: str) -> dict:
+        """Write the model under ``directory`` (file names start with ``stem``); return a spec."""
+
+    @abstractmethod
+    def load(self, spec: dict, directory: Path):
+        """The fitted model from ``save``'s spec. Must not run code from the files."""
+
+
+def binary_as_two_columns(p: np.ndarray) -> np.ndarray:
+    return np.column_stack([1.0 - p, p])

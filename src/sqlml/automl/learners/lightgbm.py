@@ -1,0 +1,124 @@
+"""LightGBM: gradient-boosted trees, and random forests / extremely randomized trees through
+LightGBM's ``rf`` mode, all saved as LightGBM's text model format."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import lightgbm as lgb
+
+from sqlml.automl.budget import Deadline
+from sqlml.automl.learners.base import FitData, Learner, binary_as_two_columns
+
+MAX_ROUNDS = 5000
+
+
+def _objective(data: FitData) -> dict:
+    if data.problem_type == "REGRESSION":
+        return {"objective": "regression"}
+    if data.problem_type == "BINARY_CLASSIFICATION":
+        return {"objective": "binary"}
+    return {"objective": "multiclass", "num_class": data.n_classes}
+
+
+def _deadline_callback(deadline: Deadline):
+    def callback(env):
+        if deadline.expired():
+            raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list)
+
+    callback.order = 40
+    return callback
+
+
+class LightGBMLearner(Learner):
+    name = "lightgbm"
+    family = "tree"
+    cost = 1.0
+
+    def portfolio(self, problem_type, n_rows, n_features):
+        small = n_rows < 5000
+        return [
+            ("lightgbm", {"learning_rate": 0.05, "num_leaves": 31,
+                          "min_data_in_leaf": 5 if small else 20, "feature_fraction": 0.9,
+                          "bagging_fraction": 0.9, "bagging_freq": 1, "lambda_l2": 1.0}),
+            ("lightgbm_large", {"learning_rate": 0.03, "num_leaves": 128, "min_data_in_leaf": 3,
+                                "feature_fraction": 0.7, "bagging_fraction": 0.9,
+                                "bagging_freq": 1, "lambda_l2": 2.0, "max_bin": 255}),
+            ("lightgbm_xt", {"learning_rate": 0.05, "num_leaves": 63, "extra_trees": True,
+                             "min_data_in_leaf": 5, "feature_fraction": 0.6, "lambda_l2": 1.0}),
+        ]
+
+    def search_space(self, trial, problem_type):
+        return {
+            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.15, log=True),
+            "num_leaves": trial.suggest_int("num_leaves", 8, 256, log=True),
+            "min_data_in_leaf": trial.suggest_int("min_data_in_leaf", 2, 60, log=True),
+            "feature_fraction": trial.suggest_float("feature_fraction", 0.4, 1.0),
+            "bagging_fraction": trial.suggest_float("bagging_fraction", 0.5, 1.0),
+            "bagging_freq": 1,
+            "lambda_l2": trial.suggest_float("lambda_l2", 1e-3, 10.0, log=True),
+            "extra_trees": trial.suggest_categorical("extra_trees", [False, True]),
+        }
+
+    def fit(self, params, data, deadline):
+        full = {
+            **_objective(data),
+            "max_cat_to_onehot": 8,
+            "cat_smooth": 10.0,
+            "num_threads": os.cpu_count() or 1,
+            "seed": data.seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbosity": -1,
+            **params,
+        }
+        if len(data.y) < 200:  # tiny tables: leaves must be allowed to be small
+            full["min_data_in_leaf"] = min(full.get("min_data_in_leaf", 20), 3)
+        train = lgb.Dataset(data.X, data.y, categorical_feature=data.categorical or "auto",
+                            params={"verbosity": -1, "max_bin": full.get("max_bin", 255)})
+        callbacks = [_deadline_callback(deadline)]
+        valid_sets = []
+        rounds = full.pop("num_rounds", MAX_ROUNDS)
+        if data.X_valid is not None:
+            valid_sets = [lgb.Dataset(data.X_valid, data.y_valid, reference=train)]
+            callbacks.append(lgb.early_stopping(100, verbose=False))
+        booster = lgb.train(full, train, num_boost_round=rounds, valid_sets=valid_sets,
+                            callbacks=callbacks)
+        if booster.best_iteration > 0:
+            booster = lgb.Booster(model_str=booster.model_to_string(
+                num_iteration=booster.best_iteration))
+        return booster
+
+    def predict(self, model, X, problem_type):
+        out = model.predict(X)
+        return binary_as_two_columns(out) if problem_type == "BINARY_CLASSIFICATION" else out
+
+    def save(self, model, directory: Path, stem: str) -> dict:
+        name = f"{stem}.lgb.txt"
+        model.save_model(str(directory / name))
+        return {"file": name, "rounds": model.current_iteration()}
+
+    def load(self, spec, directory):
+        return lgb.Booster(model_file=str(directory / spec["file"]))
+
+
+class LightGBMForestLearner(LightGBMLearner):
+    """Random forest in LightGBM's ``rf`` boosting mode: bagged full-depth trees, no shrinkage."""
+
+    name = "lightgbm_rf"
+    cost = 0.6
+
+    def portfolio(self, problem_type, n_rows, n_features):
+        return [("random_forest", {"boosting": "rf", "num_leaves": 512, "min_data_in_leaf": 2,
+                                   "bagging_fraction": 0.632, "bagging_freq": 1,
+                                   "feature_fraction": 0.6, "num_rounds": 300})]
+
+    def search_space(self, trial, problem_type):
+        raise NotImplementedError
+
+    def fit(self, params, data, deadline):
+        # A forest does not early-stop: every tree counts equally.
+        data = FitData(data.X, data.y, data.problem_type, data.n_classes, data.categorical,
+                       data.seed)
+        return super().fit(params, data, deadline)

@@ -1,0 +1,133 @@
+"""The fitted model: preprocessing plans plus a weighted ensemble of members, each member one
+candidate's model(s) (several when cross-validation bagged its fold models).
+
+Saved as files in a package folder: ``preprocessing.json`` (the tree-family plan), ``dense.json``
+(the dense encoding, when a member uses it), ``leaderboard.json`` and one native model file per
+fold model; the returned dict is the manifest's ``model`` section. Loading reads those files with
+each library's own loader; nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sqlml.automl.dense import dense_transform
+from sqlml.automl.learners import LEARNERS
+from sqlml.automl.metrics import decide_labels
+from sqlml.automl.preprocessing import transform
+
+PLAN_FILE = "preprocessing.json"
+DENSE_FILE = "dense.json"
+LEADERBOARD_FILE = "leaderboard.json"
+MODEL_FORMAT = "ensemble/1"
+
+
+@dataclass
+class Member:
+    name: str
+    learner: str
+    weight: float
+    target_transform: str | None
+    models: list = field(repr=False)
+    trial: int = 0
+
+
+@dataclass
+class FittedModel:
+    plan: dict
+    dense_plan: dict | None
+    problem_type: str
+    objective: str
+    classes: list | None
+    positive: int | None
+    threshold: float
+    members: list[Member]
+    metrics: dict = field(default_factory=dict)
+    leaderboard: list[dict] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+
+    # -- prediction ------------------------------------------------------------------------
+
+    def matrices(self, columns: list) -> tuple[np.ndarray, np.ndarray | None]:
+        X = transform(self.plan, columns)
+        X_dense = dense_transform(self.dense_plan, X) if self.dense_plan else None
+        return X, X_dense
+
+    def predict_matrix(self, X: np.ndarray, X_dense: np.ndarray | None) -> np.ndarray:
+        """Probabilities (n x k) or values (n) from the preprocessed matrices."""
+        total = None
+        for member in self.members:
+            learner = LEARNERS[member.learner]
+            inputs = X_dense if learner.family == "dense" else X
+            preds = [learner.predict(m, inputs, self.problem_type) for m in member.models]
+            pred = np.mean(preds, axis=0)
+            if member.target_transform == "log1p":
+                pred = np.expm1(pred)
+            total = member.weight * pred if total is None else total + member.weight * pred
+        return total
+
+    def predict_raw(self, columns: list) -> np.ndarray:
+        n = len(columns[0]) if columns else 0
+        if n == 0:
+            k = len(self.classes) if self.classes else 0
+            return np.empty((0, k)) if k else np.empty(0)
+        return self.predict_matrix(*self.matrices(columns))
+
+    def labels(self, raw: np.ndarray) -> np.ndarray:
+        """Class indices for classification output."""
+        return decide_labels(raw, self.positive, self.threshold)
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def save(self, directory: Path) -> dict:
+        (directory / PLAN_FILE).write_text(json.dumps(self.plan))
+        if self.dense_plan:
+            (directory / DENSE_FILE).write_text(json.dumps(self.dense_plan))
+        (directory / LEADERBOARD_FILE).write_text(json.dumps(self.leaderboard, default=_json))
+        members = []
+        for i, member in enumerate(self.members):
+            learner = LEARNERS[member.learner]
+            specs = [learner.save(m, directory, f"member{i}_fold{j}")
+                     for j, m in enumerate(member.models)]
+            members.append({"name": member.name, "learner": member.learner, "trial": member.trial,
+                            "weight": member.weight, "target_transform": member.target_transform,
+                            "models": specs})
+        return {
+            "format": MODEL_FORMAT,
+            "preprocessing": PLAN_FILE,
+            "dense": DENSE_FILE if self.dense_plan else None,
+            "leaderboard": LEADERBOARD_FILE,
+            "features": self.plan["features"],
+            "classes": self.classes,
+            "positive_class": None if self.positive is None else self.classes[self.positive],
+            "threshold": self.threshold,
+            "members": members,
+            "summary": self.summary,
+        }
+
+    @classmethod
+    def load(cls, section: dict, directory: Path, problem_type: str, objective: str) -> FittedModel:
+        plan = json.loads((directory / section["preprocessing"]).read_text())
+        dense = json.loads((directory / section["dense"]).read_text()) if section["dense"] else None
+        members = []
+        for spec in section["members"]:
+            learner = LEARNERS[spec["learner"]]
+            models = [learner.load(m, directory) for m in spec["models"]]
+            members.append(Member(spec["name"], spec["learner"], spec["weight"],
+                                  spec["target_transform"], models, spec.get("trial", 0)))
+        classes = section["classes"]
+        positive = None
+        if classes is not None and len(classes) == 2:
+            positive = classes.index(section["positive_class"])
+        return cls(plan, dense, problem_type, objective, classes, positive,
+                   section.get("threshold", 0.5), members, summary=section.get("summary", {}))
+
+
+def _json(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)

@@ -1,0 +1,230 @@
+"""The budgeted search: a ranked portfolio of known-good configurations first, then Optuna tuning
+of the best learner with whatever time is left, every candidate validated the same way.
+
+Every candidate becomes a :class:`Trial` (the leaderboard row). The deadline is checked inside
+every fit (boosting callbacks, epochs) and between folds; ``RESERVE`` of the budget is kept for
+ensembling and packaging. The search stops early when tuning stops improving: ``PATIENCE`` trials
+without a better score, or ``MAX_TUNING_TRIALS`` in all.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sqlml.automl.budget import Deadline
+from sqlml.automl.learners import LEARNERS, FitData, Learner
+from sqlml.automl.metrics import score, selection_score
+from sqlml.automl.validation import Validation
+
+log = logging.getLogger(__name__)
+
+PATIENCE = 15
+MAX_TUNING_TRIALS = 60
+
+
+def reserve_seconds(budget: float) -> float:
+    """Time kept back from the search for ensembling, refits and writing the package."""
+    return min(30.0, 0.5 + 0.04 * budget)
+
+
+@dataclass
+class Trial:
+    id: int
+    name: str
+    learner: str
+    params: dict
+    target_transform: str | None = None
+    status: str = "ok"  # ok, failed, skipped, incomplete
+    score: float | None = None
+    selection: tuple | None = None
+    seconds: float = 0.0
+    error: str | None = None
+    oof: np.ndarray | None = field(default=None, repr=False)
+    models: list = field(default_factory=list, repr=False)
+
+    def record(self) -> dict:
+        return {"trial": self.id, "candidate": self.name, "learner": self.learner,
+                "params": self.params, "target_transform": self.target_transform,
+                "status": self.status, "score": self.score, "seconds": round(self.seconds, 3),
+                "error": self.error}
+
+
+@dataclass
+class Problem:
+    X: np.ndarray
+    X_dense: np.ndarray | None
+    y: np.ndarray
+    problem_type: str
+    n_classes: int
+    categorical: list[int]
+    objective: str
+    positive: int | None
+    validation: Validation
+    seed: int
+
+
+_TRANSFORMS = {
+    None: (lambda y: y, lambda p: p),
+    "log1p": (np.log1p, np.expm1),
+}
+
+
+class Search:
+    def __init__(self, problem: Problem, deadline: Deadline, learners: list[str],
+                 on_trial: Callable[[Trial], None] | None = None):
+        self.problem = problem
+        self.deadline = deadline
+        self.learners = [LEARNERS[name] for name in learners if
+                         LEARNERS[name].supports(problem.problem_type)]
+        self.on_trial = on_trial
+        self.trials: list[Trial] = []
+        self.reserve = reserve_seconds(deadline.seconds)
+        self._unit_seconds: float | None = None  # seconds per unit of learner cost
+
+    def usable(self) -> float:
+        return self.deadline.remaining() - self.reserve
+
+    # -- one candidate -------------------------------------------------------------------
+
+    def evaluate(self, name: str, learner: Learner, params: dict,
+                 transform: str | None = None, cap: float | None = None) -> Trial:
+        trial = Trial(len(self.trials) + 1, name, learner.name, params, transform)
+        started = time.monotonic()
+        try:
+            self._fit_folds(trial, learner, cap if cap is not None else self.usable())
+        except Exception as e:  # noqa: BLE001 -- one failing candidate must not end the search
+            log.warning("candidate %s failed: %s", name, e)
+            trial.status, trial.error = "failed", f"{type(e).__name__}: {e}"
+        trial.seconds = time.monotonic() - started
+        if trial.status == "ok" and self._unit_seconds is None:
+            self._unit_seconds = trial.seconds / learner.cost
+        self.trials.append(trial)
+        if self.on_trial is not None:
+            self.on_trial(trial)
+        return trial
+
+    def _fit_folds(self, trial: Trial, learner: Learner, budget: float) -> None:
+        p = self.problem
+        X = p.X_dense if learner.family == "dense" else p.X
+        forward, inverse = _TRANSFORMS[trial.target_transform]
+        classification = p.problem_type != "REGRESSION"
+        oof = np.zeros((len(p.y), p.n_classes)) if classification else np.zeros(len(p.y))
+        candidate = Deadline(max(budget, 0.1), self.deadline.clock)
+        folds = p.validation.folds
+        for i, (train, valid) in enumerate(folds):
+            if self.usable() <= 0 or candidate.expired():
+                trial.status = "incomplete"
+                return
+            fold_deadline = Deadline(candidate.remaining() / (len(folds) - i), self.deadline.clock)
+            y_train = p.y[train] if classification else forward(p.y[train])
+            y_valid = p.y[valid] if classification else forward(p.y[valid])
+            data = FitData(X[train], y_train, p.problem_type, p.n_classes, p.categorical, p.seed,
+                           X[valid], y_valid)
+            model = learner.fit(trial.params, data, fold_deadline)
+            pred = learner.predict(model, X[valid], p.problem_type)
+            oof[valid] = pred if classification else inverse(pred)
+            trial.models.append(model)
+        trial.oof = oof[p.validation.eval_idx]
+        y_eval = p.y[p.validation.eval_idx]
+        trial.score = score(p.objective, y_eval, trial.oof, p.positive)
+        trial.selection = selection_score(p.objective, p.problem_type, y_eval, trial.oof,
+                                          p.positive)
+
+    # -- the two phases ------------------------------------------------------------------
+
+    def candidates(self) -> list[tuple[Learner, str, dict, str | None]]:
+        p = self.problem
+        out = []
+        for learner in self.learners:
+            for name, params in learner.portfolio(p.problem_type, len(p.y), p.X.shape[1]):
+                out.append((learner, name, params, None))
+        ranked = sorted(out, key=lambda c: _PORTFOLIO_ORDER.get(c[1], 99))
+        if p.problem_type == "REGRESSION" and _skewed(p.y):
+            # A skewed, non-negative target is often better learned on the log scale.
+            lgbm = [c for c in ranked if c[1] == "lightgbm"]
+            ranked[1:1] = [(c[0], f"{c[1]}_log", c[2], "log1p") for c in lgbm]
+        return ranked
+
+    def run_portfolio(self) -> None:
+        for learner, name, params, transform in self.candidates():
+            if self.usable() <= 0:
+                break
+            estimate = None if self._unit_seconds is None else self._unit_seconds * learner.cost
+            if estimate is not None and estimate > self.usable():
+                self.trials.append(Trial(len(self.trials) + 1, name, learner.name, params,
+                                         transform, status="skipped",
+                                         error=f"needs about {estimate:.0f} s; "
+                                               f"{max(self.usable(), 0):.0f} s left"))
+                continue
+            # No single candidate after the first may take more than half of what is left.
+            cap = self.usable() if not self.ok_trials() else self.usable() * 0.5
+            self.evaluate(name, learner, params, transform, cap=cap)
+
+    def ok_trials(self) -> list[Trial]:
+        return [t for t in self.trials if t.status == "ok"]
+
+    def best(self) -> Trial | None:
+        ok = self.ok_trials()
+        return max(ok, key=lambda t: t.selection) if ok else None
+
+    def tune(self) -> None:
+        best = self.best()
+        if best is None or self.usable() <= 1.0:
+            return
+        learner = LEARNERS[best.learner]
+        try:
+            learner.search_space(_Probe(), self.problem.problem_type)
+        except NotImplementedError:
+            return
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        sampler = optuna.samplers.TPESampler(seed=self.problem.seed)
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        state = {"best": best.selection, "stale": 0}
+
+        def objective(optuna_trial) -> float:
+            params = learner.search_space(optuna_trial, self.problem.problem_type)
+            trial = self.evaluate(f"{learner.name}_tuned_{optuna_trial.number + 1}", learner,
+                                  params, best.target_transform, cap=self.usable() * 0.5)
+            if trial.status != "ok":
+                study.stop()
+                return float("-inf")
+            if trial.selection > state["best"]:
+                state["best"], state["stale"] = trial.selection, 0
+            else:
+                state["stale"] += 1
+            if state["stale"] >= PATIENCE or self.usable() <= 1.0:
+                study.stop()
+            return trial.selection[0] + 1e-6 * trial.selection[1]
+
+        study.optimize(objective, n_trials=MAX_TUNING_TRIALS)
+
+
+_PORTFOLIO_ORDER = {"lightgbm": 0, "catboost": 1, "lightgbm_large": 2, "xgboost": 3,
+                    "lightgbm_xt": 4, "random_forest": 5, "linear": 6, "mlp": 7}
+
+
+def _skewed(y: np.ndarray) -> bool:
+    if len(y) < 3 or y.min() < 0:
+        return False
+    mean, std = y.mean(), y.std()
+    return std > 0 and float(np.mean(((y - mean) / std) ** 3)) > 1.0
+
+
+class _Probe:
+    """Answers a search space's suggest_* calls, to learn whether a learner has one."""
+
+    def suggest_float(self, name, low, high, **kw):
+        return low
+
+    def suggest_int(self, name, low, high, **kw):
+        return low
+
+    def suggest_categorical(self, name, choices):
+        return choices[0]

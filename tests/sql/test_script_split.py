@@ -1,0 +1,142 @@
+"""Splitting a script into statements: ``split_script`` and ``parse`` over whole scripts."""
+
+from __future__ import annotations
+
+import pytest
+from parser_cases import N, base
+
+from sqlml.sql import ast, parse, split_script
+
+
+def texts(script: str) -> list[str]:
+    return [chunk.text.strip() for chunk in split_script(script)]
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("SELECT 1", ["SELECT 1"]),
+        ("SELECT 1;", ["SELECT 1"]),
+        ("SELECT 1; SELECT 2", ["SELECT 1", "SELECT 2"]),
+        ("SELECT 'a;b'; SELECT 2", ["SELECT 'a;b'", "SELECT 2"]),
+        ("SELECT 'it''s; here'; SELECT 2", ["SELECT 'it''s; here'", "SELECT 2"]),
+        ('SELECT "a;b" FROM t; SELECT 2', ['SELECT "a;b" FROM t', "SELECT 2"]),
+        ('SELECT "x"";y" FROM t; SELECT 2', ['SELECT "x"";y" FROM t', "SELECT 2"]),
+        ("SELECT 1 -- a; b\n; SELECT 2", ["SELECT 1 -- a; b", "SELECT 2"]),
+        ("SELECT 1 /* a;\n b; */; SELECT 2", ["SELECT 1 /* a;\n b; */", "SELECT 2"]),
+        ("SELECT $$a;b$$; SELECT 2", ["SELECT $$a;b$$", "SELECT 2"]),
+        ("SELECT $t$ a; $$ ;b $t$; SELECT 2", ["SELECT $t$ a; $$ ;b $t$", "SELECT 2"]),
+        ("SELECT 1;;; ;\n; SELECT 2;;", ["SELECT 1", "SELECT 2"]),
+        ("SELECT 1; -- only a comment\n; /* and another */ ;", ["SELECT 1"]),
+        ("", []),
+        ("   \n\t ", []),
+        (";", []),
+        ("-- nothing here\n/* at all */", []),
+    ],
+    ids=lambda v: repr(v)[:40] if isinstance(v, str) else None,
+)
+def test_split(script, expected):
+    assert texts(script) == expected
+
+
+def test_chunk_offsets_point_into_the_script():
+    script = "SELECT 1;\n  CREATE MODEL m FROM t FUNCTION f ;\n-- c\nSHOW MODEL ALL"
+    chunks = split_script(script)
+    assert len(chunks) == 3
+    for chunk in chunks:
+        assert script[chunk.start : chunk.start + len(chunk.text)] == chunk.text
+    assert [c.is_ml for c in chunks] == [False, True, True]
+    assert chunks[1].tokens[0].text == "CREATE"
+    assert ";" not in chunks[1].text
+
+
+@pytest.mark.parametrize(
+    ("sql", "is_ml"),
+    [
+        ("CREATE MODEL m FROM t FUNCTION f", True),
+        ("create /* x */ model m", True),
+        ("SHOW MODEL ALL", True),
+        ("show model m", True),
+        ("DROP MODEL m", True),
+        ("CREATE EXTERNAL MODEL m FUNCTION f", True),
+        ("CREATE EXTERNAL TABLE t (a int)", False),
+        ("SHOW MODELS", False),
+        ("SHOW TABLES", False),
+        ("DROP TABLE model", False),
+        ("CREATE TABLE model (a int)", False),
+        ("SELECT 'CREATE MODEL m'", False),
+        ('CREATE "MODEL" m', False),
+        ("CREATE", False),
+        ("-- CREATE MODEL m\nSELECT 1", False),
+    ],
+)
+def test_ml_statement_detection(sql, is_ml):
+    (chunk,) = split_script(sql)
+    assert chunk.is_ml is is_ml
+
+
+def test_non_ml_statements_pass_through_with_their_text():
+    script = (
+        "CREATE TABLE t AS SELECT 1 AS a, 'x;y' AS b;\n"
+        "INSERT INTO t VALUES (2, $$p;q$$);\n"
+        "SELECT * FROM t -- the end\n"
+    )
+    statements = parse(script)
+    assert all(isinstance(s, ast.Passthrough) for s in statements)
+    assert [s.sql.strip() for s in statements] == [
+        "CREATE TABLE t AS SELECT 1 AS a, 'x;y' AS b",
+        "INSERT INTO t VALUES (2, $$p;q$$)",
+        "SELECT * FROM t -- the end",
+    ]
+    for s in statements:
+        assert s.sql in script
+
+
+def test_mixed_script_keeps_order():
+    script = """
+        CREATE TABLE t AS SELECT 1 AS a, 2 AS b;   -- plain SQL
+        CREATE MODEL m
+          FROM t
+          FUNCTION f
+          PREPROCESSORS '[{"ColumnSet": ["a;b"]}]';
+        /* between */
+        SELECT f(a) FROM t;
+        SHOW MODEL m;
+        DROP MODEL IF EXISTS m
+    """
+    statements = parse(script)
+    assert [type(s).__name__ for s in statements] == [
+        "Passthrough",
+        "CreateModel",
+        "Passthrough",
+        "ShowModel",
+        "DropModel",
+    ]
+    assert statements[0].sql.strip() == "CREATE TABLE t AS SELECT 1 AS a, 2 AS b"
+    assert statements[1] == base(preprocessors='[{"ColumnSet": ["a;b"]}]')
+    assert statements[2].sql.strip().endswith("SELECT f(a) FROM t")
+    assert statements[3] == ast.ShowModel(N("m"))
+    assert statements[4] == ast.DropModel(N("m"), if_exists=True)
+
+
+def test_semicolons_inside_create_model():
+    script = (
+        "CREATE MODEL m FROM (SELECT a, ';' AS b, \"c;d\" FROM t /* ; */ WHERE a > 0) -- ;\n"
+        'FUNCTION f PREPROCESSORS $$[{"ColumnSet": [";"]}]$$; SELECT 1'
+    )
+    first, second = parse(script)
+    assert first == base(
+        source=ast.FromQuery("SELECT a, ';' AS b, \"c;d\" FROM t /* ; */ WHERE a > 0"),
+        preprocessors='[{"ColumnSet": [";"]}]',
+    )
+    assert second == ast.Passthrough(" SELECT 1")
+
+
+def test_unterminated_quote_goes_to_the_database_whole():
+    script = "CREATE MODEL m FROM t FUNCTION f; SELECT 'oops"
+    assert parse(script) == [ast.Passthrough(script)]
+
+
+def test_unterminated_comment_goes_to_the_database_whole():
+    script = "SELECT 1; /* never closed"
+    assert parse(script) == [ast.Passthrough(script)]
