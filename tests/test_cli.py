@@ -41,7 +41,7 @@ def test_script_file_trains_and_shows_a_model(tmp_path):
         CREATE TABLE penguins AS SELECT * FROM read_parquet('{PENGUINS}');
         CREATE MODEL peng
         FROM (SELECT species, island, bill_length_mm, sex FROM penguins)
-        TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 4);
+        TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 10);
         SHOW MODEL peng;
     """)
     out = sqlml(db, str(script))

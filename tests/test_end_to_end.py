@@ -93,7 +93,7 @@ def test_regression_with_dates_returns_target_type(conn):
     conn.sql(
         f"CREATE MODEL bikes_model FROM (SELECT {features}, rentals FROM bikes "
         "WHERE fold <> 0) TARGET rentals FUNCTION predict_rentals "
-        "SETTINGS (MAX_RUNTIME 30)"
+        "SETTINGS (MAX_RUNTIME 10)"
     )
     info = show(conn, "bikes_model")
     assert info["Problem Type"] == "Regression"

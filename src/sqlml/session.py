@@ -151,7 +151,8 @@ class Connection:
         if fingerprint == self._fingerprint and not force:
             return
         wanted: dict[str, tuple] = {}
-        for directory, manifest in self.store.list():
+        models = self.store.list()
+        for directory, manifest in models:
             if manifest["state"] == "READY":
                 wanted.setdefault(manifest["function"]["name"].lower(), (directory, manifest))
         registered = self.engine.registered_functions()
@@ -160,6 +161,10 @@ class Connection:
         for name, (directory, manifest) in wanted.items():
             if registered.get(name) != manifest["package_id"]:
                 self._register(name, directory, manifest)
+        self.engine.publish_leaderboards([
+            (m["schema"], m["name"], directory / m["model"]["leaderboard"])
+            for directory, m in models if m["state"] == "READY" and m.get("model", {}).get("leaderboard")
+        ])
         self._fingerprint = fingerprint
 
     def _register(self, name: str, directory: Path, manifest: dict) -> None:

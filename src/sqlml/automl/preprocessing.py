@@ -10,6 +10,8 @@ Encodings (for tree learners):
 - categorical: a code per level, levels ordered by frequency; NULL and unseen levels are NaN;
 - high-cardinality: the code of the ``TOP_LEVELS`` most frequent levels (rarer seen levels share
   one "other" code) plus the level's training frequency as a numeric feature (0 when unseen);
+- text: character count, word count, and the presence of each of the ``TEXT_WORDS`` words that
+  appear in the most training rows (case-insensitive, whole words);
 - datetime: year, month, day, weekday, day of year (and hour for timestamps), and days since 1970;
 - time of day: seconds since midnight.
 """
@@ -25,6 +27,7 @@ from sqlml.automl.profiling import ColumnProfile
 TOP_LEVELS = 254
 MAX_KNOWN_LEVELS = 100_000
 PLAN_VERSION = 1
+TEXT_WORDS = 32
 
 
 def _as_string(column):
@@ -41,6 +44,33 @@ def _levels_by_frequency(column, limit: int) -> tuple[list[str], list[int]]:
         ((c["values"].as_py(), c["counts"].as_py()) for c in counts), key=lambda vc: (-vc[1], vc[0])
     )[:limit]
     return [v for v, _ in pairs], [c for _, c in pairs]
+
+
+def _words(column):
+    return pc.utf8_split_whitespace(pc.utf8_lower(_as_string(column)))
+
+
+def _frequent_words(column, limit: int) -> list[str]:
+    """The words found in the most rows (each row counted once per word)."""
+    lists = _words(column.drop_null() if column.null_count else column)
+    rows = pc.list_parent_indices(lists)
+    words = pc.list_flatten(lists)
+    pairs = pa.table({"row": rows, "word": words}).group_by(["row", "word"]).aggregate([])
+    counts = pc.value_counts(pairs.column("word"))
+    ranked = sorted(((c["values"].as_py(), c["counts"].as_py()) for c in counts),
+                    key=lambda wc: (-wc[1], wc[0]))
+    return [w for w, _ in ranked if w.isalnum()][:limit]
+
+
+def _text(spec: dict, column) -> list[np.ndarray]:
+    text = _as_string(column)
+    lists = _words(column)
+    out = [_float(pc.utf8_length(text)), _float(pc.list_value_length(lists))]
+    lower = pc.utf8_lower(text)
+    for word in spec["words"]:
+        present = pc.match_substring_regex(lower, pattern=rf"(^|\s){word}(\s|$)")
+        out.append(_float(present))
+    return out
 
 
 def _is_timestamp(dtype: pa.DataType) -> bool:
@@ -63,6 +93,10 @@ def build_plan(columns: list, profiles: list[ColumnProfile]) -> dict:
             spec["levels"], spec["frequencies"] = levels, [c / len(column) for c in counts]
             categorical.append(len(features))
             features += [prof.name, f"{prof.name}__frequency"]
+        elif prof.kind == "text":
+            spec["words"] = _frequent_words(column, TEXT_WORDS)
+            features += [f"{prof.name}__chars", f"{prof.name}__words"]
+            features += [f"{prof.name}__has_{w}" for w in spec["words"]]
         elif prof.kind == "datetime":
             spec["timestamp"] = _is_timestamp(column.type)
             parts = ["year", "month", "day", "weekday", "dayofyear"]
@@ -133,6 +167,8 @@ def transform(plan: dict, columns: list) -> np.ndarray:
             parts = _categorical(spec, column)
         elif kind == "datetime":
             parts = _datetime(spec, column)
+        elif kind == "text":
+            parts = _text(spec, column)
         elif kind == "time":
             parts = _time(column)
         else:

@@ -6,9 +6,12 @@ Column kinds (``ColumnProfile.kind``):
 - ``boolean``;
 - ``categorical``: strings and enums with at most ``HIGH_CARDINALITY`` distinct values;
 - ``high_cardinality``: strings with more distinct values than that;
+- ``text``: free text: strings of several words on average (``TEXT_MIN_WORDS``) with many
+  distinct values; encoded as length, word count and the presence of frequent words;
 - ``datetime``: DATE, TIMESTAMP (with or without time zone);
 - ``time``: TIME of day;
-- ``dropped``: all NULL or constant; ``reason`` says which.
+- ``dropped``: all NULL, constant, or identifier-like (a string unique in nearly every row,
+  such as an order number: it cannot generalize); ``reason`` says which.
 
 Problem-type rule, when PROBLEM_TYPE is not given (written down because users rely on it):
 
@@ -32,6 +35,9 @@ from sqlml.errors import TrainingDataError
 HIGH_CARDINALITY = 255
 MULTICLASS_MAX_DISTINCT = 20
 MULTICLASS_MAX_DISTINCT_RATIO = 0.1
+TEXT_MIN_WORDS = 4.0
+IDENTIFIER_MIN_ROWS = 50
+IDENTIFIER_UNIQUE_RATIO = 0.95
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,26 @@ def profile_column(name: str, column: pa.ChunkedArray | pa.Array) -> ColumnProfi
     if distinct == 1 and nulls == 0:
         return ColumnProfile(name, "dropped", null_fraction, 1, "constant")
     if kind == "string":
-        kind = "categorical" if distinct <= HIGH_CARDINALITY else "high_cardinality"
+        kind = _string_kind(column, distinct, n - nulls)
+        if kind == "identifier":
+            return ColumnProfile(name, "dropped", null_fraction, distinct,
+                                 "identifier-like (a different value in nearly every row)")
     return ColumnProfile(name, kind, null_fraction, distinct)
+
+
+def mean_words(column) -> float:
+    words = pc.list_value_length(pc.utf8_split_whitespace(column.drop_null()))
+    return float(pc.mean(words).as_py() or 0.0)
+
+
+def _string_kind(column, distinct: int, non_null: int) -> str:
+    if distinct <= HIGH_CARDINALITY:
+        return "categorical"
+    if mean_words(column) >= TEXT_MIN_WORDS:
+        return "text"
+    if non_null >= IDENTIFIER_MIN_ROWS and distinct >= IDENTIFIER_UNIQUE_RATIO * non_null:
+        return "identifier"
+    return "high_cardinality"
 
 
 def infer_problem_type(name: str, target: pa.ChunkedArray) -> str:

@@ -117,6 +117,18 @@ def _stratified_sample(query: str, column: str, fraction: float, seed: int) -> s
     )
 
 
+_LEADERBOARD_COLUMNS = [
+    ("trial", "INTEGER"), ("candidate", "VARCHAR"), ("learner", "VARCHAR"), ("params", "JSON"),
+    ("target_transform", "VARCHAR"), ("status", "VARCHAR"), ("score", "DOUBLE"),
+    ("seconds", "DOUBLE"), ("error", "VARCHAR"), ("ensemble_weight", "DOUBLE"),
+]
+_LEADERBOARD = "{" + ", ".join(f"'{c}': '{t}'" for c, t in _LEADERBOARD_COLUMNS) + "}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 class DuckDBEngine:
     """One user connection to a DuckDB database."""
 
@@ -212,6 +224,25 @@ class DuckDBEngine:
             "SELECT count(*) FROM duckdb_functions() WHERE lower(function_name) = lower(?)", [name]
         ).fetchall()
         return row[0][0] > 0
+
+    # -- catalog views ---------------------------------------------------------------------
+
+    def publish_leaderboards(self, entries: list[tuple[str, str, Path]]) -> None:
+        """(Re)create the temporary view ``sqlml_leaderboard`` over the models' leaderboard files.
+
+        One row per candidate tried: schema_name, model_name, trial, candidate, learner, params
+        (JSON), target_transform, status, score, seconds, error, ensemble_weight.
+        """
+        parts = [
+            f"SELECT {_literal(schema)} AS schema_name, {_literal(name)} AS model_name, * "
+            f"FROM read_json({_literal(str(path))}, format = 'array', columns = {_LEADERBOARD})"
+            for schema, name, path in entries
+        ]
+        empty = (f"SELECT NULL::VARCHAR AS schema_name, NULL::VARCHAR AS model_name, * "
+                 f"FROM (SELECT {', '.join(f'NULL::{t} AS {c}' for c, t in _LEADERBOARD_COLUMNS)}) "
+                 "WHERE false")
+        body = " UNION ALL ".join(parts) if parts else empty
+        self.connection.execute(f"CREATE OR REPLACE TEMP VIEW sqlml_leaderboard AS {body}")
 
     # -- prediction functions --------------------------------------------------------------
 

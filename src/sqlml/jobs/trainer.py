@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import resource
 import sys
 import time
 import traceback
@@ -26,13 +27,23 @@ from sqlml.store import ModelStore
 log = logging.getLogger(__name__)
 
 
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def run(job_dir: Path) -> int:
     job = json.loads((job_dir / JOB_FILE).read_text())
     try:
         elapsed = time.time() - job["submitted_at"]
         deadline = Deadline(max(job["budget_seconds"] - elapsed, 0.5))
+        baseline = _peak_rss_mb()
         table = pq.read_table(job_dir / SNAPSHOT_FILE)
-        train_package(ModelStore(Path(job["store"])), job["draft"], table, deadline)
+        draft = job["draft"]
+        # Memory is reported beside the data's size: the peak is read when the package is written.
+        draft["training"].update(arrow_mb=round(table.nbytes / 2**20, 2),
+                                 rss_baseline_mb=baseline)
+        train_package(ModelStore(Path(job["store"])), draft, table, deadline,
+                      peak_rss_mb=_peak_rss_mb)
         return 0
     except SqlmlError as e:
         error = {"class": type(e).__name__, "message": str(e)}

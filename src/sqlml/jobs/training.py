@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -69,7 +70,8 @@ def _job_error(job_dir: Path, done: subprocess.CompletedProcess) -> errors.Sqlml
     return cls(error["message"])
 
 
-def train_package(store: ModelStore, draft: dict, table: pa.Table, deadline: Deadline) -> dict:
+def train_package(store: ModelStore, draft: dict, table: pa.Table, deadline: Deadline,
+                  peak_rss_mb: Callable[[], float] | None = None) -> dict:
     """Train on ``table`` and write the package; return the final manifest.
 
     ``draft`` is the manifest without training results: name, schema, target, features,
@@ -87,7 +89,8 @@ def train_package(store: ModelStore, draft: dict, table: pa.Table, deadline: Dea
         "problem_type": model.problem_type,
         "objective": model.objective,
         "metrics": model.metrics,
-        "training": {**draft["training"], "seconds": round(seconds, 3)},
+        "training": {**draft["training"], "seconds": round(seconds, 3),
+                     **({"rss_peak_mb": peak_rss_mb()} if peak_rss_mb else {})},
         "versions": library_versions("lightgbm", "catboost", "xgboost", "scikit-learn",
                                      "numpy", "pyarrow"),
     })

@@ -1,0 +1,249 @@
+"""AutoML benchmark: sqlml (through SQL) against FLAML and LightGBM defaults, on the shared datasets.
+
+    pip install flaml  # benchmark-only; never a dependency of sqlml
+    python bench/automl.py [--max-runtime 60] [--datasets adult,penguins] [--systems sqlml,flaml,lgbm]
+
+Split (as in ../shared/baselines.md): ``(row_number() OVER ()) % 5 = 0`` is the test fold, in file
+order; every column but the target is a feature. Each system runs in its own process with the
+same budget and cores; peak memory is that process tree's peak RSS. sqlml is trained with
+``OBJECTIVE 'AUC'`` on binary tables (the compared metric) and ``MAX_CELLS`` high enough to use
+every training row, as FLAML and LightGBM do. Test metrics: AUC for binary (positive class of
+the manifest), log loss and balanced accuracy for multiclass, RMSE for regression.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+# target, positive class (binary)
+TASKS = {
+    "adult": ("income", ">50K"),
+    "amazon_employee_access": ("action", 0),
+    "bank_marketing": ("subscribed", "yes"),
+    "car_evaluation": ("acceptability", None),
+    "connect_4": ("outcome", None),
+    "penguins": ("species", None),
+    "ames_housing": ("sale_price", None),
+    "bike_sharing_hourly": ("rentals", None),
+    "diamonds": ("price", None),
+    "nyc_flights_2013": ("arr_delay", None),
+}
+CORES = os.cpu_count() or 2
+
+
+def split_frames(name: str):
+    """Train and test pandas frames, dates as year/month/day/weekday, strings as categories."""
+    import duckdb
+
+    df = duckdb.sql(f"SELECT *, (row_number() OVER ()) % 5 AS fold "
+                    f"FROM read_parquet('{(DATASETS / f'{name}.parquet').as_posix()}')").df()
+    for col in list(df.columns):
+        if str(df[col].dtype).startswith("datetime") or "date" in str(df[col].dtype):
+            d = df.pop(col).astype("datetime64[ns]")
+            df[f"{col}_year"], df[f"{col}_month"] = d.dt.year, d.dt.month
+            df[f"{col}_day"], df[f"{col}_weekday"] = d.dt.day, d.dt.weekday
+        elif df[col].dtype == object or str(df[col].dtype) in ("string", "str"):
+            df[col] = df[col].astype("category")
+    train, test = df[df.fold != 0].drop(columns="fold"), df[df.fold == 0].drop(columns="fold")
+    return train, test
+
+
+def problem_of(name: str, y) -> str:
+    if name in ("ames_housing", "bike_sharing_hourly", "diamonds", "nyc_flights_2013"):
+        return "regression"
+    return "binary" if y.nunique() == 2 else "multiclass"
+
+
+def metrics_of(problem: str, y_true, pred, classes, positive) -> dict:
+    from sklearn import metrics as skm
+
+    if problem == "regression":
+        return {"rmse": float(np.sqrt(skm.mean_squared_error(y_true, pred)))}
+    classes = list(classes)
+    if problem == "binary":
+        return {"auc": float(skm.roc_auc_score(np.asarray(y_true) == positive,
+                                               pred[:, classes.index(positive)]))}
+    labels = np.asarray(classes)[pred.argmax(axis=1)]
+    return {"log_loss": float(skm.log_loss(y_true, pred, labels=classes)),
+            "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, labels))}
+
+
+# -- one system on one dataset, in its own process ---------------------------------------------
+
+
+def run_sqlml(name: str, budget: int) -> dict:
+    import pyarrow as pa
+
+    import sqlml
+    from sqlml.runtime.predictor import load_predictor
+
+    target, positive = TASKS[name]
+    with tempfile.TemporaryDirectory() as tmp, sqlml.connect(Path(tmp) / "b.duckdb") as conn:
+        conn.sql(f"CREATE TABLE data AS SELECT *, (row_number() OVER ()) % 5 AS fold "
+                 f"FROM read_parquet('{(DATASETS / f'{name}.parquet').as_posix()}')")
+        binary = conn.execute(f'SELECT count(DISTINCT "{target}") = 2 FROM data').fetchone()[0]
+        objective = "OBJECTIVE 'AUC' " if binary else ""
+        started = time.monotonic()
+        conn.sql(f'CREATE MODEL m FROM (SELECT * EXCLUDE (fold) FROM data WHERE fold <> 0) '
+                 f'TARGET "{target}" FUNCTION predict_data {objective}'
+                 f'SETTINGS (MAX_RUNTIME {budget}, MAX_CELLS 1000000000)')
+        seconds = time.monotonic() - started
+        directory = conn.store.path("main", "m")
+        manifest = json.loads((directory / "model.json").read_text())
+        test = conn.sql(f'SELECT * EXCLUDE (fold, "{target}") FROM data WHERE fold = 0')
+        test = test.to_arrow_table()
+        y_true = conn.sql(f'SELECT "{target}" FROM data WHERE fold = 0').to_arrow_table()
+        predictor = load_predictor(directory, manifest)
+        started = time.monotonic()
+        raw = predictor.predict_raw([test.column(i) for i in range(test.num_columns)])
+        predict_seconds = time.monotonic() - started
+    y = pa.chunked_array(y_true.column(0)).to_pylist()
+    problem = {"REGRESSION": "regression", "BINARY_CLASSIFICATION": "binary"}.get(
+        manifest["problem_type"], "multiclass")
+    summary = manifest["model"]["summary"]
+    return {"metrics": metrics_of(problem, y, raw, manifest["model"]["classes"] or [], positive),
+            "fit_seconds": seconds, "predict_seconds": predict_seconds,
+            "chosen": summary.get("chosen"), "trials": summary.get("trials"),
+            "arrow_mb": manifest["training"].get("arrow_mb"),
+            "rss_baseline_mb": manifest["training"].get("rss_baseline_mb"),
+            "trainer_peak_mb": manifest["training"].get("rss_peak_mb")}
+
+
+def run_flaml(name: str, budget: int) -> dict:
+    from flaml import AutoML
+
+    target, positive = TASKS[name]
+    train, test = split_frames(name)
+    problem = problem_of(name, train[target])
+    X, y = train.drop(columns=target), train[target]
+    automl = AutoML()
+    started = time.monotonic()
+    automl.fit(X, y, task="regression" if problem == "regression" else "classification",
+               time_budget=budget, n_jobs=CORES, seed=0, verbose=0)
+    seconds = time.monotonic() - started
+    Xt, yt = test.drop(columns=target), test[target]
+    pred = automl.predict(Xt) if problem == "regression" else automl.predict_proba(Xt)
+    classes = automl.classes_ if problem != "regression" else []
+    return {"metrics": metrics_of(problem, list(yt), pred, classes, positive),
+            "fit_seconds": seconds, "chosen": automl.best_estimator}
+
+
+def run_lgbm(name: str, budget: int) -> dict:
+    import lightgbm as lgb
+
+    target, positive = TASKS[name]
+    train, test = split_frames(name)
+    problem = problem_of(name, train[target])
+    X, y = train.drop(columns=target), train[target]
+    model = lgb.LGBMRegressor(verbose=-1) if problem == "regression" else \
+        lgb.LGBMClassifier(verbose=-1)
+    started = time.monotonic()
+    model.fit(X, y)
+    seconds = time.monotonic() - started
+    Xt, yt = test.drop(columns=target), test[target]
+    pred = model.predict(Xt) if problem == "regression" else model.predict_proba(Xt)
+    classes = model.classes_ if problem != "regression" else []
+    return {"metrics": metrics_of(problem, list(yt), pred, classes, positive),
+            "fit_seconds": seconds}
+
+
+RUNNERS = {"sqlml": run_sqlml, "flaml": run_flaml, "lgbm": run_lgbm}
+
+
+def run_isolated(system: str, name: str, budget: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--run-one", system, name, str(budget)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["?"])[-1]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- the table -----------------------------------------------------------------------------
+
+PRIMARY = {"auc": True, "log_loss": False, "rmse": False}  # metric -> higher is better
+
+
+def primary(result: dict) -> tuple[str, float] | None:
+    for key in ("auc", "log_loss", "rmse"):
+        if key in result.get("metrics", {}):
+            return key, result["metrics"][key]
+    return None
+
+
+def beats(a: dict, b: dict) -> bool | None:
+    pa_, pb = primary(a), primary(b)
+    if pa_ is None or pb is None:
+        return None
+    higher = PRIMARY[pa_[0]]
+    return pa_[1] > pb[1] if higher else pa_[1] < pb[1]
+
+
+def fmt(result: dict) -> str:
+    if "error" in result:
+        return f"error: {result['error'][:60]}"
+    parts = [f"{k} {v:,.4f}" if abs(v) < 100 else f"{k} {v:,.1f}"
+             for k, v in result["metrics"].items()]
+    return ", ".join(parts)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--max-runtime", type=int, default=60)
+    parser.add_argument("--datasets", default=",".join(TASKS))
+    parser.add_argument("--systems", default="sqlml,flaml,lgbm")
+    parser.add_argument("--run-one", nargs=3, metavar=("SYSTEM", "DATASET", "BUDGET"))
+    args = parser.parse_args()
+    if args.run_one:
+        system, name, budget = args.run_one
+        result = RUNNERS[system](name, int(budget))
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        result["peak_mb"] = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                                children)
+        print(json.dumps(result, default=str))
+        return 0
+    systems = args.systems.split(",")
+    rows = []
+    for name in args.datasets.split(","):
+        row = {"dataset": name}
+        for system in systems:
+            row[system] = run_isolated(system, name, args.max_runtime)
+            print(f"  {name} {system}: {fmt(row[system])} "
+                  f"({row[system].get('fit_seconds', 0):.1f} s)", file=sys.stderr, flush=True)
+        rows.append(row)
+    print_table(rows, systems, args.max_runtime)
+    return 0
+
+
+def print_table(rows: list[dict], systems: list[str], budget: int) -> None:
+    print(f"\nMAX_RUNTIME / time budget {budget} s, {CORES} cores\n")
+    print("| dataset | " + " | ".join(systems) + " | sqlml fit s (limit "
+          f"{budget * 1.05:.0f}) | sqlml peak MB (trainer; baseline; data) | sqlml model |")
+    print("|---|" + "---|" * (len(systems) + 3))
+    wins = {other: 0 for other in systems if other != "sqlml"}
+    for row in rows:
+        s = row.get("sqlml", {})
+        for other in wins:
+            if "sqlml" in row and beats(row["sqlml"], row[other]):
+                wins[other] += 1
+        memory = (f"{s.get('trainer_peak_mb')}; {s.get('rss_baseline_mb')}; "
+                  f"{s.get('arrow_mb')}") if s.get("trainer_peak_mb") else ""
+        print(f"| {row['dataset']} | " + " | ".join(fmt(row[x]) for x in systems)
+              + f" | {s.get('fit_seconds', float('nan')):.1f} | {memory} | {s.get('chosen', '')} |")
+    for other, count in wins.items():
+        print(f"\nsqlml beats {other} on {count} of {len(rows)} datasets "
+              "(primary metric: AUC binary, log loss multiclass, RMSE regression)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
