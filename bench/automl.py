@@ -46,8 +46,10 @@ def split_frames(name: str):
     """Train and test pandas frames, dates as year/month/day/weekday, strings as categories."""
     import duckdb
 
-    df = duckdb.sql(f"SELECT *, (row_number() OVER ()) % 5 AS fold "
-                    f"FROM read_parquet('{(DATASETS / f'{name}.parquet').as_posix()}')").df()
+    df = duckdb.sql(
+        f"SELECT *, (row_number() OVER ()) % 5 AS fold "
+        f"FROM read_parquet('{(DATASETS / f'{name}.parquet').as_posix()}')"
+    ).df()
     for col in list(df.columns):
         if str(df[col].dtype).startswith("datetime") or "date" in str(df[col].dtype):
             d = df.pop(col).astype("datetime64[ns]")
@@ -72,11 +74,16 @@ def metrics_of(problem: str, y_true, pred, classes, positive) -> dict:
         return {"rmse": float(np.sqrt(skm.mean_squared_error(y_true, pred)))}
     classes = list(classes)
     if problem == "binary":
-        return {"auc": float(skm.roc_auc_score(np.asarray(y_true) == positive,
-                                               pred[:, classes.index(positive)]))}
+        return {
+            "auc": float(
+                skm.roc_auc_score(np.asarray(y_true) == positive, pred[:, classes.index(positive)])
+            )
+        }
     labels = np.asarray(classes)[pred.argmax(axis=1)]
-    return {"log_loss": float(skm.log_loss(y_true, pred, labels=classes)),
-            "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, labels))}
+    return {
+        "log_loss": float(skm.log_loss(y_true, pred, labels=classes)),
+        "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, labels)),
+    }
 
 
 # -- one system on one dataset, in its own process ---------------------------------------------
@@ -90,14 +97,18 @@ def run_sqlml(name: str, budget: int) -> dict:
 
     target, positive = TASKS[name]
     with tempfile.TemporaryDirectory() as tmp, sqlml.connect(Path(tmp) / "b.duckdb") as conn:
-        conn.sql(f"CREATE TABLE data AS SELECT *, (row_number() OVER ()) % 5 AS fold "
-                 f"FROM read_parquet('{(DATASETS / f'{name}.parquet').as_posix()}')")
+        conn.sql(
+            f"CREATE TABLE data AS SELECT *, (row_number() OVER ()) % 5 AS fold "
+            f"FROM read_parquet('{(DATASETS / f'{name}.parquet').as_posix()}')"
+        )
         binary = conn.execute(f'SELECT count(DISTINCT "{target}") = 2 FROM data').fetchone()[0]
         objective = "OBJECTIVE 'AUC' " if binary else ""
         started = time.monotonic()
-        conn.sql(f'CREATE MODEL m FROM (SELECT * EXCLUDE (fold) FROM data WHERE fold <> 0) '
-                 f'TARGET "{target}" FUNCTION predict_data {objective}'
-                 f'SETTINGS (MAX_RUNTIME {budget}, MAX_CELLS 1000000000)')
+        conn.sql(
+            f"CREATE MODEL m FROM (SELECT * EXCLUDE (fold) FROM data WHERE fold <> 0) "
+            f'TARGET "{target}" FUNCTION predict_data {objective}'
+            f"SETTINGS (MAX_RUNTIME {budget}, MAX_CELLS 1000000000)"
+        )
         seconds = time.monotonic() - started
         directory = conn.store.path("main", "m")
         manifest = json.loads((directory / "model.json").read_text())
@@ -110,14 +121,19 @@ def run_sqlml(name: str, budget: int) -> dict:
         predict_seconds = time.monotonic() - started
     y = pa.chunked_array(y_true.column(0)).to_pylist()
     problem = {"REGRESSION": "regression", "BINARY_CLASSIFICATION": "binary"}.get(
-        manifest["problem_type"], "multiclass")
+        manifest["problem_type"], "multiclass"
+    )
     summary = manifest["model"]["summary"]
-    return {"metrics": metrics_of(problem, y, raw, manifest["model"]["classes"] or [], positive),
-            "fit_seconds": seconds, "predict_seconds": predict_seconds,
-            "chosen": summary.get("chosen"), "trials": summary.get("trials"),
-            "arrow_mb": manifest["training"].get("arrow_mb"),
-            "rss_baseline_mb": manifest["training"].get("rss_baseline_mb"),
-            "trainer_peak_mb": manifest["training"].get("rss_peak_mb")}
+    return {
+        "metrics": metrics_of(problem, y, raw, manifest["model"]["classes"] or [], positive),
+        "fit_seconds": seconds,
+        "predict_seconds": predict_seconds,
+        "chosen": summary.get("chosen"),
+        "trials": summary.get("trials"),
+        "arrow_mb": manifest["training"].get("arrow_mb"),
+        "rss_baseline_mb": manifest["training"].get("rss_baseline_mb"),
+        "trainer_peak_mb": manifest["training"].get("rss_peak_mb"),
+    }
 
 
 def run_flaml(name: str, budget: int) -> dict:
@@ -129,14 +145,24 @@ def run_flaml(name: str, budget: int) -> dict:
     X, y = train.drop(columns=target), train[target]
     automl = AutoML()
     started = time.monotonic()
-    automl.fit(X, y, task="regression" if problem == "regression" else "classification",
-               time_budget=budget, n_jobs=CORES, seed=0, verbose=0)
+    automl.fit(
+        X,
+        y,
+        task="regression" if problem == "regression" else "classification",
+        time_budget=budget,
+        n_jobs=CORES,
+        seed=0,
+        verbose=0,
+    )
     seconds = time.monotonic() - started
     Xt, yt = test.drop(columns=target), test[target]
     pred = automl.predict(Xt) if problem == "regression" else automl.predict_proba(Xt)
     classes = automl.classes_ if problem != "regression" else []
-    return {"metrics": metrics_of(problem, list(yt), pred, classes, positive),
-            "fit_seconds": seconds, "chosen": automl.best_estimator}
+    return {
+        "metrics": metrics_of(problem, list(yt), pred, classes, positive),
+        "fit_seconds": seconds,
+        "chosen": automl.best_estimator,
+    }
 
 
 def run_lgbm(name: str, budget: int) -> dict:
@@ -146,24 +172,30 @@ def run_lgbm(name: str, budget: int) -> dict:
     train, test = split_frames(name)
     problem = problem_of(name, train[target])
     X, y = train.drop(columns=target), train[target]
-    model = lgb.LGBMRegressor(verbose=-1) if problem == "regression" else \
-        lgb.LGBMClassifier(verbose=-1)
+    model = (
+        lgb.LGBMRegressor(verbose=-1) if problem == "regression" else lgb.LGBMClassifier(verbose=-1)
+    )
     started = time.monotonic()
     model.fit(X, y)
     seconds = time.monotonic() - started
     Xt, yt = test.drop(columns=target), test[target]
     pred = model.predict(Xt) if problem == "regression" else model.predict_proba(Xt)
     classes = model.classes_ if problem != "regression" else []
-    return {"metrics": metrics_of(problem, list(yt), pred, classes, positive),
-            "fit_seconds": seconds}
+    return {
+        "metrics": metrics_of(problem, list(yt), pred, classes, positive),
+        "fit_seconds": seconds,
+    }
 
 
 RUNNERS = {"sqlml": run_sqlml, "flaml": run_flaml, "lgbm": run_lgbm}
 
 
 def run_isolated(system: str, name: str, budget: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--run-one", system, name, str(budget)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--run-one", system, name, str(budget)],
+        capture_output=True,
+        text=True,
+    )
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["?"])[-1]}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -192,8 +224,9 @@ def beats(a: dict, b: dict) -> bool | None:
 def fmt(result: dict) -> str:
     if "error" in result:
         return f"error: {result['error'][:60]}"
-    parts = [f"{k} {v:,.4f}" if abs(v) < 100 else f"{k} {v:,.1f}"
-             for k, v in result["metrics"].items()]
+    parts = [
+        f"{k} {v:,.4f}" if abs(v) < 100 else f"{k} {v:,.1f}" for k, v in result["metrics"].items()
+    ]
     return ", ".join(parts)
 
 
@@ -208,8 +241,7 @@ def main() -> int:
         system, name, budget = args.run_one
         result = RUNNERS[system](name, int(budget))
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        result["peak_mb"] = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                                children)
+        result["peak_mb"] = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, children)
         print(json.dumps(result, default=str))
         return 0
     systems = args.systems.split(",")
@@ -218,8 +250,12 @@ def main() -> int:
         row = {"dataset": name}
         for system in systems:
             row[system] = run_isolated(system, name, args.max_runtime)
-            print(f"  {name} {system}: {fmt(row[system])} "
-                  f"({row[system].get('fit_seconds', 0):.1f} s)", file=sys.stderr, flush=True)
+            print(
+                f"  {name} {system}: {fmt(row[system])} "
+                f"({row[system].get('fit_seconds', 0):.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
         rows.append(row)
     print_table(rows, systems, args.max_runtime)
     return 0
@@ -227,8 +263,10 @@ def main() -> int:
 
 def print_table(rows: list[dict], systems: list[str], budget: int) -> None:
     print(f"\nMAX_RUNTIME / time budget {budget} s, {CORES} cores\n")
-    print("| dataset | " + " | ".join(systems) + " | sqlml fit s (limit "
-          f"{budget * 1.05:.0f}) | sqlml peak MB (trainer; baseline; data) | sqlml model |")
+    print(
+        "| dataset | " + " | ".join(systems) + " | sqlml fit s (limit "
+        f"{budget * 1.05:.0f}) | sqlml peak MB (trainer; baseline; data) | sqlml model |"
+    )
     print("|---|" + "---|" * (len(systems) + 3))
     wins = {other: 0 for other in systems if other != "sqlml"}
     for row in rows:
@@ -236,13 +274,21 @@ def print_table(rows: list[dict], systems: list[str], budget: int) -> None:
         for other in wins:
             if "sqlml" in row and beats(row["sqlml"], row[other]):
                 wins[other] += 1
-        memory = (f"{s.get('trainer_peak_mb')}; {s.get('rss_baseline_mb')}; "
-                  f"{s.get('arrow_mb')}") if s.get("trainer_peak_mb") else ""
-        print(f"| {row['dataset']} | " + " | ".join(fmt(row[x]) for x in systems)
-              + f" | {s.get('fit_seconds', float('nan')):.1f} | {memory} | {s.get('chosen', '')} |")
+        memory = (
+            (f"{s.get('trainer_peak_mb')}; {s.get('rss_baseline_mb')}; {s.get('arrow_mb')}")
+            if s.get("trainer_peak_mb")
+            else ""
+        )
+        print(
+            f"| {row['dataset']} | "
+            + " | ".join(fmt(row[x]) for x in systems)
+            + f" | {s.get('fit_seconds', float('nan')):.1f} | {memory} | {s.get('chosen', '')} |"
+        )
     for other, count in wins.items():
-        print(f"\nsqlml beats {other} on {count} of {len(rows)} datasets "
-              "(primary metric: AUC binary, log loss multiclass, RMSE regression)")
+        print(
+            f"\nsqlml beats {other} on {count} of {len(rows)} datasets "
+            "(primary metric: AUC binary, log loss multiclass, RMSE regression)"
+        )
 
 
 if __name__ == "__main__":

@@ -196,8 +196,10 @@ def test_schema_qualified_model_and_function(conn):
 def test_from_table_and_case_insensitive_names(conn):
     load(conn, "car_evaluation", "Cars")
     conn.sql("CREATE TABLE cars_train AS SELECT * EXCLUDE (fold) FROM Cars")
-    conn.sql("create model CarModel from cars_train target ACCEPTABILITY function Predict_Car "
-        "settings (max_runtime 8);")
+    conn.sql(
+        "create model CarModel from cars_train target ACCEPTABILITY function Predict_Car "
+        "settings (max_runtime 8);"
+    )
     info = show(conn, "carmodel")
     assert info["Table"] == "cars_train"
     assert info["Target Column"] == "acceptability"
@@ -260,8 +262,10 @@ def test_every_supported_column_type(conn):
                (i % 4) * 10.0 + (i % 2) AS y
         FROM range(600) t(i)
     """)
-    conn.sql("CREATE MODEL mixed_model FROM mixed TARGET y FUNCTION predict_mixed "
-             "SETTINGS (MAX_RUNTIME 8)")
+    conn.sql(
+        "CREATE MODEL mixed_model FROM mixed TARGET y FUNCTION predict_mixed "
+        "SETTINGS (MAX_RUNTIME 8)"
+    )
     info = dict(conn.execute("SHOW MODEL mixed_model").fetchall())
     assert info["Function Parameter Types"] == (
         "SMALLINT DECIMAL(10,2) DOUBLE BOOLEAN VARCHAR ENUM DATE TIMESTAMP TIMESTAMPTZ TIME BIGINT"

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from sqlml.automl.preprocessing import TOP_LEVELS, build_plan, transform
+from sqlml.automl.preprocessing import TOP_LEVELS, build_plan, transform, view
 from sqlml.automl.profiling import check_target, infer_problem_type, profile_column
 from sqlml.errors import TrainingDataError
 
@@ -24,7 +24,9 @@ def test_every_column_kind():
             "num": pa.array(np.arange(n, dtype=np.float64)),
             "flag": pa.array([i % 2 == 0 for i in range(n)]),
             "cat": pa.array([f"c{i % 5}" for i in range(n)]),
-            "many": pa.array([f"id{i}" for i in range(n)]),
+            "many": pa.array([f"id{i % 270}" for i in range(n)]),
+            "ids": pa.array([f"id{i}" for i in range(n)]),
+            "text": pa.array([f"a few words of free text {i}" for i in range(n)]),
             "day": pa.array([dt.date(2020, 1, 1) + dt.timedelta(days=i) for i in range(n)]),
             "at": pa.array([dt.datetime(2020, 1, 1, i % 24) for i in range(n)]),
             "tod": pa.array([dt.time(i % 24, 30) for i in range(n)]),
@@ -38,6 +40,8 @@ def test_every_column_kind():
         "flag": "boolean",
         "cat": "categorical",
         "many": "high_cardinality",
+        "ids": "dropped",
+        "text": "text",
         "day": "datetime",
         "at": "datetime",
         "tod": "time",
@@ -47,6 +51,7 @@ def test_every_column_kind():
     }
     assert profile_column("nulls", table.column("nulls")).reason == "all values are NULL"
     assert profile_column("const", table.column("const")).reason == "constant"
+    assert profile_column("ids", table.column("ids")).reason.startswith("identifier-like")
 
 
 def test_plan_replays_identically_and_handles_unseen_and_null():
@@ -68,11 +73,16 @@ def test_high_cardinality_keeps_top_levels_and_frequency():
     column = pa.array(values)
     profile = profile_column("h", column)
     plan = build_plan([column], [profile])
-    assert plan["features"] == ["h", "h__frequency"]
+    assert plan["features"] == ["h", "h__frequency", "h__code"]
     X = transform(plan, [pa.array(["v0", "v399", "never"])])
     assert X[0, 0] == 0 and X[1, 0] == TOP_LEVELS  # rare level shares the "other" code
     assert X[0, 1] == pytest.approx(12 / 810) and X[2, 1] == 0.0
     assert np.isnan(X[2, 0])
+    code = plan["columns"][0]["levels"].index("v399")
+    assert X[1, 2] == code and np.isnan(X[2, 2])  # the full code, seen by CatBoost only
+    tree, _ = view(plan, "tree")
+    catboost, categorical = view(plan, "catboost")
+    assert tree == [0, 1] and catboost == [1, 2] and categorical == [1]
 
 
 def test_dates_become_calendar_parts():

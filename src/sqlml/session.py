@@ -161,10 +161,13 @@ class Connection:
         for name, (directory, manifest) in wanted.items():
             if registered.get(name) != manifest["package_id"]:
                 self._register(name, directory, manifest)
-        self.engine.publish_leaderboards([
-            (m["schema"], m["name"], directory / m["model"]["leaderboard"])
-            for directory, m in models if m["state"] == "READY" and m.get("model", {}).get("leaderboard")
-        ])
+        self.engine.publish_leaderboards(
+            [
+                (m["schema"], m["name"], directory / m["model"]["leaderboard"])
+                for directory, m in models
+                if m["state"] == "READY" and m.get("model", {}).get("leaderboard")
+            ]
+        )
         self._fingerprint = fingerprint
 
     def _register(self, name: str, directory: Path, manifest: dict) -> None:

@@ -26,8 +26,9 @@ def build_dense_plan(X: np.ndarray, categorical: list[int]) -> dict:
         else:
             mean = float(np.nanmean(x)) if not np.isnan(x).all() else 0.0
             std = float(np.nanstd(x)) if not np.isnan(x).all() else 1.0
-            columns.append({"kind": "scale", "mean": mean, "std": std if std > 0 else 1.0,
-                            "missing": missing})
+            columns.append(
+                {"kind": "scale", "mean": mean, "std": std if std > 0 else 1.0, "missing": missing}
+            )
     return {"columns": columns}
 
 

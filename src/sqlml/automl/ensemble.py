@@ -14,8 +14,9 @@ from sqlml.automl.metrics import selection_score
 ROUNDS = 25
 
 
-def greedy_ensemble(preds: list[np.ndarray], y: np.ndarray, objective: str, problem_type: str,
-                    positive: int | None) -> tuple[dict[int, float], tuple]:
+def greedy_ensemble(
+    preds: list[np.ndarray], y: np.ndarray, objective: str, problem_type: str, positive: int | None
+) -> tuple[dict[int, float], tuple]:
     """Weights by candidate index, and the ensemble's selection score."""
     scores = [selection_score(objective, problem_type, y, p, positive) for p in preds]
     best = max(range(len(preds)), key=lambda i: scores[i])
@@ -23,8 +24,9 @@ def greedy_ensemble(preds: list[np.ndarray], y: np.ndarray, objective: str, prob
     total = preds[best].astype(np.float64).copy()
     for _ in range(ROUNDS):
         n = len(picked) + 1
-        trial = [selection_score(objective, problem_type, y, (total + p) / n, positive)
-                 for p in preds]
+        trial = [
+            selection_score(objective, problem_type, y, (total + p) / n, positive) for p in preds
+        ]
         choice = max(range(len(preds)), key=lambda i: trial[i])
         picked.append(choice)
         path.append(trial[choice])

@@ -1,7 +1,10 @@
 """Validation metrics, named as Redshift ML reports them (``validation:f1`` ...).
 
-Candidates are ranked by the OBJECTIVE first; log loss breaks ties between classifiers, which
-matters for coarse objectives (accuracy on a small table is often tied).
+Candidates are ranked by the OBJECTIVE when it is a ranking or a regression loss (AUC, MSE). For
+the objectives that score hard decisions (Accuracy, F1, F1Macro) they are ranked by log loss
+first, with the objective breaking ties: those decisions come from the probabilities (the most
+probable class; for F1 a threshold tuned afterwards), and calibrated probabilities generalize
+where a count of right decisions on a validation set is coarse and noisy.
 """
 
 from __future__ import annotations
@@ -18,8 +21,13 @@ def decide_labels(proba: np.ndarray, positive: int | None, threshold: float = 0.
     return proba.argmax(axis=1) if len(proba) else np.empty(0, dtype=np.int64)
 
 
-def score(objective: str, y_true: np.ndarray, pred: np.ndarray, positive: int | None,
-          threshold: float = 0.5) -> float:
+def score(
+    objective: str,
+    y_true: np.ndarray,
+    pred: np.ndarray,
+    positive: int | None,
+    threshold: float = 0.5,
+) -> float:
     """The objective's value. ``pred`` is class probabilities (n x k) or regression values."""
     if objective == "MSE":
         return float(skm.mean_squared_error(y_true, pred))
@@ -43,13 +51,21 @@ def log_loss(y: np.ndarray, proba: np.ndarray) -> float:
     return float(-np.mean(np.log(p)))
 
 
-def selection_score(objective: str, problem_type: str, y: np.ndarray, pred: np.ndarray,
-                    positive: int | None) -> tuple[float, float]:
-    """A sortable score, higher is better: (objective, -log loss for classifiers)."""
+DECISION_OBJECTIVES = ("Accuracy", "F1", "F1Macro")
+
+
+def selection_score(
+    objective: str, problem_type: str, y: np.ndarray, pred: np.ndarray, positive: int | None
+) -> tuple[float, float]:
+    """A sortable score, higher is better (see the module docstring)."""
     value = score(objective, y, pred, positive)
-    primary = value if HIGHER_IS_BETTER[objective] else -value
-    secondary = 0.0 if problem_type == "REGRESSION" else -log_loss(y, pred)
-    return (round(primary, 12), secondary)
+    signed = value if HIGHER_IS_BETTER[objective] else -value
+    if problem_type == "REGRESSION":
+        return (signed, 0.0)
+    loss = -log_loss(y, pred)
+    if objective in DECISION_OBJECTIVES:
+        return (round(loss, 12), signed)
+    return (round(signed, 12), loss)
 
 
 def best_f1_threshold(y: np.ndarray, proba: np.ndarray, positive: int) -> float:

@@ -18,7 +18,7 @@ import numpy as np
 from sqlml.automl.dense import dense_transform
 from sqlml.automl.learners import LEARNERS
 from sqlml.automl.metrics import decide_labels
-from sqlml.automl.preprocessing import transform
+from sqlml.automl.preprocessing import transform, view
 
 PLAN_FILE = "preprocessing.json"
 DENSE_FILE = "dense.json"
@@ -52,17 +52,26 @@ class FittedModel:
 
     # -- prediction ------------------------------------------------------------------------
 
-    def matrices(self, columns: list) -> tuple[np.ndarray, np.ndarray | None]:
+    def matrices(self, columns: list) -> dict[str, np.ndarray]:
+        """The feature matrix in every view a member needs (and the dense encoding)."""
         X = transform(self.plan, columns)
-        X_dense = dense_transform(self.dense_plan, X) if self.dense_plan else None
-        return X, X_dense
+        out = {}
+        for member in self.members:
+            learner = LEARNERS[member.learner]
+            name = "tree" if learner.family == "dense" else learner.view
+            if name not in out:
+                indices, _ = view(self.plan, name)
+                out[name] = X if indices is None else X[:, indices]
+        if self.dense_plan:
+            out["dense"] = dense_transform(self.dense_plan, out["tree"])
+        return out
 
-    def predict_matrix(self, X: np.ndarray, X_dense: np.ndarray | None) -> np.ndarray:
+    def predict_matrix(self, matrices: dict[str, np.ndarray]) -> np.ndarray:
         """Probabilities (n x k) or values (n) from the preprocessed matrices."""
         total = None
         for member in self.members:
             learner = LEARNERS[member.learner]
-            inputs = X_dense if learner.family == "dense" else X
+            inputs = matrices["dense" if learner.family == "dense" else learner.view]
             preds = [learner.predict(m, inputs, self.problem_type) for m in member.models]
             pred = np.mean(preds, axis=0)
             if member.target_transform == "log1p":
@@ -75,7 +84,7 @@ class FittedModel:
         if n == 0:
             k = len(self.classes) if self.classes else 0
             return np.empty((0, k)) if k else np.empty(0)
-        return self.predict_matrix(*self.matrices(columns))
+        return self.predict_matrix(self.matrices(columns))
 
     def labels(self, raw: np.ndarray) -> np.ndarray:
         """Class indices for classification output."""
@@ -91,11 +100,20 @@ class FittedModel:
         members = []
         for i, member in enumerate(self.members):
             learner = LEARNERS[member.learner]
-            specs = [learner.save(m, directory, f"member{i}_fold{j}")
-                     for j, m in enumerate(member.models)]
-            members.append({"name": member.name, "learner": member.learner, "trial": member.trial,
-                            "weight": member.weight, "target_transform": member.target_transform,
-                            "models": specs})
+            specs = [
+                learner.save(m, directory, f"member{i}_fold{j}")
+                for j, m in enumerate(member.models)
+            ]
+            members.append(
+                {
+                    "name": member.name,
+                    "learner": member.learner,
+                    "trial": member.trial,
+                    "weight": member.weight,
+                    "target_transform": member.target_transform,
+                    "models": specs,
+                }
+            )
         return {
             "format": MODEL_FORMAT,
             "preprocessing": PLAN_FILE,
@@ -117,14 +135,31 @@ class FittedModel:
         for spec in section["members"]:
             learner = LEARNERS[spec["learner"]]
             models = [learner.load(m, directory) for m in spec["models"]]
-            members.append(Member(spec["name"], spec["learner"], spec["weight"],
-                                  spec["target_transform"], models, spec.get("trial", 0)))
+            members.append(
+                Member(
+                    spec["name"],
+                    spec["learner"],
+                    spec["weight"],
+                    spec["target_transform"],
+                    models,
+                    spec.get("trial", 0),
+                )
+            )
         classes = section["classes"]
         positive = None
         if classes is not None and len(classes) == 2:
             positive = classes.index(section["positive_class"])
-        return cls(plan, dense, problem_type, objective, classes, positive,
-                   section.get("threshold", 0.5), members, summary=section.get("summary", {}))
+        return cls(
+            plan,
+            dense,
+            problem_type,
+            objective,
+            classes,
+            positive,
+            section.get("threshold", 0.5),
+            members,
+            summary=section.get("summary", {}),
+        )
 
 
 def _json(value):

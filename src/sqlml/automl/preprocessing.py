@@ -9,7 +9,8 @@ Encodings (for tree learners):
 - numeric, boolean: the value as float, NULL as NaN (the learner's missing-value handling);
 - categorical: a code per level, levels ordered by frequency; NULL and unseen levels are NaN;
 - high-cardinality: the code of the ``TOP_LEVELS`` most frequent levels (rarer seen levels share
-  one "other" code) plus the level's training frequency as a numeric feature (0 when unseen);
+  one "other" code), the level's training frequency as a numeric feature (0 when unseen), and the
+  level's full code, which only learners with their own statistics for rare levels see;
 - text: character count, word count, and the presence of each of the ``TEXT_WORDS`` words that
   appear in the most training rows (case-insensitive, whole words);
 - datetime: year, month, day, weekday, day of year (and hour for timestamps), and days since 1970;
@@ -57,8 +58,9 @@ def _frequent_words(column, limit: int) -> list[str]:
     words = pc.list_flatten(lists)
     pairs = pa.table({"row": rows, "word": words}).group_by(["row", "word"]).aggregate([])
     counts = pc.value_counts(pairs.column("word"))
-    ranked = sorted(((c["values"].as_py(), c["counts"].as_py()) for c in counts),
-                    key=lambda wc: (-wc[1], wc[0]))
+    ranked = sorted(
+        ((c["values"].as_py(), c["counts"].as_py()) for c in counts), key=lambda wc: (-wc[1], wc[0])
+    )
     return [w for w, _ in ranked if w.isalnum()][:limit]
 
 
@@ -79,7 +81,7 @@ def _is_timestamp(dtype: pa.DataType) -> bool:
 
 def build_plan(columns: list, profiles: list[ColumnProfile]) -> dict:
     """The preprocessing plan for tree learners, as JSON-ready data."""
-    specs, features, categorical = [], [], []
+    specs, features, categorical, capped, full = [], [], [], [], []
     for index, (column, prof) in enumerate(zip(columns, profiles, strict=True)):
         spec: dict = {"name": prof.name, "kind": prof.kind, "index": index}
         if prof.kind == "dropped":
@@ -92,7 +94,9 @@ def build_plan(columns: list, profiles: list[ColumnProfile]) -> dict:
             levels, counts = _levels_by_frequency(column, MAX_KNOWN_LEVELS)
             spec["levels"], spec["frequencies"] = levels, [c / len(column) for c in counts]
             categorical.append(len(features))
-            features += [prof.name, f"{prof.name}__frequency"]
+            capped.append(len(features))
+            full.append(len(features) + 2)
+            features += [prof.name, f"{prof.name}__frequency", f"{prof.name}__code"]
         elif prof.kind == "text":
             spec["words"] = _frequent_words(column, TEXT_WORDS)
             features += [f"{prof.name}__chars", f"{prof.name}__words"]
@@ -106,19 +110,46 @@ def build_plan(columns: list, profiles: list[ColumnProfile]) -> dict:
         else:  # numeric, boolean, time
             features.append(prof.name)
         specs.append(spec)
+    everything = range(len(features))
+    views = {
+        "tree": _view([j for j in everything if j not in full], categorical),
+        "catboost": _view(
+            [j for j in everything if j not in capped],
+            [j for j in categorical if j not in capped] + full,
+        ),
+    }
     return {
         "version": PLAN_VERSION,
         "columns": specs,
         "features": features,
         "categorical_features": categorical,
+        "views": views,
     }
+
+
+def _view(columns: list[int], categorical: list[int]) -> dict:
+    return {"columns": columns, "categorical": sorted(columns.index(j) for j in categorical)}
+
+
+def view(plan: dict, name: str) -> tuple[list[int] | None, list[int]]:
+    """Column indices of the named view of the feature matrix, and its categorical positions.
+
+    Learners see different columns of one matrix: the capped code of a high-cardinality column
+    suits LightGBM and XGBoost, the full code suits CatBoost's ordered target statistics.
+    Plans without views (format 1) have one view: every column.
+    """
+    views = plan.get("views")
+    if not views:
+        return None, plan["categorical_features"]
+    chosen = views[name]
+    return chosen["columns"], chosen["categorical"]
 
 
 def _float(column) -> np.ndarray:
     return pc.fill_null(pc.cast(column, pa.float64()), np.nan).to_numpy()
 
 
-def _categorical(spec: dict, column) -> list[np.ndarray]:
+def _categorical(spec: dict, column, with_full_code: bool) -> list[np.ndarray]:
     idx = pc.index_in(_as_string(column), value_set=pa.array(spec["levels"], pa.string()))
     codes = _float(idx)
     if spec["kind"] == "categorical":
@@ -126,7 +157,8 @@ def _categorical(spec: dict, column) -> list[np.ndarray]:
     known = ~np.isnan(codes)
     freqs = np.zeros(len(codes))
     freqs[known] = np.asarray(spec["frequencies"])[codes[known].astype(np.int64)]
-    return [np.minimum(codes, TOP_LEVELS), freqs]
+    parts = [np.minimum(codes, TOP_LEVELS), freqs]
+    return parts + [codes] if with_full_code else parts
 
 
 def _datetime(spec: dict, column) -> list[np.ndarray]:
@@ -164,7 +196,7 @@ def transform(plan: dict, columns: list) -> np.ndarray:
         if kind == "dropped":
             continue
         if kind in ("categorical", "high_cardinality"):
-            parts = _categorical(spec, column)
+            parts = _categorical(spec, column, "views" in plan)
         elif kind == "datetime":
             parts = _datetime(spec, column)
         elif kind == "text":

@@ -90,8 +90,13 @@ def profile_column(name: str, column: pa.ChunkedArray | pa.Array) -> ColumnProfi
     if kind == "string":
         kind = _string_kind(column, distinct, n - nulls)
         if kind == "identifier":
-            return ColumnProfile(name, "dropped", null_fraction, distinct,
-                                 "identifier-like (a different value in nearly every row)")
+            return ColumnProfile(
+                name,
+                "dropped",
+                null_fraction,
+                distinct,
+                "identifier-like (a different value in nearly every row)",
+            )
     return ColumnProfile(name, kind, null_fraction, distinct)
 
 

@@ -48,20 +48,26 @@ class Trial:
     models: list = field(default_factory=list, repr=False)
 
     def record(self) -> dict:
-        return {"trial": self.id, "candidate": self.name, "learner": self.learner,
-                "params": self.params, "target_transform": self.target_transform,
-                "status": self.status, "score": self.score, "seconds": round(self.seconds, 3),
-                "error": self.error}
+        return {
+            "trial": self.id,
+            "candidate": self.name,
+            "learner": self.learner,
+            "params": self.params,
+            "target_transform": self.target_transform,
+            "status": self.status,
+            "score": self.score,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+        }
 
 
 @dataclass
 class Problem:
-    X: np.ndarray
+    views: dict[str, tuple[np.ndarray, list[int]]]  # view name -> (matrix, categorical columns)
     X_dense: np.ndarray | None
     y: np.ndarray
     problem_type: str
     n_classes: int
-    categorical: list[int]
     objective: str
     positive: int | None
     validation: Validation
@@ -75,24 +81,37 @@ _TRANSFORMS = {
 
 
 class Search:
-    def __init__(self, problem: Problem, deadline: Deadline, learners: list[str],
-                 on_trial: Callable[[Trial], None] | None = None):
+    def __init__(
+        self,
+        problem: Problem,
+        deadline: Deadline,
+        learners: list[str],
+        on_trial: Callable[[Trial], None] | None = None,
+    ):
         self.problem = problem
         self.deadline = deadline
-        self.learners = [LEARNERS[name] for name in learners if
-                         LEARNERS[name].supports(problem.problem_type)]
+        self.learners = [
+            LEARNERS[name] for name in learners if LEARNERS[name].supports(problem.problem_type)
+        ]
         self.on_trial = on_trial
         self.trials: list[Trial] = []
         self.reserve = reserve_seconds(deadline.seconds)
         self._unit_seconds: float | None = None  # seconds per unit of learner cost
+        self._tuned = 0
 
     def usable(self) -> float:
         return self.deadline.remaining() - self.reserve
 
     # -- one candidate -------------------------------------------------------------------
 
-    def evaluate(self, name: str, learner: Learner, params: dict,
-                 transform: str | None = None, cap: float | None = None) -> Trial:
+    def evaluate(
+        self,
+        name: str,
+        learner: Learner,
+        params: dict,
+        transform: str | None = None,
+        cap: float | None = None,
+    ) -> Trial:
         trial = Trial(len(self.trials) + 1, name, learner.name, params, transform)
         started = time.monotonic()
         try:
@@ -110,7 +129,10 @@ class Search:
 
     def _fit_folds(self, trial: Trial, learner: Learner, budget: float) -> None:
         p = self.problem
-        X = p.X_dense if learner.family == "dense" else p.X
+        if learner.family == "dense":
+            X, categorical = p.X_dense, []
+        else:
+            X, categorical = p.views[learner.view]
         forward, inverse = _TRANSFORMS[trial.target_transform]
         classification = p.problem_type != "REGRESSION"
         oof = np.zeros((len(p.y), p.n_classes)) if classification else np.zeros(len(p.y))
@@ -123,8 +145,16 @@ class Search:
             fold_deadline = Deadline(candidate.remaining() / (len(folds) - i), self.deadline.clock)
             y_train = p.y[train] if classification else forward(p.y[train])
             y_valid = p.y[valid] if classification else forward(p.y[valid])
-            data = FitData(X[train], y_train, p.problem_type, p.n_classes, p.categorical, p.seed,
-                           X[valid], y_valid)
+            data = FitData(
+                X[train],
+                y_train,
+                p.problem_type,
+                p.n_classes,
+                categorical,
+                p.seed,
+                X[valid],
+                y_valid,
+            )
             model = learner.fit(trial.params, data, fold_deadline)
             pred = learner.predict(model, X[valid], p.problem_type)
             oof[valid] = pred if classification else inverse(pred)
@@ -132,8 +162,9 @@ class Search:
         trial.oof = oof[p.validation.eval_idx]
         y_eval = p.y[p.validation.eval_idx]
         trial.score = score(p.objective, y_eval, trial.oof, p.positive)
-        trial.selection = selection_score(p.objective, p.problem_type, y_eval, trial.oof,
-                                          p.positive)
+        trial.selection = selection_score(
+            p.objective, p.problem_type, y_eval, trial.oof, p.positive
+        )
 
     # -- the two phases ------------------------------------------------------------------
 
@@ -141,7 +172,8 @@ class Search:
         p = self.problem
         out = []
         for learner in self.learners:
-            for name, params in learner.portfolio(p.problem_type, len(p.y), p.X.shape[1]):
+            n_features = p.views["tree"][0].shape[1]
+            for name, params in learner.portfolio(p.problem_type, len(p.y), n_features):
                 out.append((learner, name, params, None))
         ranked = sorted(out, key=lambda c: _PORTFOLIO_ORDER.get(c[1], 99))
         if p.problem_type == "REGRESSION" and _skewed(p.y):
@@ -156,10 +188,17 @@ class Search:
                 break
             estimate = None if self._unit_seconds is None else self._unit_seconds * learner.cost
             if estimate is not None and estimate > self.usable():
-                self.trials.append(Trial(len(self.trials) + 1, name, learner.name, params,
-                                         transform, status="skipped",
-                                         error=f"needs about {estimate:.0f} s; "
-                                               f"{max(self.usable(), 0):.0f} s left"))
+                self.trials.append(
+                    Trial(
+                        len(self.trials) + 1,
+                        name,
+                        learner.name,
+                        params,
+                        transform,
+                        status="skipped",
+                        error=f"needs about {estimate:.0f} s; {max(self.usable(), 0):.0f} s left",
+                    )
+                )
                 continue
             # No single candidate after the first may take more than half of what is left.
             cap = self.usable() if not self.ok_trials() else self.usable() * 0.5
@@ -173,25 +212,36 @@ class Search:
         return max(ok, key=lambda t: t.selection) if ok else None
 
     def tune(self) -> None:
-        best = self.best()
-        if best is None or self.usable() <= 1.0:
-            return
-        learner = LEARNERS[best.learner]
-        try:
-            learner.search_space(_Probe(), self.problem.problem_type)
-        except NotImplementedError:
-            return
+        """Tune each tunable learner in turn, best first, while time and patience last."""
+        ranked: list[str] = []
+        for trial in sorted(self.ok_trials(), key=lambda t: t.selection, reverse=True):
+            if trial.learner not in ranked and _tunable(LEARNERS[trial.learner], self.problem):
+                ranked.append(trial.learner)
+        for name in ranked:
+            if self.usable() <= 1.0 or self._tuned >= MAX_TUNING_TRIALS:
+                break
+            self._tune_learner(LEARNERS[name])
+
+    def _tune_learner(self, learner: Learner) -> None:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+        own = [t for t in self.ok_trials() if t.learner == learner.name]
+        start = max(own, key=lambda t: t.selection)
         sampler = optuna.samplers.TPESampler(seed=self.problem.seed)
         study = optuna.create_study(direction="maximize", sampler=sampler)
-        state = {"best": best.selection, "stale": 0}
+        state = {"best": start.selection, "stale": 0}
 
         def objective(optuna_trial) -> float:
+            self._tuned += 1
             params = learner.search_space(optuna_trial, self.problem.problem_type)
-            trial = self.evaluate(f"{learner.name}_tuned_{optuna_trial.number + 1}", learner,
-                                  params, best.target_transform, cap=self.usable() * 0.5)
+            trial = self.evaluate(
+                f"{learner.name}_tuned_{optuna_trial.number + 1}",
+                learner,
+                params,
+                start.target_transform,
+                cap=self.usable() * 0.5,
+            )
             if trial.status != "ok":
                 study.stop()
                 return float("-inf")
@@ -199,15 +249,35 @@ class Search:
                 state["best"], state["stale"] = trial.selection, 0
             else:
                 state["stale"] += 1
-            if state["stale"] >= PATIENCE or self.usable() <= 1.0:
+            if (
+                state["stale"] >= PATIENCE
+                or self.usable() <= 1.0
+                or self._tuned >= MAX_TUNING_TRIALS
+            ):
                 study.stop()
             return trial.selection[0] + 1e-6 * trial.selection[1]
 
         study.optimize(objective, n_trials=MAX_TUNING_TRIALS)
 
 
-_PORTFOLIO_ORDER = {"lightgbm": 0, "catboost": 1, "lightgbm_large": 2, "xgboost": 3,
-                    "lightgbm_xt": 4, "random_forest": 5, "linear": 6, "mlp": 7}
+def _tunable(learner: Learner, problem: Problem) -> bool:
+    try:
+        learner.search_space(_Probe(), problem.problem_type)
+    except NotImplementedError:
+        return False
+    return True
+
+
+_PORTFOLIO_ORDER = {
+    "lightgbm": 0,
+    "catboost": 1,
+    "lightgbm_large": 2,
+    "xgboost": 3,
+    "lightgbm_xt": 4,
+    "random_forest": 5,
+    "linear": 6,
+    "mlp": 7,
+}
 
 
 def _skewed(y: np.ndarray) -> bool:

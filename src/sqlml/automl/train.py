@@ -23,7 +23,7 @@ from sqlml.automl.ensemble import greedy_ensemble
 from sqlml.automl.learners import LEARNERS, MODEL_TYPE_LEARNERS
 from sqlml.automl.metrics import best_f1_threshold, metric_key, score
 from sqlml.automl.model import FittedModel, Member
-from sqlml.automl.preprocessing import build_plan, transform
+from sqlml.automl.preprocessing import build_plan, transform, view
 from sqlml.automl.profiling import check_target, profile_column
 from sqlml.automl.search import Problem, Search, Trial
 from sqlml.automl.validation import make_validation
@@ -91,24 +91,40 @@ def _prepare(table: pa.Table, target: str, problem_type: str | None):
     return y_column, problem_type, columns, profiles, dropped
 
 
-def train_model(table: pa.Table, target: str, *, problem_type: str | None = None,
-                objective: str | None = None, model_type: str | None = None,
-                deadline: Deadline, seed: int = 0,
-                on_trial: Callable[[Trial], None] | None = None) -> FittedModel:
+def train_model(
+    table: pa.Table,
+    target: str,
+    *,
+    problem_type: str | None = None,
+    objective: str | None = None,
+    model_type: str | None = None,
+    deadline: Deadline,
+    seed: int = 0,
+    on_trial: Callable[[Trial], None] | None = None,
+) -> FittedModel:
     y_column, problem_type, columns, profiles, dropped = _prepare(table, target, problem_type)
     objective = resolve_objective(objective, problem_type)
     plan = build_plan(columns, profiles)
     X = transform(plan, columns)
     y, classes, positive = _encode_target(y_column, problem_type)
     learners = learners_for(model_type)
+    views = {}
+    for name in ("tree", "catboost"):
+        columns, categorical = view(plan, name)
+        views[name] = (X[:, columns], categorical)
     dense_plan = None
     if any(LEARNERS[name].family == "dense" for name in learners):
-        dense_plan = build_dense_plan(X, plan["categorical_features"])
+        dense_plan = build_dense_plan(*views["tree"])
     problem = Problem(
-        X=X, X_dense=dense_transform(dense_plan, X) if dense_plan else None, y=y,
-        problem_type=problem_type, n_classes=len(classes) if classes else 0,
-        categorical=plan["categorical_features"], objective=objective, positive=positive,
-        validation=make_validation(y, classes is not None, seed), seed=seed,
+        views=views,
+        X_dense=dense_transform(dense_plan, views["tree"][0]) if dense_plan else None,
+        y=y,
+        problem_type=problem_type,
+        n_classes=len(classes) if classes else 0,
+        objective=objective,
+        positive=positive,
+        validation=make_validation(y, classes is not None, seed),
+        seed=seed,
     )
     search = Search(problem, deadline, list(learners), on_trial)
     search.run_portfolio()
@@ -139,12 +155,14 @@ def _assemble(search: Search, problem: Problem, plan, dense_plan, classes) -> Fi
     if problem.objective == "F1":
         threshold = best_f1_threshold(y_eval, eval_pred, problem.positive)
     value = score(problem.objective, y_eval, eval_pred, problem.positive, threshold)
-    members = [Member(t.name, t.learner, float(w), t.target_transform, t.models, t.id)
-               for t, w in chosen]
+    members = [
+        Member(t.name, t.learner, float(w), t.target_transform, t.models, t.id) for t, w in chosen
+    ]
     used_dense = any(LEARNERS[m.learner].family == "dense" for m in members)
     weights_by_trial = {t.id: float(w) for t, w in chosen}
-    leaderboard = [{**t.record(), "ensemble_weight": weights_by_trial.get(t.id, 0.0)}
-                   for t in search.trials]
+    leaderboard = [
+        {**t.record(), "ensemble_weight": weights_by_trial.get(t.id, 0.0)} for t in search.trials
+    ]
     summary = {
         "validation": problem.validation.describe(),
         "trials": len(search.trials),
@@ -153,8 +171,15 @@ def _assemble(search: Search, problem: Problem, plan, dense_plan, classes) -> Fi
         "search_seconds": round(search.deadline.elapsed(), 3),
     }
     return FittedModel(
-        plan=plan, dense_plan=dense_plan if used_dense else None,
-        problem_type=problem.problem_type, objective=problem.objective, classes=classes,
-        positive=problem.positive, threshold=threshold, members=members,
-        metrics={metric_key(problem.objective): value}, leaderboard=leaderboard, summary=summary,
+        plan=plan,
+        dense_plan=dense_plan if used_dense else None,
+        problem_type=problem.problem_type,
+        objective=problem.objective,
+        classes=classes,
+        positive=problem.positive,
+        threshold=threshold,
+        members=members,
+        metrics={metric_key(problem.objective): value},
+        leaderboard=leaderboard,
+        summary=summary,
     )

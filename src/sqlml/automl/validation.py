@@ -40,6 +40,7 @@ def make_validation(y: np.ndarray, classification: bool, seed: int) -> Validatio
         return Validation(pairs, np.concatenate([v for _, v in pairs]), "kfold")
     fraction = 0.2 if n <= 100_000 else 0.1
     stratify = y if _stratifiable(y, classification, 2) else None
-    train, valid = train_test_split(np.arange(n), test_size=fraction, random_state=seed,
-                                    stratify=stratify)
+    train, valid = train_test_split(
+        np.arange(n), test_size=fraction, random_state=seed, stratify=stratify
+    )
     return Validation([(train, valid)], valid, "holdout")

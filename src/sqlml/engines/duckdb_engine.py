@@ -118,9 +118,16 @@ def _stratified_sample(query: str, column: str, fraction: float, seed: int) -> s
 
 
 _LEADERBOARD_COLUMNS = [
-    ("trial", "INTEGER"), ("candidate", "VARCHAR"), ("learner", "VARCHAR"), ("params", "JSON"),
-    ("target_transform", "VARCHAR"), ("status", "VARCHAR"), ("score", "DOUBLE"),
-    ("seconds", "DOUBLE"), ("error", "VARCHAR"), ("ensemble_weight", "DOUBLE"),
+    ("trial", "INTEGER"),
+    ("candidate", "VARCHAR"),
+    ("learner", "VARCHAR"),
+    ("params", "JSON"),
+    ("target_transform", "VARCHAR"),
+    ("status", "VARCHAR"),
+    ("score", "DOUBLE"),
+    ("seconds", "DOUBLE"),
+    ("error", "VARCHAR"),
+    ("ensemble_weight", "DOUBLE"),
 ]
 _LEADERBOARD = "{" + ", ".join(f"'{c}': '{t}'" for c, t in _LEADERBOARD_COLUMNS) + "}"
 
@@ -169,18 +176,22 @@ class DuckDBEngine:
             raise TrainingQueryError("The FROM clause must be a query that returns rows.")
         return list(rel.columns), [str(t) for t in rel.types]
 
-    def _sampled_query(self, query: str, max_rows: int | None, seed: int,
-                       stratify: str | None) -> tuple[str, int]:
+    def _sampled_query(
+        self, query: str, max_rows: int | None, seed: int, stratify: str | None
+    ) -> tuple[str, int]:
         total = self.connection.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
         if max_rows is None or total <= max_rows:
             return query, total
         if stratify is None:
-            return (f"SELECT * FROM ({query}) "
-                    f"USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE ({int(seed)})"), total
+            return (
+                f"SELECT * FROM ({query}) "
+                f"USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE ({int(seed)})"
+            ), total
         return _stratified_sample(query, stratify, max_rows / total, seed), total
 
-    def fetch_training_data(self, query: str, max_rows: int | None, seed: int,
-                            stratify: str | None = None) -> tuple[pa.Table, int]:
+    def fetch_training_data(
+        self, query: str, max_rows: int | None, seed: int, stratify: str | None = None
+    ) -> tuple[pa.Table, int]:
         """The query's rows as Arrow, with a seeded random sample of ``max_rows`` when larger.
 
         With ``stratify`` (a column name), each value of that column keeps its share of the
@@ -192,15 +203,17 @@ class DuckDBEngine:
         except duckdb.Error as e:
             raise TrainingQueryError(f"The FROM query failed: {e}") from e
 
-    def export_training_data(self, query: str, path: Path, max_rows: int | None, seed: int,
-                             stratify: str | None = None) -> tuple[int, int]:
+    def export_training_data(
+        self, query: str, path: Path, max_rows: int | None, seed: int, stratify: str | None = None
+    ) -> tuple[int, int]:
         """Write the (sampled) rows to a Parquet snapshot; return (rows written, rows total)."""
         try:
             text, total = self._sampled_query(query, max_rows, seed, stratify)
             target = str(path).replace("'", "''")
             self.connection.execute(f"COPY ({text}) TO '{target}' (FORMAT parquet)").fetchall()
             written = self.connection.execute(
-                f"SELECT count(*) FROM read_parquet('{target}')").fetchall()[0][0]
+                f"SELECT count(*) FROM read_parquet('{target}')"
+            ).fetchall()[0][0]
             return written, total
         except duckdb.Error as e:
             raise TrainingQueryError(f"The FROM query failed: {e}") from e
@@ -238,9 +251,11 @@ class DuckDBEngine:
             f"FROM read_json({_literal(str(path))}, format = 'array', columns = {_LEADERBOARD})"
             for schema, name, path in entries
         ]
-        empty = (f"SELECT NULL::VARCHAR AS schema_name, NULL::VARCHAR AS model_name, * "
-                 f"FROM (SELECT {', '.join(f'NULL::{t} AS {c}' for c, t in _LEADERBOARD_COLUMNS)}) "
-                 "WHERE false")
+        empty = (
+            f"SELECT NULL::VARCHAR AS schema_name, NULL::VARCHAR AS model_name, * "
+            f"FROM (SELECT {', '.join(f'NULL::{t} AS {c}' for c, t in _LEADERBOARD_COLUMNS)}) "
+            "WHERE false"
+        )
         body = " UNION ALL ".join(parts) if parts else empty
         self.connection.execute(f"CREATE OR REPLACE TEMP VIEW sqlml_leaderboard AS {body}")
 

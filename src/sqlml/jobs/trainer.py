@@ -40,16 +40,19 @@ def run(job_dir: Path) -> int:
         table = pq.read_table(job_dir / SNAPSHOT_FILE)
         draft = job["draft"]
         # Memory is reported beside the data's size: the peak is read when the package is written.
-        draft["training"].update(arrow_mb=round(table.nbytes / 2**20, 2),
-                                 rss_baseline_mb=baseline)
-        train_package(ModelStore(Path(job["store"])), draft, table, deadline,
-                      peak_rss_mb=_peak_rss_mb)
+        draft["training"].update(arrow_mb=round(table.nbytes / 2**20, 2), rss_baseline_mb=baseline)
+        train_package(
+            ModelStore(Path(job["store"])), draft, table, deadline, peak_rss_mb=_peak_rss_mb
+        )
         return 0
     except SqlmlError as e:
         error = {"class": type(e).__name__, "message": str(e)}
     except Exception as e:  # noqa: BLE001 -- reported to the parent, never swallowed
-        error = {"class": "InternalError", "message": f"{type(e).__name__}: {e}",
-                 "traceback": traceback.format_exc()}
+        error = {
+            "class": "InternalError",
+            "message": f"{type(e).__name__}: {e}",
+            "traceback": traceback.format_exc(),
+        }
     (job_dir / ERROR_FILE).write_text(json.dumps(error))
     return 1
 

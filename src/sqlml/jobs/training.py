@@ -41,12 +41,19 @@ def new_job_dir(store: ModelStore) -> Path:
 
 def run_job(store: ModelStore, job_dir: Path, draft: dict, budget_seconds: float) -> dict:
     """Train in a trainer process and wait for it; return the manifest or raise its error."""
-    job = {"store": str(store.root), "draft": draft, "budget_seconds": budget_seconds,
-           "submitted_at": time.time()}
+    job = {
+        "store": str(store.root),
+        "draft": draft,
+        "budget_seconds": budget_seconds,
+        "submitted_at": time.time(),
+    }
     (job_dir / JOB_FILE).write_text(json.dumps(job, default=str))
     try:
-        done = subprocess.run([sys.executable, "-m", "sqlml.jobs.trainer", str(job_dir)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "sqlml.jobs.trainer", str(job_dir)],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             raise _job_error(job_dir, done)
         return store.get(draft["schema"], draft["name"])
@@ -70,8 +77,13 @@ def _job_error(job_dir: Path, done: subprocess.CompletedProcess) -> errors.Sqlml
     return cls(error["message"])
 
 
-def train_package(store: ModelStore, draft: dict, table: pa.Table, deadline: Deadline,
-                  peak_rss_mb: Callable[[], float] | None = None) -> dict:
+def train_package(
+    store: ModelStore,
+    draft: dict,
+    table: pa.Table,
+    deadline: Deadline,
+    peak_rss_mb: Callable[[], float] | None = None,
+) -> dict:
     """Train on ``table`` and write the package; return the final manifest.
 
     ``draft`` is the manifest without training results: name, schema, target, features,
@@ -79,21 +91,32 @@ def train_package(store: ModelStore, draft: dict, table: pa.Table, deadline: Dea
     """
     started = time.monotonic()
     model = train_model(
-        table, draft["target"], problem_type=draft["problem_type"], objective=draft["objective"],
-        model_type=draft.get("model_type"), deadline=deadline, seed=SEED,
+        table,
+        draft["target"],
+        problem_type=draft["problem_type"],
+        objective=draft["objective"],
+        model_type=draft.get("model_type"),
+        deadline=deadline,
+        seed=SEED,
     )
     seconds = time.monotonic() - started
     log.info("trained %s.%s in %.1fs", draft["schema"], draft["name"], seconds)
-    manifest = new_manifest(**{
-        **draft,
-        "problem_type": model.problem_type,
-        "objective": model.objective,
-        "metrics": model.metrics,
-        "training": {**draft["training"], "seconds": round(seconds, 3),
-                     **({"rss_peak_mb": peak_rss_mb()} if peak_rss_mb else {})},
-        "versions": library_versions("lightgbm", "catboost", "xgboost", "scikit-learn",
-                                     "numpy", "pyarrow"),
-    })
+    manifest = new_manifest(
+        **{
+            **draft,
+            "problem_type": model.problem_type,
+            "objective": model.objective,
+            "metrics": model.metrics,
+            "training": {
+                **draft["training"],
+                "seconds": round(seconds, 3),
+                **({"rss_peak_mb": peak_rss_mb()} if peak_rss_mb else {}),
+            },
+            "versions": library_versions(
+                "lightgbm", "catboost", "xgboost", "scikit-learn", "numpy", "pyarrow"
+            ),
+        }
+    )
 
     def write(folder: Path) -> dict:
         return {"model": model.save(folder)}

@@ -27,8 +27,16 @@ def _load_legacy(manifest: dict, directory: Path) -> FittedModel:
     classes = section["classes"]
     positive = classes.index(section["positive_class"]) if classes and len(classes) == 2 else None
     member = Member("lightgbm", "lightgbm", 1.0, None, [booster])
-    return FittedModel(plan, None, manifest["problem_type"], manifest["objective"], classes,
-                       positive, 0.5, [member])
+    return FittedModel(
+        plan,
+        None,
+        manifest["problem_type"],
+        manifest["objective"],
+        classes,
+        positive,
+        0.5,
+        [member],
+    )
 
 
 def load_fitted(directory: Path, manifest: dict) -> FittedModel:
@@ -41,8 +49,7 @@ def load_fitted(directory: Path, manifest: dict) -> FittedModel:
                 f"Model '{manifest['name']}' has model format {section.get('format')!r}, which "
                 "this version of sqlml cannot load. Upgrade sqlml."
             )
-        return FittedModel.load(section, directory, manifest["problem_type"],
-                                manifest["objective"])
+        return FittedModel.load(section, directory, manifest["problem_type"], manifest["objective"])
     except CorruptModelPackage:
         raise
     except Exception as e:  # noqa: BLE001 -- any unreadable artifact is a corrupt package

@@ -145,22 +145,37 @@ def create_model(session, stmt: ast.CreateModel):
     job_dir = new_job_dir(session.store)
     try:
         rows, total = session.engine.export_training_data(
-            query, job_dir / SNAPSHOT_FILE, max_rows, SEED, stratify=stratify)
+            query, job_dir / SNAPSHOT_FILE, max_rows, SEED, stratify=stratify
+        )
     except BaseException:
         shutil.rmtree(job_dir, ignore_errors=True)
         raise
     exported = time.monotonic()
     types_by_name = dict(zip(names, types, strict=True))
     draft = {
-        "schema": schema, "name": stmt.name.name, "statement": to_sql(stmt),
-        "source": source, "target": target, "target_type": types_by_name[target],
-        "features": [{"name": n, "type": t} for n, t in zip(names, types, strict=True)
-                     if n != target],
+        "schema": schema,
+        "name": stmt.name.name,
+        "statement": to_sql(stmt),
+        "source": source,
+        "target": target,
+        "target_type": types_by_name[target],
+        "features": [
+            {"name": n, "type": t} for n, t in zip(names, types, strict=True) if n != target
+        ],
         "function": {"name": stmt.function.name.lower(), "schema": stmt.function.schema},
-        "problem_type": stmt.problem_type, "objective": stmt.objective, "auto": True,
-        "model_type": stmt.model_type, "iam_role": stmt.iam_role, "settings": settings,
-        "training": {"rows_total": total, "rows_used": rows, "sampled": rows < total,
-                     "max_rows": max_rows, "export_seconds": round(exported - started, 3)},
+        "problem_type": stmt.problem_type,
+        "objective": stmt.objective,
+        "auto": True,
+        "model_type": stmt.model_type,
+        "iam_role": stmt.iam_role,
+        "settings": settings,
+        "training": {
+            "rows_total": total,
+            "rows_used": rows,
+            "sampled": rows < total,
+            "max_rows": max_rows,
+            "export_seconds": round(exported - started, 3),
+        },
     }
     budget = settings["MAX_RUNTIME"] - (exported - started)
     manifest = run_job(session.store, job_dir, draft, budget)

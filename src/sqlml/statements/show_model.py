@@ -65,7 +65,9 @@ def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
         ("Target Column", manifest.get("target") or ""),
         ("Training Rows", _training_rows(training)),
     ]
-    dropped = model.get("dropped_columns") or (model.get("summary") or {}).get("dropped_columns") or {}
+    dropped = (
+        model.get("dropped_columns") or (model.get("summary") or {}).get("dropped_columns") or {}
+    )
     if dropped:
         rows.append(("Ignored Columns", ", ".join(f"{k} ({v})" for k, v in dropped.items())))
     features = manifest["features"]

@@ -20,8 +20,14 @@ def register_learner(learner: Learner) -> None:
     LEARNERS[learner.name] = learner
 
 
-for _learner in (LightGBMLearner(), CatBoostLearner(), XGBoostLearner(), LightGBMForestLearner(),
-                 LinearLearner(), MLPLearner()):
+for _learner in (
+    LightGBMLearner(),
+    CatBoostLearner(),
+    XGBoostLearner(),
+    LightGBMForestLearner(),
+    LinearLearner(),
+    MLPLearner(),
+):
     register_learner(_learner)
 
 MODEL_TYPE_LEARNERS = {

@@ -37,6 +37,7 @@ class FitData:
 class Learner(ABC):
     name: str = ""
     family: str = "tree"  # "tree": ordinal codes and NaN; "dense": one-hot, scaled, imputed
+    view: str = "tree"  # which columns of the tree-family matrix it sees (preprocessing.view)
     # Relative training cost per row and feature, used to skip what cannot finish in time.
     cost: float = 1.0
 

@@ -34,6 +34,7 @@ def _frame(X: np.ndarray, categorical: list[int]):
 class CatBoostLearner(Learner):
     name = "catboost"
     family = "tree"
+    view = "catboost"  # full codes of high-cardinality columns: CatBoost handles rare levels
     cost = 4.0
 
     def portfolio(self, problem_type, n_rows, n_features):
@@ -69,9 +70,14 @@ class CatBoostLearner(Learner):
         eval_set = None
         if data.X_valid is not None:
             eval_set = (_frame(data.X_valid, data.categorical), data.y_valid)
-        model.fit(_frame(data.X, data.categorical), data.y, cat_features=data.categorical,
-                  eval_set=eval_set, use_best_model=eval_set is not None,
-                  callbacks=[_DeadlineCallback(deadline)])
+        model.fit(
+            _frame(data.X, data.categorical),
+            data.y,
+            cat_features=data.categorical,
+            eval_set=eval_set,
+            use_best_model=eval_set is not None,
+            callbacks=[_DeadlineCallback(deadline)],
+        )
         return model
 
     def predict(self, model, X, problem_type):

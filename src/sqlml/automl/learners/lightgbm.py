@@ -39,14 +39,42 @@ class LightGBMLearner(Learner):
     def portfolio(self, problem_type, n_rows, n_features):
         small = n_rows < 5000
         return [
-            ("lightgbm", {"learning_rate": 0.05, "num_leaves": 31,
-                          "min_data_in_leaf": 5 if small else 20, "feature_fraction": 0.9,
-                          "bagging_fraction": 0.9, "bagging_freq": 1, "lambda_l2": 1.0}),
-            ("lightgbm_large", {"learning_rate": 0.03, "num_leaves": 128, "min_data_in_leaf": 3,
-                                "feature_fraction": 0.7, "bagging_fraction": 0.9,
-                                "bagging_freq": 1, "lambda_l2": 2.0, "max_bin": 255}),
-            ("lightgbm_xt", {"learning_rate": 0.05, "num_leaves": 63, "extra_trees": True,
-                             "min_data_in_leaf": 5, "feature_fraction": 0.6, "lambda_l2": 1.0}),
+            (
+                "lightgbm",
+                {
+                    "learning_rate": 0.05,
+                    "num_leaves": 31,
+                    "min_data_in_leaf": 5 if small else 20,
+                    "feature_fraction": 0.9,
+                    "bagging_fraction": 0.9,
+                    "bagging_freq": 1,
+                    "lambda_l2": 1.0,
+                },
+            ),
+            (
+                "lightgbm_large",
+                {
+                    "learning_rate": 0.03,
+                    "num_leaves": 128,
+                    "min_data_in_leaf": 3,
+                    "feature_fraction": 0.7,
+                    "bagging_fraction": 0.9,
+                    "bagging_freq": 1,
+                    "lambda_l2": 2.0,
+                    "max_bin": 255,
+                },
+            ),
+            (
+                "lightgbm_xt",
+                {
+                    "learning_rate": 0.05,
+                    "num_leaves": 63,
+                    "extra_trees": True,
+                    "min_data_in_leaf": 5,
+                    "feature_fraction": 0.6,
+                    "lambda_l2": 1.0,
+                },
+            ),
         ]
 
     def search_space(self, trial, problem_type):
@@ -75,19 +103,25 @@ class LightGBMLearner(Learner):
         }
         if len(data.y) < 200:  # tiny tables: leaves must be allowed to be small
             full["min_data_in_leaf"] = min(full.get("min_data_in_leaf", 20), 3)
-        train = lgb.Dataset(data.X, data.y, categorical_feature=data.categorical or "auto",
-                            params={"verbosity": -1, "max_bin": full.get("max_bin", 255)})
+        train = lgb.Dataset(
+            data.X,
+            data.y,
+            categorical_feature=data.categorical or "auto",
+            params={"verbosity": -1, "max_bin": full.get("max_bin", 255)},
+        )
         callbacks = [_deadline_callback(deadline)]
         valid_sets = []
         rounds = full.pop("num_rounds", MAX_ROUNDS)
         if data.X_valid is not None:
             valid_sets = [lgb.Dataset(data.X_valid, data.y_valid, reference=train)]
             callbacks.append(lgb.early_stopping(100, verbose=False))
-        booster = lgb.train(full, train, num_boost_round=rounds, valid_sets=valid_sets,
-                            callbacks=callbacks)
+        booster = lgb.train(
+            full, train, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks
+        )
         if booster.best_iteration > 0:
-            booster = lgb.Booster(model_str=booster.model_to_string(
-                num_iteration=booster.best_iteration))
+            booster = lgb.Booster(
+                model_str=booster.model_to_string(num_iteration=booster.best_iteration)
+            )
         return booster
 
     def predict(self, model, X, problem_type):
@@ -110,15 +144,27 @@ class LightGBMForestLearner(LightGBMLearner):
     cost = 0.6
 
     def portfolio(self, problem_type, n_rows, n_features):
-        return [("random_forest", {"boosting": "rf", "num_leaves": 512, "min_data_in_leaf": 2,
-                                   "bagging_fraction": 0.632, "bagging_freq": 1,
-                                   "feature_fraction": 0.6, "num_rounds": 300})]
+        return [
+            (
+                "random_forest",
+                {
+                    "boosting": "rf",
+                    "num_leaves": 512,
+                    "min_data_in_leaf": 2,
+                    "bagging_fraction": 0.632,
+                    "bagging_freq": 1,
+                    "feature_fraction": 0.6,
+                    "num_rounds": 300,
+                },
+            )
+        ]
 
     def search_space(self, trial, problem_type):
         raise NotImplementedError
 
     def fit(self, params, data, deadline):
         # A forest does not early-stop: every tree counts equally.
-        data = FitData(data.X, data.y, data.problem_type, data.n_classes, data.categorical,
-                       data.seed)
+        data = FitData(
+            data.X, data.y, data.problem_type, data.n_classes, data.categorical, data.seed
+        )
         return super().fit(params, data, deadline)

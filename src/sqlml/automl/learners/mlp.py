@@ -46,19 +46,26 @@ class MLPLearner(Learner):
 
     def search_space(self, trial, problem_type):
         width = trial.suggest_categorical("width", [32, 64, 128, 256])
-        return {"hidden": [width, width // 2],
-                "alpha": trial.suggest_float("alpha", 1e-6, 1e-2, log=True),
-                "learning_rate": trial.suggest_float("learning_rate", 3e-4, 3e-3, log=True)}
+        return {
+            "hidden": [width, width // 2],
+            "alpha": trial.suggest_float("alpha", 1e-6, 1e-2, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", 3e-4, 3e-3, log=True),
+        }
 
     def fit(self, params, data, deadline):
         from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-        kwargs = {"hidden_layer_sizes": tuple(params["hidden"]), "alpha": params["alpha"],
-                  "learning_rate_init": params["learning_rate"], "batch_size": 256,
-                  "random_state": data.seed}
+        kwargs = {
+            "hidden_layer_sizes": tuple(params["hidden"]),
+            "alpha": params["alpha"],
+            "learning_rate_init": params["learning_rate"],
+            "batch_size": 256,
+            "random_state": data.seed,
+        }
         regression = data.problem_type == "REGRESSION"
-        y_mean, y_std = (float(np.mean(data.y)), float(np.std(data.y)) or 1.0) if regression \
-            else (0.0, 1.0)
+        y_mean, y_std = (
+            (float(np.mean(data.y)), float(np.std(data.y)) or 1.0) if regression else (0.0, 1.0)
+        )
         net = MLPRegressor(**kwargs) if regression else MLPClassifier(**kwargs)
         classes = np.arange(data.n_classes)
         rng = np.random.default_rng(data.seed)
@@ -70,8 +77,9 @@ class MLPLearner(Learner):
                 net.partial_fit(data.X[order], target)
             else:
                 net.partial_fit(data.X[order], target, classes=classes)
-            current = MLPModel([w.copy() for w in net.coefs_],
-                               [b.copy() for b in net.intercepts_], y_mean, y_std)
+            current = MLPModel(
+                [w.copy() for w in net.coefs_], [b.copy() for b in net.intercepts_], y_mean, y_std
+            )
             if data.X_valid is None:
                 best = current
             else:
@@ -98,11 +106,19 @@ class MLPLearner(Learner):
         arrays = {f"W{i}": w for i, w in enumerate(model.weights)}
         arrays.update({f"b{i}": b for i, b in enumerate(model.biases)})
         np.savez(directory / name, **arrays)
-        return {"file": name, "layers": len(model.weights), "y_mean": model.y_mean,
-                "y_std": model.y_std}
+        return {
+            "file": name,
+            "layers": len(model.weights),
+            "y_mean": model.y_mean,
+            "y_std": model.y_std,
+        }
 
     def load(self, spec, directory):
         with np.load(directory / spec["file"], allow_pickle=False) as f:
             n = spec["layers"]
-            return MLPModel([f[f"W{i}"] for i in range(n)], [f[f"b{i}"] for i in range(n)],
-                            spec["y_mean"], spec["y_std"])
+            return MLPModel(
+                [f[f"W{i}"] for i in range(n)],
+                [f[f"b{i}"] for i in range(n)],
+                spec["y_mean"],
+                spec["y_std"],
+            )

@@ -14,8 +14,9 @@ def _matrix(X: np.ndarray, categorical: list[int], y=None):
     import xgboost as xgb
 
     types = ["c" if j in set(categorical) else "q" for j in range(X.shape[1])]
-    return xgb.DMatrix(X, label=y, feature_types=types, enable_categorical=True,
-                       nthread=os.cpu_count() or 1)
+    return xgb.DMatrix(
+        X, label=y, feature_types=types, enable_categorical=True, nthread=os.cpu_count() or 1
+    )
 
 
 def _objective(data: FitData) -> dict:
@@ -32,8 +33,18 @@ class XGBoostLearner(Learner):
     cost = 1.5
 
     def portfolio(self, problem_type, n_rows, n_features):
-        return [("xgboost", {"eta": 0.05, "max_depth": 6, "subsample": 0.9,
-                             "colsample_bytree": 0.8, "min_child_weight": 1.0})]
+        return [
+            (
+                "xgboost",
+                {
+                    "eta": 0.05,
+                    "max_depth": 6,
+                    "subsample": 0.9,
+                    "colsample_bytree": 0.8,
+                    "min_child_weight": 1.0,
+                },
+            )
+        ]
 
     def search_space(self, trial, problem_type):
         return {
@@ -52,18 +63,33 @@ class XGBoostLearner(Learner):
             def after_iteration(self, model, epoch, evals_log):
                 return deadline.expired()
 
-        full = {**_objective(data), "tree_method": "hist", "max_cat_to_onehot": 8,
-                "nthread": os.cpu_count() or 1, "seed": data.seed, "verbosity": 0, **params}
+        full = {
+            **_objective(data),
+            "tree_method": "hist",
+            "max_cat_to_onehot": 8,
+            "nthread": os.cpu_count() or 1,
+            "seed": data.seed,
+            "verbosity": 0,
+            **params,
+        }
         rounds = full.pop("num_round", 5000)
         train = _matrix(data.X, data.categorical, data.y)
         evals, early = [], None
         if data.X_valid is not None:
             evals = [(_matrix(data.X_valid, data.categorical, data.y_valid), "valid")]
             early = 100
-        booster = xgb.train(full, train, num_boost_round=rounds, evals=evals,
-                            early_stopping_rounds=early, callbacks=[Stop()], verbose_eval=False)
-        if early is not None and booster.best_iteration is not None:
-            booster = booster[: booster.best_iteration + 1]
+        booster = xgb.train(
+            full,
+            train,
+            num_boost_round=rounds,
+            evals=evals,
+            early_stopping_rounds=early,
+            callbacks=[Stop()],
+            verbose_eval=False,
+        )
+        best = booster.attr("best_iteration") if early is not None else None
+        if best is not None:  # absent when the deadline stopped training first
+            booster = booster[: int(best) + 1]
         booster.set_attr(categorical=",".join(map(str, data.categorical)))
         return booster
 

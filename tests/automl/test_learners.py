@@ -1,0 +1,104 @@
+"""Learner conformance: every learner, every problem type it supports, the same checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sqlml.automl.budget import Deadline
+from sqlml.automl.learners import LEARNERS, FitData
+
+PROBLEMS = ["BINARY_CLASSIFICATION", "MULTICLASS_CLASSIFICATION", "REGRESSION"]
+
+
+def make_data(problem: str, n: int = 240, seed: int = 0) -> FitData:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    X[:, 3] = rng.integers(0, 4, size=n)  # a categorical code column
+    X[rng.random(n) < 0.05, 0] = np.nan  # some missing values
+    signal = np.nan_to_num(X[:, 0]) + X[:, 1] + (X[:, 3] == 2)
+    if problem == "REGRESSION":
+        y, k = 3 * signal + rng.normal(scale=0.1, size=n), 0
+    elif problem == "BINARY_CLASSIFICATION":
+        y, k = (signal > 0.3).astype(np.int64), 2
+    else:
+        y, k = np.digitize(signal, [-0.5, 0.8]).astype(np.int64), 3
+    cut = int(n * 0.8)
+    dense = LEARNERS_DENSE_COPY(X)
+    return FitData(dense[:cut], y[:cut], problem, k, [3], 0, dense[cut:], y[cut:])
+
+
+def LEARNERS_DENSE_COPY(X: np.ndarray) -> np.ndarray:  # noqa: N802 -- reads as a constant table
+    return X.copy()
+
+
+def prepared(learner, data: FitData) -> FitData:
+    """Dense learners get the dense encoding, as the search gives them."""
+    if learner.family != "dense":
+        return data
+    from sqlml.automl.dense import build_dense_plan, dense_transform
+
+    plan = build_dense_plan(np.vstack([data.X, data.X_valid]), data.categorical)
+    return FitData(
+        dense_transform(plan, data.X),
+        data.y,
+        data.problem_type,
+        data.n_classes,
+        [],
+        data.seed,
+        dense_transform(plan, data.X_valid),
+        data.y_valid,
+    )
+
+
+CASES = [(name, problem) for name in LEARNERS for problem in PROBLEMS]
+
+
+@pytest.mark.parametrize(("name", "problem"), CASES)
+def test_fits_predicts_and_round_trips(name, problem, tmp_path):
+    learner = LEARNERS[name]
+    data = prepared(learner, make_data(problem))
+    params = learner.portfolio(problem, len(data.y), data.X.shape[1])[0][1]
+    model = learner.fit(params, data, Deadline(60))
+    pred = learner.predict(model, data.X_valid, problem)
+    if problem == "REGRESSION":
+        assert pred.shape == (len(data.y_valid),)
+        assert np.corrcoef(pred, data.y_valid)[0, 1] > 0.5
+    else:
+        assert pred.shape == (len(data.y_valid), data.n_classes)
+        assert np.allclose(pred.sum(axis=1), 1.0)
+        assert (pred.argmax(axis=1) == data.y_valid).mean() > 0.5
+    spec = learner.save(model, tmp_path, "m")
+    loaded = learner.load(spec, tmp_path)
+    assert np.allclose(learner.predict(loaded, data.X_valid, problem), pred)
+    # One row, and rows of NULLs, predict too.
+    one = learner.predict(loaded, data.X_valid[:1], problem)
+    assert len(one) == 1
+    nulls = np.full((2, data.X.shape[1]), np.nan)
+    if learner.family == "dense":
+        nulls = np.zeros_like(nulls)
+    assert np.isfinite(learner.predict(loaded, nulls, problem)).all()
+
+
+@pytest.mark.parametrize("name", list(LEARNERS))
+def test_deterministic_under_a_seed(name):
+    learner = LEARNERS[name]
+    data = prepared(learner, make_data("BINARY_CLASSIFICATION"))
+    params = learner.portfolio("BINARY_CLASSIFICATION", len(data.y), 4)[0][1]
+    first = learner.predict(
+        learner.fit(params, data, Deadline(60)), data.X_valid, "BINARY_CLASSIFICATION"
+    )
+    second = learner.predict(
+        learner.fit(params, data, Deadline(60)), data.X_valid, "BINARY_CLASSIFICATION"
+    )
+    assert np.allclose(first, second), np.abs(first - second).max()
+
+
+@pytest.mark.parametrize("name", list(LEARNERS))
+def test_an_expired_deadline_still_returns_a_model(name):
+    learner = LEARNERS[name]
+    data = prepared(learner, make_data("REGRESSION"))
+    params = learner.portfolio("REGRESSION", len(data.y), 4)[0][1]
+    clock = iter([0.0] + [100.0] * 100_000).__next__
+    model = learner.fit(params, data, Deadline(1, clock=clock))
+    assert learner.predict(model, data.X_valid, "REGRESSION").shape == (len(data.y_valid),)
