@@ -275,3 +275,36 @@ def test_every_supported_column_type(conn):
         "with_nulls) - y) ** 2)) FROM mixed"
     ).fetchone()
     assert rmse < 3  # y ranges over 0..31 and is a function of cat and flag
+
+
+def test_leaderboard_is_queryable_in_sql(penguins):
+    rows = penguins.execute(
+        "SELECT model_name, trial, candidate, learner, status, score, ensemble_weight "
+        "FROM sqlml_leaderboard ORDER BY trial"
+    ).fetchall()
+    assert rows[0][:5] == ("peng", 1, "lightgbm", "lightgbm", "ok")
+    assert all(0.0 <= r[5] <= 1.0 for r in rows if r[4] == "ok")
+    assert sum(r[6] for r in rows) == pytest.approx(1.0)
+    (params,) = penguins.execute(
+        "SELECT params->>'learning_rate' FROM sqlml_leaderboard WHERE trial = 1"
+    ).fetchone()
+    assert float(params) == 0.05
+    penguins.sql("DROP MODEL peng")
+    assert penguins.execute("SELECT count(*) FROM sqlml_leaderboard").fetchone() == (0,)
+
+
+def test_model_type_restricts_the_search_through_sql(conn):
+    load(conn, "penguins")
+    conn.sql(
+        f"CREATE MODEL lin FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
+        "TARGET species FUNCTION f_lin MODEL_TYPE LINEAR_LEARNER SETTINGS (MAX_RUNTIME 4)"
+    )
+    info = dict(conn.execute("SHOW MODEL lin").fetchall())
+    assert info["Model Type"] == "linear_learner"
+    learners = conn.execute("SELECT DISTINCT learner FROM sqlml_leaderboard").fetchall()
+    assert learners == [("linear",)]
+    with pytest.raises(sqlml.FeatureNotSupported, match="MODEL_TYPE KMEANS is not supported yet"):
+        conn.sql(
+            f"CREATE MODEL km FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
+            "TARGET species FUNCTION f_km MODEL_TYPE KMEANS"
+        )

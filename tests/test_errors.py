@@ -211,7 +211,7 @@ def test_missing_schema(data):
     ("clause", "named"),
     [
         ("AUTO OFF", "AUTO OFF"),
-        ("MODEL_TYPE XGBOOST", "MODEL_TYPE XGBOOST"),
+        ("MODEL_TYPE KMEANS", "MODEL_TYPE KMEANS"),
         ("PREPROCESSORS 'none'", "PREPROCESSORS"),
     ],
 )

@@ -123,3 +123,16 @@ def test_problem_type_rule(values, expected):
 def test_constant_target_rejected():
     with pytest.raises(TrainingDataError, match="single value"):
         check_target("y", pa.chunked_array([[3, 3, 3]]), None)
+
+
+def test_one_row_categories_and_null_only_columns_encode():
+    column = pa.array(["common"] * 20 + ["once"] + [None] * 3)
+    plan = build_plan([column], [profile_column("c", column)])
+    assert plan["columns"][0]["levels"] == ["common", "once"]
+    X = transform(plan, [pa.array(["once", "common", None, "never"])])
+    assert X[:, 0].tolist()[:2] == [1.0, 0.0]
+    assert np.isnan(X[2:, 0]).all()
+    nulls = pa.array([None] * 5, pa.string())
+    profile = profile_column("n", nulls)
+    assert (profile.kind, profile.reason) == ("dropped", "all values are NULL")
+    assert transform(build_plan([nulls], [profile]), [nulls]).shape == (5, 0)

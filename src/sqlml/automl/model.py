@@ -17,7 +17,7 @@ import numpy as np
 
 from sqlml.automl.dense import dense_transform
 from sqlml.automl.learners import LEARNERS
-from sqlml.automl.metrics import decide_labels
+from sqlml.automl.metrics import apply_temperature, decide_labels
 from sqlml.automl.preprocessing import transform, view
 
 PLAN_FILE = "preprocessing.json"
@@ -49,6 +49,7 @@ class FittedModel:
     metrics: dict = field(default_factory=dict)
     leaderboard: list[dict] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    temperature: float = 1.0  # calibration of the ensemble's class probabilities
 
     # -- prediction ------------------------------------------------------------------------
 
@@ -77,6 +78,8 @@ class FittedModel:
             if member.target_transform == "log1p":
                 pred = np.expm1(pred)
             total = member.weight * pred if total is None else total + member.weight * pred
+        if self.classes is not None:
+            total = apply_temperature(total, self.temperature)
         return total
 
     def predict_raw(self, columns: list) -> np.ndarray:
@@ -123,6 +126,7 @@ class FittedModel:
             "classes": self.classes,
             "positive_class": None if self.positive is None else self.classes[self.positive],
             "threshold": self.threshold,
+            "temperature": self.temperature,
             "members": members,
             "summary": self.summary,
         }
@@ -159,6 +163,7 @@ class FittedModel:
             section.get("threshold", 0.5),
             members,
             summary=section.get("summary", {}),
+            temperature=section.get("temperature", 1.0),
         )
 
 

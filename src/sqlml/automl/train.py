@@ -21,7 +21,13 @@ from sqlml.automl.budget import Deadline
 from sqlml.automl.dense import build_dense_plan, dense_transform
 from sqlml.automl.ensemble import greedy_ensemble
 from sqlml.automl.learners import LEARNERS, MODEL_TYPE_LEARNERS
-from sqlml.automl.metrics import best_f1_threshold, metric_key, score
+from sqlml.automl.metrics import (
+    apply_temperature,
+    best_f1_threshold,
+    fit_temperature,
+    metric_key,
+    score,
+)
 from sqlml.automl.model import FittedModel, Member
 from sqlml.automl.preprocessing import build_plan, transform, view
 from sqlml.automl.profiling import check_target, profile_column
@@ -151,6 +157,10 @@ def _assemble(search: Search, problem: Problem, plan, dense_plan, classes) -> Fi
     else:
         chosen = [(ok[0], 1.0)]
     eval_pred = sum(w * t.oof for t, w in chosen)
+    temperature = 1.0
+    if problem.problem_type != "REGRESSION":
+        temperature = fit_temperature(y_eval, eval_pred)
+        eval_pred = apply_temperature(eval_pred, temperature)
     threshold = 0.5
     if problem.objective == "F1":
         threshold = best_f1_threshold(y_eval, eval_pred, problem.positive)
@@ -179,6 +189,7 @@ def _assemble(search: Search, problem: Problem, plan, dense_plan, classes) -> Fi
         positive=problem.positive,
         threshold=threshold,
         members=members,
+        temperature=temperature,
         metrics={metric_key(problem.objective): value},
         leaderboard=leaderboard,
         summary=summary,

@@ -44,9 +44,10 @@ def check_supported(stmt: ast.CreateModel) -> None:
         )
     if stmt.auto is False:
         refuse("AUTO OFF")
-    if stmt.model_type is not None:
+    if stmt.model_type in ("KMEANS", "FORECAST"):
         refuse(
-            f"MODEL_TYPE {stmt.model_type}", "remove the clause and sqlml chooses the model itself"
+            f"MODEL_TYPE {stmt.model_type}",
+            "use MODEL_TYPE XGBOOST, MLP or LINEAR_LEARNER, or leave it out",
         )
     if stmt.preprocessors is not None:
         refuse("PREPROCESSORS")
