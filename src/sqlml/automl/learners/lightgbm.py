@@ -103,17 +103,17 @@ class LightGBMLearner(Learner):
         }
         if len(data.y) < 200:  # tiny tables: leaves must be allowed to be small
             full["min_data_in_leaf"] = min(full.get("min_data_in_leaf", 20), 3)
+        dataset_params = {"verbosity": -1, "max_bin": full.get("max_bin", 255)}
         train = lgb.Dataset(
-            data.X,
-            data.y,
-            categorical_feature=data.categorical or "auto",
-            params={"verbosity": -1, "max_bin": full.get("max_bin", 255)},
+            data.X, data.y, categorical_feature=data.categorical or "auto", params=dataset_params
         )
         callbacks = [_deadline_callback(deadline)]
         valid_sets = []
         rounds = full.pop("num_rounds", MAX_ROUNDS)
         if data.X_valid is not None:
-            valid_sets = [lgb.Dataset(data.X_valid, data.y_valid, reference=train)]
+            valid_sets = [
+                lgb.Dataset(data.X_valid, data.y_valid, reference=train, params=dataset_params)
+            ]
             callbacks.append(lgb.early_stopping(100, verbose=False))
         booster = lgb.train(
             full, train, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks

@@ -59,7 +59,7 @@ class MLPLearner(Learner):
             "hidden_layer_sizes": tuple(params["hidden"]),
             "alpha": params["alpha"],
             "learning_rate_init": params["learning_rate"],
-            "batch_size": 256,
+            "batch_size": min(256, len(data.y)),
             "random_state": data.seed,
         }
         regression = data.problem_type == "REGRESSION"
