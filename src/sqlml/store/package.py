@@ -19,7 +19,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from sqlml.errors import CorruptModelPackage, ModelAlreadyExists
 from sqlml.store.manifest import MANIFEST_FILE, check_manifest, dumps
@@ -144,8 +144,3 @@ class ModelStore:
                 return False
         shutil.rmtree(trash, ignore_errors=True)
         return True
-
-    @staticmethod
-    def decode_key(key: str) -> tuple[str, str]:
-        schema, _, name = key.partition(".")
-        return unquote(schema), unquote(name)
