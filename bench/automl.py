@@ -136,47 +136,13 @@ def run_sqlml(name: str, budget: int) -> dict:
     }
 
 
-def run_flaml(name: str, budget: int) -> dict:
-    from flaml import AutoML
-
+def run_frame_model(name: str, fit) -> dict:
+    """Fit a pandas-frame model (``fit(X, y, problem)`` returns it) and score the test fold."""
     target, positive = TASKS[name]
     train, test = split_frames(name)
     problem = problem_of(name, train[target])
-    X, y = train.drop(columns=target), train[target]
-    automl = AutoML()
     started = time.monotonic()
-    automl.fit(
-        X,
-        y,
-        task="regression" if problem == "regression" else "classification",
-        time_budget=budget,
-        n_jobs=CORES,
-        seed=0,
-        verbose=0,
-    )
-    seconds = time.monotonic() - started
-    Xt, yt = test.drop(columns=target), test[target]
-    pred = automl.predict(Xt) if problem == "regression" else automl.predict_proba(Xt)
-    classes = automl.classes_ if problem != "regression" else []
-    return {
-        "metrics": metrics_of(problem, list(yt), pred, classes, positive),
-        "fit_seconds": seconds,
-        "chosen": automl.best_estimator,
-    }
-
-
-def run_lgbm(name: str, budget: int) -> dict:
-    import lightgbm as lgb
-
-    target, positive = TASKS[name]
-    train, test = split_frames(name)
-    problem = problem_of(name, train[target])
-    X, y = train.drop(columns=target), train[target]
-    model = (
-        lgb.LGBMRegressor(verbose=-1) if problem == "regression" else lgb.LGBMClassifier(verbose=-1)
-    )
-    started = time.monotonic()
-    model.fit(X, y)
+    model = fit(train.drop(columns=target), train[target], problem)
     seconds = time.monotonic() - started
     Xt, yt = test.drop(columns=target), test[target]
     pred = model.predict(Xt) if problem == "regression" else model.predict_proba(Xt)
@@ -185,6 +151,28 @@ def run_lgbm(name: str, budget: int) -> dict:
         "metrics": metrics_of(problem, list(yt), pred, classes, positive),
         "fit_seconds": seconds,
     }
+
+
+def run_flaml(name: str, budget: int) -> dict:
+    from flaml import AutoML
+
+    def fit(X, y, problem):
+        automl = AutoML()
+        task = "regression" if problem == "regression" else "classification"
+        automl.fit(X, y, task=task, time_budget=budget, n_jobs=CORES, seed=0, verbose=0)
+        return automl
+
+    return run_frame_model(name, fit)
+
+
+def run_lgbm(name: str, budget: int) -> dict:
+    import lightgbm as lgb
+
+    def fit(X, y, problem):
+        cls = lgb.LGBMRegressor if problem == "regression" else lgb.LGBMClassifier
+        return cls(verbose=-1).fit(X, y)
+
+    return run_frame_model(name, fit)
 
 
 RUNNERS = {"sqlml": run_sqlml, "flaml": run_flaml, "lgbm": run_lgbm}

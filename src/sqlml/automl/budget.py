@@ -22,6 +22,3 @@ class Deadline:
 
     def expired(self) -> bool:
         return self.remaining() <= 0
-
-    def fraction_left(self) -> float:
-        return max(0.0, self.remaining() / self.seconds) if self.seconds else 0.0

@@ -18,7 +18,7 @@ import numpy as np
 from sqlml.automl.dense import dense_transform
 from sqlml.automl.learners import LEARNERS
 from sqlml.automl.metrics import apply_temperature, decide_labels
-from sqlml.automl.preprocessing import transform, view
+from sqlml.automl.preprocessing import compile_lookups, transform, view
 
 PLAN_FILE = "preprocessing.json"
 DENSE_FILE = "dense.json"
@@ -50,12 +50,16 @@ class FittedModel:
     leaderboard: list[dict] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
     temperature: float = 1.0  # calibration of the ensemble's class probabilities
+    _lookups: dict = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._lookups = compile_lookups(self.plan)  # once per model, not once per batch
 
     # -- prediction ------------------------------------------------------------------------
 
     def matrices(self, columns: list) -> dict[str, np.ndarray]:
         """The feature matrix in every view a member needs (and the dense encoding)."""
-        X = transform(self.plan, columns)
+        X = transform(self.plan, columns, self._lookups)
         out = {}
         for member in self.members:
             learner = LEARNERS[member.learner]

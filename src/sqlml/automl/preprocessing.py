@@ -149,14 +149,31 @@ def _float(column) -> np.ndarray:
     return pc.fill_null(pc.cast(column, pa.float64()), np.nan).to_numpy()
 
 
-def _categorical(spec: dict, column, with_full_code: bool) -> list[np.ndarray]:
-    idx = pc.index_in(_as_string(column), value_set=pa.array(spec["levels"], pa.string()))
-    codes = _float(idx)
+def compile_lookups(plan: dict) -> dict[int, tuple]:
+    """Each categorical column's levels as an Arrow array and frequencies as numpy, built once.
+
+    ``transform`` runs per batch at prediction time; rebuilding a value set of thousands of levels
+    from JSON lists for every batch would dominate it. Keyed by the column's index.
+    """
+    out = {}
+    for spec in plan["columns"]:
+        if spec["kind"] in ("categorical", "high_cardinality"):
+            freqs = spec.get("frequencies")
+            out[spec["index"]] = (
+                pa.array(spec["levels"], pa.string()),
+                None if freqs is None else np.asarray(freqs),
+            )
+    return out
+
+
+def _categorical(spec: dict, column, lookup: tuple, with_full_code: bool) -> list[np.ndarray]:
+    levels, frequencies = lookup
+    codes = _float(pc.index_in(_as_string(column), value_set=levels))
     if spec["kind"] == "categorical":
         return [codes]
     known = ~np.isnan(codes)
     freqs = np.zeros(len(codes))
-    freqs[known] = np.asarray(spec["frequencies"])[codes[known].astype(np.int64)]
+    freqs[known] = frequencies[codes[known].astype(np.int64)]
     parts = [np.minimum(codes, TOP_LEVELS), freqs]
     return parts + [codes] if with_full_code else parts
 
@@ -185,8 +202,12 @@ def _time(column) -> list[np.ndarray]:
     return [_float(pc.cast(pc.cast(column, pa.time64("us")), pa.int64())) / 1e6]
 
 
-def transform(plan: dict, columns: list) -> np.ndarray:
-    """The feature matrix for ``columns`` (one Arrow array per feature column, in FROM order)."""
+def transform(plan: dict, columns: list, lookups: dict | None = None) -> np.ndarray:
+    """The feature matrix for ``columns`` (one Arrow array per feature column, in FROM order).
+
+    Pass ``lookups`` from ``compile_lookups(plan)`` when transforming many batches.
+    """
+    lookups = compile_lookups(plan) if lookups is None else lookups
     n = len(columns[0]) if columns else 0
     out = np.empty((n, len(plan["features"])), dtype=np.float64)
     j = 0
@@ -196,7 +217,7 @@ def transform(plan: dict, columns: list) -> np.ndarray:
         if kind == "dropped":
             continue
         if kind in ("categorical", "high_cardinality"):
-            parts = _categorical(spec, column, "views" in plan)
+            parts = _categorical(spec, column, lookups[spec["index"]], "views" in plan)
         elif kind == "datetime":
             parts = _datetime(spec, column)
         elif kind == "text":

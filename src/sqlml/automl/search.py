@@ -207,10 +207,6 @@ class Search:
     def ok_trials(self) -> list[Trial]:
         return [t for t in self.trials if t.status == "ok"]
 
-    def best(self) -> Trial | None:
-        ok = self.ok_trials()
-        return max(ok, key=lambda t: t.selection) if ok else None
-
     def tune(self) -> None:
         """Tune each tunable learner in turn, best first, while time and patience last."""
         ranked: list[str] = []

@@ -189,20 +189,6 @@ class DuckDBEngine:
             ), total
         return _stratified_sample(query, stratify, max_rows / total, seed), total
 
-    def fetch_training_data(
-        self, query: str, max_rows: int | None, seed: int, stratify: str | None = None
-    ) -> tuple[pa.Table, int]:
-        """The query's rows as Arrow, with a seeded random sample of ``max_rows`` when larger.
-
-        With ``stratify`` (a column name), each value of that column keeps its share of the
-        sample (at least one row). Returns the table and the row count before sampling.
-        """
-        try:
-            text, total = self._sampled_query(query, max_rows, seed, stratify)
-            return self.connection.sql(text).to_arrow_table(), total
-        except duckdb.Error as e:
-            raise TrainingQueryError(f"The FROM query failed: {e}") from e
-
     def export_training_data(
         self, query: str, path: Path, max_rows: int | None, seed: int, stratify: str | None = None
     ) -> tuple[int, int]:

@@ -2,9 +2,8 @@
 
 Layout: ``<root>/<schema>.<name>/`` with both parts lower-cased (DuckDB matches identifiers
 without regard to case, and so do we) and percent-encoded. Every write is atomic: a package is
-built in a hidden temporary folder and renamed into place, a manifest update is written to a
-temporary file and renamed over the old one, and a drop renames the folder away before deleting
-it. Readers therefore see a whole package or none. A lock file serializes creators and droppers
+built in a hidden temporary folder and renamed into place, and a drop renames the folder away
+before deleting it. Readers therefore see a whole package or none. A lock file serializes creators and droppers
 across processes.
 """
 
@@ -126,12 +125,6 @@ class ModelStore:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
         return final
-
-    def update(self, schema: str, name: str, **fields) -> dict:
-        directory = self.path(schema, name)
-        manifest = {**self.read(directory), **fields}
-        _write_atomic(directory / MANIFEST_FILE, dumps(manifest))
-        return manifest
 
     def delete(self, schema: str, name: str) -> bool:
         """Remove a package; False when there was none."""
