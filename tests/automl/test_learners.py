@@ -38,7 +38,7 @@ def prepared(learner, data: FitData) -> FitData:
         return data
     from sqlml.automl.dense import build_dense_plan, dense_transform
 
-    plan = build_dense_plan(np.vstack([data.X, data.X_valid]), data.categorical)
+    plan = build_dense_plan(np.vstack([data.X, data.X_valid]), None, data.categorical)
     return FitData(
         dense_transform(plan, data.X),
         data.y,

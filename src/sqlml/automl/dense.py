@@ -14,11 +14,12 @@ MAX_ONE_HOT = 30
 CLIP = 5.0
 
 
-def build_dense_plan(X: np.ndarray, categorical: list[int]) -> dict:
+def build_dense_plan(X: np.ndarray, view: list[int] | None, categorical: list[int]) -> dict:
+    """The plan for the columns ``view`` of ``X`` (all when None); ``categorical`` indexes the view."""
     columns = []
     cats = set(categorical)
-    for j in range(X.shape[1]):
-        x = X[:, j]
+    for j, source in enumerate(range(X.shape[1]) if view is None else view):
+        x = X[:, source]
         missing = bool(np.isnan(x).any())
         if j in cats:
             top = int(np.nanmax(x)) + 1 if not np.isnan(x).all() else 0

@@ -34,6 +34,8 @@ class Member:
     target_transform: str | None
     models: list = field(repr=False)
     trial: int = 0
+    # How the member's models are averaged (fold models and a refit on every row); None: equally.
+    model_weights: list[float] | None = None
 
 
 @dataclass
@@ -78,7 +80,7 @@ class FittedModel:
             learner = LEARNERS[member.learner]
             inputs = matrices["dense" if learner.family == "dense" else learner.view]
             preds = [learner.predict(m, inputs, self.problem_type) for m in member.models]
-            pred = np.mean(preds, axis=0)
+            pred = np.average(preds, axis=0, weights=member.model_weights)
             if member.target_transform == "log1p":
                 pred = np.expm1(pred)
             total = member.weight * pred if total is None else total + member.weight * pred
@@ -119,6 +121,7 @@ class FittedModel:
                     "weight": member.weight,
                     "target_transform": member.target_transform,
                     "models": specs,
+                    "model_weights": member.model_weights,
                 }
             )
         return {
@@ -151,6 +154,7 @@ class FittedModel:
                     spec["target_transform"],
                     models,
                     spec.get("trial", 0),
+                    spec.get("model_weights"),
                 )
             )
         classes = section["classes"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sqlml.automl.budget import Deadline
+from sqlml.automl.dense import dense_transform
 from sqlml.automl.learners import LEARNERS, FitData, Learner
 from sqlml.automl.metrics import score, selection_score
 from sqlml.automl.validation import Validation
@@ -25,11 +26,25 @@ log = logging.getLogger(__name__)
 
 PATIENCE = 15
 MAX_TUNING_TRIALS = 60
+# Fitted models are kept only for the best this-many candidates (the ensemble's pool): a long
+# search would otherwise hold hundreds of bagged boosters in memory.
+KEEP_MODELS = 12
+
+
+# A refit of the chosen models on every row trains this many times the rounds they kept (the
+# data is about 1/(1 - held-out fraction) times larger).
+REFIT_ROUNDS = 1.2
 
 
 def reserve_seconds(budget: float) -> float:
-    """Time kept back from the search for ensembling, refits and writing the package."""
+    """Time kept back from the search for ensembling and writing the package."""
     return min(30.0, 0.5 + 0.04 * budget)
+
+
+def refit_seconds(budget: float, mode: str) -> float:
+    """Time kept back from the search for refitting the chosen models on every row: a hold-out
+    refit costs a whole fit, a k-fold one about one fold's."""
+    return budget * (0.15 if mode == "holdout" else 0.05)
 
 
 @dataclass
@@ -61,10 +76,16 @@ class Trial:
         }
 
 
+# Dense learners (linear, MLP) train on at most this many rows: they rarely win on large tables,
+# and their one-hot matrix is several times the size of the tree matrix.
+DENSE_MAX_ROWS = 50_000
+
+
 @dataclass
 class Problem:
-    views: dict[str, tuple[np.ndarray, list[int]]]  # view name -> (matrix, categorical columns)
-    X_dense: np.ndarray | None
+    X: np.ndarray  # the tree-family feature matrix, every column of the plan
+    views: dict[str, tuple[list[int] | None, list[int]]]  # name -> (columns of X, categorical)
+    dense_plan: dict | None
     y: np.ndarray
     problem_type: str
     n_classes: int
@@ -96,11 +117,32 @@ class Search:
         self.on_trial = on_trial
         self.trials: list[Trial] = []
         self.reserve = reserve_seconds(deadline.seconds)
+        self.refit_reserve = refit_seconds(deadline.seconds, problem.validation.mode)
         self._unit_seconds: float | None = None  # seconds per unit of learner cost
         self._tuned = 0
 
     def usable(self) -> float:
-        return self.deadline.remaining() - self.reserve
+        return self.deadline.remaining() - self.reserve - self.refit_reserve
+
+    def refit(self, trial: Trial, deadline: Deadline):
+        """``trial``'s configuration trained on every row, for about the rounds its validated
+        models kept; None when ``deadline`` cut it short (a shorter model would be worse)."""
+        p = self.problem
+        learner = LEARNERS[trial.learner]
+        kept = [learner.rounds(m) for m in trial.models]
+        rounds = None
+        if kept and None not in kept:
+            rounds = max(1, int(np.ceil(np.mean(kept) * REFIT_ROUNDS)))
+        rows = np.arange(len(p.y))
+        if learner.family == "dense":
+            rows = self._dense_sample(rows)
+        X, categorical = self._rows(learner, rows)
+        forward, _ = _TRANSFORMS[trial.target_transform]
+        classification = p.problem_type != "REGRESSION"
+        y = p.y[rows] if classification else forward(p.y[rows])
+        data = FitData(X, y, p.problem_type, p.n_classes, categorical, p.seed, rounds=rounds)
+        model = learner.fit(trial.params, data, deadline)
+        return None if deadline.expired() else model
 
     # -- one candidate -------------------------------------------------------------------
 
@@ -123,16 +165,33 @@ class Search:
         if trial.status == "ok" and self._unit_seconds is None:
             self._unit_seconds = trial.seconds / learner.cost
         self.trials.append(trial)
+        for worse in sorted(self.ok_trials(), key=lambda t: t.selection, reverse=True)[
+            KEEP_MODELS:
+        ]:
+            worse.models = []
         if self.on_trial is not None:
             self.on_trial(trial)
         return trial
 
+    def _rows(self, learner: Learner, rows: np.ndarray) -> tuple[np.ndarray, list[int]]:
+        """The learner's matrix for ``rows``: a fresh copy per fit, so no per-view copy of the
+        whole table is ever kept (memory stays near one matrix plus one fold)."""
+        p = self.problem
+        name = "tree" if learner.family == "dense" else learner.view
+        columns, categorical = p.views[name]
+        X = p.X[rows] if columns is None else p.X[np.ix_(rows, columns)]
+        if learner.family == "dense":
+            return dense_transform(p.dense_plan, X), []
+        return X, categorical
+
+    def _dense_sample(self, train: np.ndarray) -> np.ndarray:
+        if len(train) <= DENSE_MAX_ROWS:
+            return train
+        rng = np.random.default_rng(self.problem.seed)
+        return np.sort(rng.choice(train, DENSE_MAX_ROWS, replace=False))
+
     def _fit_folds(self, trial: Trial, learner: Learner, budget: float) -> None:
         p = self.problem
-        if learner.family == "dense":
-            X, categorical = p.X_dense, []
-        else:
-            X, categorical = p.views[learner.view]
         forward, inverse = _TRANSFORMS[trial.target_transform]
         classification = p.problem_type != "REGRESSION"
         oof = np.zeros((len(p.y), p.n_classes)) if classification else np.zeros(len(p.y))
@@ -143,20 +202,26 @@ class Search:
                 trial.status = "incomplete"
                 return
             fold_deadline = Deadline(candidate.remaining() / (len(folds) - i), self.deadline.clock)
+            if learner.family == "dense":
+                train = self._dense_sample(train)
+            X_train, categorical = self._rows(learner, train)
+            X_valid, _ = self._rows(learner, valid)
             y_train = p.y[train] if classification else forward(p.y[train])
             y_valid = p.y[valid] if classification else forward(p.y[valid])
             data = FitData(
-                X[train],
+                X_train,
                 y_train,
                 p.problem_type,
                 p.n_classes,
                 categorical,
                 p.seed,
-                X[valid],
+                X_valid,
                 y_valid,
             )
+            del X_train
             model = learner.fit(trial.params, data, fold_deadline)
-            pred = learner.predict(model, X[valid], p.problem_type)
+            del data
+            pred = learner.predict(model, X_valid, p.problem_type)
             oof[valid] = pred if classification else inverse(pred)
             trial.models.append(model)
         trial.oof = oof[p.validation.eval_idx]
@@ -172,7 +237,8 @@ class Search:
         p = self.problem
         out = []
         for learner in self.learners:
-            n_features = p.views["tree"][0].shape[1]
+            columns = p.views["tree"][0]
+            n_features = p.X.shape[1] if columns is None else len(columns)
             for name, params in learner.portfolio(p.problem_type, len(p.y), n_features):
                 out.append((learner, name, params, None))
         ranked = sorted(out, key=lambda c: _PORTFOLIO_ORDER.get(c[1], 99))

@@ -9,15 +9,15 @@ a process). A failure is written to ``error.json`` for the parent to raise.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import logging
-import resource
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-
-import pyarrow.parquet as pq
 
 from sqlml.automl.budget import Deadline
 from sqlml.errors import SqlmlError
@@ -27,8 +27,34 @@ from sqlml.store import ModelStore
 log = logging.getLogger(__name__)
 
 
-def _peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+def _rss_mb(field: str) -> float | None:
+    """This process's resident (VmRSS) or peak resident (VmHWM) memory. Read from /proc rather than
+    getrusage, whose peak survives exec and so reports the parent's peak. None off Linux."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def _trim() -> Callable[[], object]:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim  # glibc: give freed heap pages back
+    except (OSError, AttributeError):
+        return lambda *_: None
+
+
+_MALLOC_TRIM = _trim()
+
+
+def _after_trial(trial) -> None:
+    # Each candidate frees its fold matrices and dropped models; return that memory to the OS
+    # so the trainer's footprint tracks what it holds, not its history.
+    gc.collect()
+    _MALLOC_TRIM(0)
 
 
 def run(job_dir: Path) -> int:
@@ -36,13 +62,16 @@ def run(job_dir: Path) -> int:
     try:
         elapsed = time.time() - job["submitted_at"]
         deadline = Deadline(max(job["budget_seconds"] - elapsed, 0.5))
-        baseline = _peak_rss_mb()
-        table = pq.read_table(job_dir / SNAPSHOT_FILE)
         draft = job["draft"]
         # Memory is reported beside the data's size: the peak is read when the package is written.
-        draft["training"].update(arrow_mb=round(table.nbytes / 2**20, 2), rss_baseline_mb=baseline)
+        draft["training"]["rss_baseline_mb"] = _rss_mb("VmRSS")
         train_package(
-            ModelStore(Path(job["store"])), draft, table, deadline, peak_rss_mb=_peak_rss_mb
+            ModelStore(Path(job["store"])),
+            draft,
+            job_dir / SNAPSHOT_FILE,
+            deadline,
+            peak_rss_mb=lambda: _rss_mb("VmHWM"),
+            on_trial=_after_trial,
         )
         return 0
     except SqlmlError as e:

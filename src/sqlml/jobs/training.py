@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sqlml import errors
 from sqlml.automl.budget import Deadline
@@ -77,27 +78,36 @@ def _job_error(job_dir: Path, done: subprocess.CompletedProcess) -> errors.Sqlml
     return cls(error["message"])
 
 
+def _read_snapshot(path: Path, draft: dict) -> pa.Table:
+    table = pq.read_table(path)
+    draft["training"]["arrow_mb"] = round(table.nbytes / 2**20, 2)
+    return table
+
+
 def train_package(
     store: ModelStore,
     draft: dict,
-    table: pa.Table,
+    snapshot: Path,
     deadline: Deadline,
     peak_rss_mb: Callable[[], float] | None = None,
+    on_trial: Callable | None = None,
 ) -> dict:
-    """Train on ``table`` and write the package; return the final manifest.
+    """Train on the Parquet ``snapshot`` and write the package; return the final manifest.
 
     ``draft`` is the manifest without training results: name, schema, target, features,
     function, settings, problem_type, objective and model_type as the user gave them (or None).
     """
     started = time.monotonic()
     model = train_model(
-        table,
+        # Passed without keeping a reference here, so training frees the Arrow data once encoded.
+        _read_snapshot(snapshot, draft),
         draft["target"],
         problem_type=draft["problem_type"],
         objective=draft["objective"],
         model_type=draft.get("model_type"),
         deadline=deadline,
         seed=SEED,
+        on_trial=on_trial,
     )
     seconds = time.monotonic() - started
     log.info("trained %s.%s in %.1fs", draft["schema"], draft["name"], seconds)

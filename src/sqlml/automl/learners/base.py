@@ -28,6 +28,8 @@ class FitData:
     seed: int
     X_valid: np.ndarray | None = None
     y_valid: np.ndarray | None = None
+    # A refit on every row: train exactly this many rounds (or epochs), with no validation set.
+    rounds: int | None = None
 
     @property
     def classification(self) -> bool:
@@ -55,6 +57,11 @@ class Learner(ABC):
     @abstractmethod
     def fit(self, params: dict, data: FitData, deadline: Deadline):
         """A fitted model. Must return (not raise) when ``deadline`` expires mid-fit."""
+
+    def rounds(self, model) -> int | None:
+        """Boosting rounds (or epochs) the fitted model kept; None when training does not iterate
+        or its length is a parameter. A refit on every row trains about this many."""
+        return None
 
     @abstractmethod
     def predict(self, model, X: np.ndarray, problem_type: str) -> np.ndarray:

@@ -18,6 +18,7 @@ class MLPModel:
     def __init__(self, weights: list[np.ndarray], biases: list[np.ndarray], y_mean=0.0, y_std=1.0):
         self.weights, self.biases = weights, biases
         self.y_mean, self.y_std = float(y_mean), float(y_std)
+        self.epochs: int | None = None  # epochs trained, when known (not saved)
 
     def output(self, X: np.ndarray) -> np.ndarray:
         h = X
@@ -70,7 +71,8 @@ class MLPLearner(Learner):
         classes = np.arange(data.n_classes)
         rng = np.random.default_rng(data.seed)
         best, best_loss, bad = None, np.inf, 0
-        for _ in range(MAX_EPOCHS):
+        epochs = MAX_EPOCHS if data.rounds is None else data.rounds
+        for epoch in range(epochs):
             order = rng.permutation(len(data.y))
             target = (data.y[order] - y_mean) / y_std if regression else data.y[order]
             if regression:
@@ -80,7 +82,8 @@ class MLPLearner(Learner):
             current = MLPModel(
                 [w.copy() for w in net.coefs_], [b.copy() for b in net.intercepts_], y_mean, y_std
             )
-            if data.X_valid is None:
+            current.epochs = epoch + 1
+            if data.X_valid is None or data.rounds is not None:
                 best = current
             else:
                 loss = _validation_loss(current, data.X_valid, data.y_valid, data.problem_type)
@@ -91,6 +94,9 @@ class MLPLearner(Learner):
             if bad >= PATIENCE or deadline.expired():
                 break
         return best
+
+    def rounds(self, model):
+        return model.epochs
 
     def predict(self, model, X, problem_type):
         z = model.output(X)

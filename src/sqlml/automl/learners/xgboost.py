@@ -75,7 +75,9 @@ class XGBoostLearner(Learner):
         rounds = full.pop("num_round", 5000)
         train = _matrix(data.X, data.categorical, data.y)
         evals, early = [], None
-        if data.X_valid is not None:
+        if data.rounds is not None:
+            rounds = data.rounds
+        elif data.X_valid is not None:
             evals = [(_matrix(data.X_valid, data.categorical, data.y_valid), "valid")]
             early = 100
         booster = xgb.train(
@@ -92,6 +94,9 @@ class XGBoostLearner(Learner):
             booster = booster[: int(best) + 1]
         booster.set_attr(categorical=",".join(map(str, data.categorical)))
         return booster
+
+    def rounds(self, model):
+        return model.num_boosted_rounds()
 
     def predict(self, model, X, problem_type):
         attr = model.attr("categorical") or ""
