@@ -36,7 +36,7 @@ TARGETS = {
 SCORER = r"""
 import json, sys, time, sqlml
 db, target, problem, positive = sys.argv[1:5]
-conn = sqlml.connect(db)
+conn = sqlml.connect(db, synchronous=True)
 features = [r[0] for r in conn.execute(
     "SELECT column_name FROM information_schema.columns WHERE table_name = 'data' "
     "AND column_name NOT IN (?, 'fold') ORDER BY ordinal_position", [target]).fetchall()]
@@ -67,7 +67,7 @@ print(json.dumps({"metrics": metrics, "test_rows": rows, "predict_seconds": seco
 def run_one(name: str, target: str, folder: Path, max_runtime: int, max_cells: int | None) -> dict:
     db = folder / f"{name}.duckdb"
     settings = f"MAX_RUNTIME {max_runtime}" + (f", MAX_CELLS {max_cells}" if max_cells else "")
-    with sqlml.connect(db) as conn:
+    with sqlml.connect(db, synchronous=True) as conn:
         conn.sql(
             f"CREATE TABLE data AS SELECT *, (row_number() OVER ()) % 5 AS fold "
             f"FROM read_parquet('{(DATASETS / f'{name}.parquet').as_posix()}')"

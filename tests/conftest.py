@@ -20,7 +20,7 @@ def db_path(tmp_path) -> Path:
 
 @pytest.fixture
 def conn(db_path):
-    connection = sqlml.connect(db_path)
+    connection = sqlml.connect(db_path, synchronous=True)
     yield connection
     connection.close()
 

@@ -88,3 +88,94 @@ def test_help_lists_the_options():
     assert out.returncode == 0
     for option in ("-c", "--model-store", "--debug"):
         assert option in out.stdout
+
+
+# -- following a CREATE MODEL in a terminal ------------------------------------------------
+
+FOLLOWED = (
+    "CREATE MODEL peng FROM (SELECT species, island, bill_length_mm, sex FROM penguins) "
+    "TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME {budget})"
+)
+
+
+def in_terminal(
+    args: list[str], interrupt_after: str | None = None, timeout=120
+) -> tuple[int, str]:
+    """Run the sqlml command on a pseudo-terminal; return its exit code and everything it wrote.
+    With ``interrupt_after``, type Ctrl-C once that text has appeared."""
+    import os
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command, with the pty as its terminal
+        os.execv(sys.executable, [sys.executable, "-m", "sqlml", *args])
+    output, interrupted = b"", False
+    stop = time.monotonic() + timeout
+    while time.monotonic() < stop:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal: it has ended
+                break
+            if not chunk:
+                break
+            output += chunk
+        if interrupt_after and not interrupted and interrupt_after.encode() in output:
+            os.write(fd, b"\x03")  # Ctrl-C, as typed: the terminal sends SIGINT
+            interrupted = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def prepare(tmp_path) -> str:
+    db = str(tmp_path / "cli.duckdb")
+    out = sqlml(db, "-c", f"CREATE TABLE penguins AS SELECT * FROM read_parquet('{PENGUINS}')")
+    assert out.returncode == 0, out.stderr
+    return db
+
+
+def test_terminal_shows_live_progress_until_ready(tmp_path):
+    db = prepare(tmp_path)
+    code, output = in_terminal([db, "-c", FOLLOWED.format(budget=6)])
+    assert code == 0, output
+    # The progress line is redrawn in place (carriage return, clear line) with the live figures.
+    assert "\r\x1b[Kmain.peng: TRAINING: " in output
+    assert " candidates, best " in output and " s left" in output
+    assert "| READY" in output  # the final table, once READY
+
+
+def test_ctrl_c_detaches_and_training_goes_on(tmp_path):
+    db = prepare(tmp_path)
+    code, output = in_terminal([db, "-c", FOLLOWED.format(budget=8)], interrupt_after="TRAINING")
+    assert code == 0, output
+    assert "Detached from main.peng: it goes on training." in output
+    # Not cancelled: the model becomes READY after the command has ended.
+    import sqlml as api
+
+    with api.connect(db) as conn:
+        assert conn.wait_model("peng")["state"] == "READY"
+
+
+def test_no_wait_returns_at_once(tmp_path):
+    db = prepare(tmp_path)
+    out = sqlml(db, "--no-wait", "-c", FOLLOWED.format(budget=6))
+    assert out.returncode == 0, out.stderr
+    state = out.stdout.splitlines()[2].split("|")[1].strip()
+    assert state in ("QUEUED", "TRAINING")
+    import sqlml as api
+
+    with api.connect(db) as conn:
+        assert conn.wait_model("peng")["state"] == "READY"
+
+
+def test_piped_output_prints_state_changes_only(tmp_path):
+    db = prepare(tmp_path)
+    out = sqlml(db, "-c", FOLLOWED.format(budget=4))
+    assert out.returncode == 0, out.stderr
+    assert "\r" not in out.stderr
+    assert "main.peng: TRAINING" in out.stderr.splitlines()
+    assert "| READY" in out.stdout

@@ -65,8 +65,8 @@ def test_function_survives_a_new_process(penguins, db_path):
 
 
 def test_second_connection_in_process_sees_new_models(db_path):
-    first = sqlml.connect(db_path)
-    second = sqlml.connect(db_path)
+    first = sqlml.connect(db_path, synchronous=True)
+    second = sqlml.connect(db_path, synchronous=True)
     try:
         load(first, "penguins")
         first.sql(
@@ -227,7 +227,7 @@ def test_max_cells_samples_rows(conn):
 
 def test_in_memory_database_with_explicit_store(tmp_path):
     store = tmp_path / "models"
-    with sqlml.connect(model_store=store) as conn:
+    with sqlml.connect(model_store=store, synchronous=True) as conn:
         load(conn, "penguins")
         conn.sql(
             f"CREATE MODEL m FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
@@ -237,7 +237,7 @@ def test_in_memory_database_with_explicit_store(tmp_path):
 
 
 def test_in_memory_database_store_is_temporary():
-    conn = sqlml.connect()
+    conn = sqlml.connect(synchronous=True)
     root = conn.store.root
     assert root.is_dir()
     conn.close()

@@ -98,7 +98,7 @@ def test_first_format_fixture_keeps_loading(tmp_path):
         pa.array(["MALE", "FEMALE", None]),
     ]
     assert predictor.predict(columns).to_pylist() == ["Gentoo", "Adelie", "Adelie"]
-    with sqlml.connect(tmp_path / "db.duckdb", model_store=store_root) as conn:
+    with sqlml.connect(tmp_path / "db.duckdb", model_store=store_root, synchronous=True) as conn:
         rows = conn.execute(
             "SELECT predict_species('Biscoe', 47.5, 15.0, 217, 5000, 'MALE')"
         ).fetchall()

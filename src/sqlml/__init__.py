@@ -25,7 +25,11 @@ except metadata.PackageNotFoundError:  # running from a source tree
 
 
 def connect(
-    database: str | Path | None = None, *, model_store: str | Path | None = None
+    database: str | Path | None = None,
+    *,
+    model_store: str | Path | None = None,
+    synchronous: bool = False,
+    max_training_jobs: int | None = None,
 ) -> Connection:
     """Open (or create) a DuckDB database with ML statements.
 
@@ -33,10 +37,20 @@ def connect(
         database: path of a DuckDB database file; None or ":memory:" for an in-memory database.
         model_store: folder for model packages. Defaults to ``<database>.models`` beside the
             file, or a temporary folder (deleted at close) for an in-memory database.
+        synchronous: when True, CREATE MODEL waits until the model is READY (and raises the
+            training error if it fails, leaving nothing behind), as in scripts and tests. By
+            default it returns once training has started; ``wait_model`` waits.
+        max_training_jobs: how many models train at once (each trainer uses every core);
+            further CREATE MODEL statements wait as QUEUED. Default: one per two cores.
     """
     from sqlml.session import Connection
 
-    return Connection(None if database is None else str(database), model_store=model_store)
+    return Connection(
+        None if database is None else str(database),
+        model_store=model_store,
+        synchronous=synchronous,
+        max_training_jobs=max_training_jobs,
+    )
 
 
 def __getattr__(name: str):

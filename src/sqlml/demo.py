@@ -8,13 +8,17 @@ Run it with ``python -m sqlml.demo``. It writes ``sqlml_demo.duckdb`` (and its m
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import sqlml
+from sqlml.cli.follow import follow
 from sqlml.cli.render import format_table
 
 DATA = Path(__file__).parent / "datasets" / "adult.parquet"
+
+FOLLOW = None  # a step that follows the training job's progress instead of running SQL
 
 STEPS = [
     (
@@ -31,6 +35,11 @@ TARGET income
 FUNCTION predict_income
 SETTINGS (MAX_RUNTIME {max_runtime})""",
     ),
+    (
+        "CREATE MODEL returned at once; training goes on in its own process",
+        "SELECT model_name, life_cycle, model_state FROM stv_ml_model_info",
+    ),
+    ("Follow the training job until the model is READY", FOLLOW),
     ("What was built", "SHOW MODEL income_model"),
     (
         "Predict a few held-out rows with the new SQL function",
@@ -67,9 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with sqlml.connect(args.database) as conn:
         for title, sql in STEPS:
+            step = time.monotonic()
+            if sql is FOLLOW:
+                print(f"\n-- {title}")
+                follow(conn, "income_model", sys.stdout)  # conn.wait_model() without the display
+                print(f"   [{time.monotonic() - step:.1f} s]")
+                continue
             sql = sql.replace("{max_runtime}", str(args.max_runtime))
             print(f"\n-- {title}\n{sql};")
-            step = time.monotonic()
             result = conn.execute(sql)
             if result.columns:
                 print(format_table(result.columns, result.fetchall()))

@@ -93,6 +93,12 @@ class ModelNotReady(SqlmlError):
     sqlstate = "55000"
 
 
+class TrainingFailed(SqlmlError):
+    """Training stopped without an error of its own: the trainer process died."""
+
+    sqlstate = "58000"
+
+
 class CorruptModelPackage(SqlmlError):
     """A model package on disk cannot be read (missing file, bad manifest, newer format)."""
 

@@ -9,10 +9,12 @@ connection or process is callable at once.
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import logging
 import re
 import shutil
 import tempfile
+import time
 import weakref
 from pathlib import Path
 
@@ -20,15 +22,19 @@ import pyarrow as pa
 
 from sqlml import settings as S
 from sqlml.engines import duckdb_engine as engine_mod
-from sqlml.errors import ModelNotFound, PredictionCallError, SqlmlError
+from sqlml.errors import ModelNotFound, ModelNotReady, PredictionCallError, SqlmlError
+from sqlml.jobs import status as J
+from sqlml.jobs import training
 from sqlml.runtime.predictor import load_predictor
 from sqlml.sql import ast, parse_chunk, split_script
 from sqlml.sql.lexer import is_word
 from sqlml.statements.create_model import create_model
 from sqlml.statements.show_model import key_value_table, model_rows, models_table
+from sqlml.store.manifest import current_user
 
 log = logging.getLogger(__name__)
 
+_NOT_READY = re.compile(r"ModelNotReady: (.*)", re.DOTALL)
 _NO_MATCH = re.compile(
     r"No function matches the given name and argument types '([^(']+)\(([^']*)\)'"
 )
@@ -45,9 +51,20 @@ def default_store_root(database: str | None) -> Path | None:
 class Connection:
     """A connection to a database with ML statements. Create it with :func:`sqlml.connect`."""
 
-    def __init__(self, database: str | None = None, *, model_store: str | Path | None = None):
+    def __init__(
+        self,
+        database: str | None = None,
+        *,
+        model_store: str | Path | None = None,
+        synchronous: bool = False,
+        max_training_jobs: int | None = None,
+    ):
         from sqlml.store import ModelStore
 
+        self.synchronous = synchronous
+        self.max_training_jobs = max_training_jobs or training.default_max_jobs()
+        if self.max_training_jobs < 1:
+            raise SqlmlError("max_training_jobs must be at least 1.")
         self.engine = engine_mod.DuckDBEngine(database)
         root = Path(model_store) if model_store is not None else default_store_root(database)
         if root is None:
@@ -92,6 +109,35 @@ class Connection:
             tokens = chunks[-1].tokens if chunks else ()
             raise self._explain_prediction_error(e, tokens) from e
 
+    def wait_model(self, name: str, timeout: float | None = None) -> dict:
+        """Block until model ``name`` ([schema.]name) is READY and return its manifest; raise the
+        training error if it FAILED, TrainingTimeout after ``timeout`` seconds (it goes on)."""
+        ref = _parse_name(name)
+        schema = ref.schema or self.engine.current_schema()
+        self.find_model(ref)  # ModelNotFound, with suggestions
+        try:
+            return training.wait(self.store, schema, ref.name, timeout)
+        finally:
+            self.sync_functions()
+
+    def model_status(self, name: str) -> dict:
+        """The model's state and training progress, read without waiting: ``state``, and while
+        training ``trials``, ``best`` ({candidate, score}), ``elapsed``, ``time_left``; when FAILED,
+        ``error``."""
+        manifest = self.find_model(_parse_name(name))
+        return {"state": manifest["state"], **manifest.get("progress", {})}
+
+    def models(self) -> list[tuple[Path, dict]]:
+        """Every model: READY packages, and the jobs of models QUEUED, TRAINING or FAILED (as
+        their manifest draft with ``state``, ``progress`` and ``failure_reason``)."""
+        out = list(self.store.list())
+        taken = {(m["schema"].lower(), m["name"].lower()) for _, m in out}
+        for job_dir, job, status in J.list_jobs(self.store):
+            draft = job["draft"]
+            if (draft["schema"].lower(), draft["name"].lower()) not in taken:
+                out.append((job_dir, _job_manifest(job, status)))
+        return out
+
     def close(self) -> None:
         self.engine.close()
 
@@ -121,7 +167,10 @@ class Connection:
 
     def _explain_prediction_error(self, error: Exception, tokens) -> Exception:
         """A clearer error when a prediction function was misused; else the original error."""
-        by_function = {m["function"]["name"]: m for _, m in self.store.list()}
+        not_ready = _NOT_READY.search(str(error))
+        if not_ready:
+            return ModelNotReady(not_ready.group(1).strip())
+        by_function = {m["function"]["name"]: m for _, m in self.models()}
         match = _NO_MATCH.search(str(error))
         if match and match.group(1).lower() in by_function:
             manifest = by_function[match.group(1).lower()]
@@ -147,20 +196,25 @@ class Connection:
 
     def sync_functions(self, force: bool = False) -> None:
         """Register the function of every READY model; remove those of models that are gone."""
-        fingerprint = self.store.fingerprint()
+        fingerprint = (self.store.fingerprint(), J.fingerprint(self.store))
         if fingerprint == self._fingerprint and not force:
             return
         wanted: dict[str, tuple] = {}
-        models = self.store.list()
+        models = self.models()
         for directory, manifest in models:
-            if manifest["state"] == "READY":
-                wanted.setdefault(manifest["function"]["name"].lower(), (directory, manifest))
+            wanted.setdefault(manifest["function"]["name"].lower(), (directory, manifest))
         registered = self.engine.registered_functions()
         for name in registered.keys() - wanted.keys():
             self.engine.unregister_function(name)
         for name, (directory, manifest) in wanted.items():
             if registered.get(name) != manifest["package_id"]:
-                self._register(name, directory, manifest)
+                if manifest["state"] == "READY":
+                    self._register(name, directory, manifest)
+                else:
+                    self._register_pending(name, directory, manifest)
+        self.engine.publish_model_info(
+            [(m["schema"], m["name"], m.get("owner", ""), m["state"]) for _, m in models]
+        )
         self.engine.publish_leaderboards(
             [
                 (m["schema"], m["name"], directory / m["model"]["leaderboard"])
@@ -169,6 +223,31 @@ class Connection:
             ]
         )
         self._fingerprint = fingerprint
+
+    def _register_pending(self, name: str, job_dir: Path, manifest: dict) -> None:
+        """A stand-in for the function of a model not READY yet: same signature, and a call
+        says which model it is, its state, and what to do."""
+        store, schema, model = self.store, manifest["schema"], manifest["name"]
+
+        def not_ready(columns: list) -> pa.Array:
+            resolved = J.resolve(store, job_dir) if job_dir.exists() else None
+            state = resolved[1]["state"] if resolved else "gone"
+            if state == "FAILED":
+                advice = (
+                    f"It FAILED: {_failure(resolved[1])} DROP MODEL {model} and create it again."
+                )
+            elif state == "gone":
+                advice = "Its training just ended; run the query again."
+            else:
+                advice = f"It is {state}; SHOW MODEL {model} shows its progress."
+            raise ModelNotReady(
+                f"Prediction function {name} of model {schema}.{model} cannot be called before "
+                f"the model is READY. {advice}"
+            )
+
+        types = [f["type"] for f in manifest["features"]]
+        return_type = engine_mod.function_return_type(manifest["target_type"])
+        self.engine.register_function(name, manifest["package_id"], not_ready, types, return_type)
 
     def _register(self, name: str, directory: Path, manifest: dict) -> None:
         def predict(columns: list) -> pa.Array:
@@ -183,8 +262,15 @@ class Connection:
     def find_model(self, name: ast.Name, *, missing_ok: bool = False) -> dict | None:
         schema = name.schema or self.engine.current_schema()
         manifest = self.store.get(schema, name.name)
+        if manifest is None:
+            job_dir = J.job_path(self.store, schema, name.name)
+            resolved = J.resolve(self.store, job_dir) if job_dir.exists() else None
+            if resolved is not None:
+                manifest = _job_manifest(*resolved)
+            else:  # the job may have just finished
+                manifest = self.store.get(schema, name.name)
         if manifest is None and not missing_ok:
-            known = [m["name"] for _, m in self.store.list()]
+            known = [m["name"] for _, m in self.models()]
             raise ModelNotFound(
                 f"Model {schema}.{name.name} does not exist.{S.did_you_mean(name.name, known)} "
                 "SHOW MODEL ALL lists the models."
@@ -196,31 +282,74 @@ def _signature(manifest: dict) -> str:
     return ", ".join(f"{f['name']} {f['type']}" for f in manifest["features"])
 
 
+def _parse_name(text: str) -> ast.Name:
+    parts = [p.strip().strip('"') for p in text.split(".")]
+    if len(parts) > 2 or not all(parts):
+        raise SqlmlError(f"'{text}' is not a model name; write name or schema.name.")
+    return ast.Name(parts[-1].lower(), parts[0].lower() if len(parts) == 2 else None)
+
+
+def _failure(status: dict) -> str:
+    return (status.get("error") or {}).get("message") or "training failed."
+
+
+def _job_manifest(job: dict, status: dict) -> dict:
+    """How a model that is not READY looks to SHOW MODEL and the catalog: its draft manifest,
+    with the state, the progress so far and, when FAILED, the reason."""
+    draft = job["draft"]
+    submitted = dt.datetime.fromtimestamp(job["submitted_at"], dt.UTC)
+    progress = {k: status[k] for k in ("trials", "best", "elapsed", "time_left") if k in status}
+    if status["state"] == "TRAINING" and "started_at" in status:
+        progress["elapsed"] = round(time.time() - status["started_at"], 1)
+        budget = job["budget_seconds"]
+        progress["time_left"] = round(max(budget - progress["elapsed"], 0.0), 1)
+    if status["state"] == "FAILED":
+        progress["error"] = _failure(status)
+    return {
+        **draft,
+        "package_id": f"job:{draft['schema']}.{draft['name']}:{job['submitted_at']}",
+        "owner": draft.get("owner") or current_user(),
+        "created_at": submitted.isoformat(timespec="seconds"),
+        "state": status["state"],
+        "failure_reason": _failure(status) if status["state"] == "FAILED" else None,
+        "progress": progress,
+        "metrics": {},
+    }
+
+
 def _show_model(session: Connection, stmt: ast.ShowModel) -> pa.Table:
     manifest = session.find_model(stmt.name)
-    path = session.store.path(manifest["schema"], manifest["name"])
+    if manifest["state"] == "READY":
+        path = session.store.path(manifest["schema"], manifest["name"])
+    else:
+        path = J.job_path(session.store, manifest["schema"], manifest["name"])
     return key_value_table(model_rows(manifest, str(path)))
 
 
 def _show_models(session: Connection, stmt: ast.ShowModelAll) -> pa.Table:
-    return models_table([m for _, m in session.store.list()])
+    return models_table([m for _, m in session.models()])
 
 
 def _drop_model(session: Connection, stmt: ast.DropModel) -> None:
     schema = stmt.name.schema or session.engine.current_schema()
-    path = session.store.path(schema, stmt.name.name)
-    if not path.exists():
+    store = session.store
+    job_dir = J.job_path(store, schema, stmt.name.name)
+    # Existence, not readability: a corrupt package can be dropped too.
+    if not store.path(schema, stmt.name.name).exists() and not job_dir.exists():
         if stmt.if_exists:
             return None
         session.find_model(stmt.name)  # raises ModelNotFound with a hint
-    session.store.delete(schema, stmt.name.name)
+    with store.locked():
+        if job_dir.exists():
+            training.cancel(store, job_dir)  # QUEUED or TRAINING: stop the trainer first
+        store.delete(schema, stmt.name.name)
     session.sync_functions(force=True)
     return None
 
 
 def _create_model(session: Connection, stmt: ast.CreateModel) -> pa.Table:
     manifest = create_model(session, stmt)
-    metric, value = next(iter(manifest["metrics"].items()))
+    metric, value = next(iter(manifest["metrics"].items()), (None, None))
     return pa.table(
         {
             "Model Name": [f"{manifest['schema']}.{manifest['name']}"],

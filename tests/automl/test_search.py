@@ -88,5 +88,5 @@ def test_skewed_regression_tries_the_log_target():
     rng = np.random.default_rng(1)
     x = rng.normal(size=400)
     y = np.exp(2 + x + rng.normal(scale=0.2, size=400))
-    model = train_model(pa.table({"x": x, "y": y}), "y", deadline=Deadline(6))
+    model = train_model(pa.table({"x": x, "y": y}), "y", deadline=Deadline(10))
     assert any(row["target_transform"] == "log1p" for row in model.leaderboard)

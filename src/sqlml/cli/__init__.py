@@ -38,16 +38,32 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="folder for model packages (default: DATABASE.models beside the file)",
     )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="CREATE MODEL returns once training has started, without following its progress",
+    )
     parser.add_argument("--debug", action="store_true", help="print full tracebacks and debug logs")
     return parser
 
 
-def run_text(conn, text: str, out=sys.stdout) -> None:
-    """Run a script, printing the result of every statement that returns rows."""
-    from sqlml.sql import split_script
+def run_text(conn, text: str, out=sys.stdout, *, wait: bool = True) -> None:
+    """Run a script, printing the result of every statement that returns rows. A CREATE MODEL
+    is followed until the model is READY or FAILED, unless ``wait`` is False."""
+    from sqlml.cli.follow import follow
+    from sqlml.sql import ast, parse_chunk, split_script
 
     for chunk in split_script(text):
         result = conn.execute(text[chunk.start : chunk.start + len(chunk.text)])
+        statement = parse_chunk(text, chunk)
+        if wait and isinstance(statement, ast.CreateModel):
+            rows = result.fetchall()
+            manifest = follow(conn, rows[0][0])
+            if manifest is not None:
+                metric, value = next(iter(manifest["metrics"].items()), (None, None))
+                rows = [(rows[0][0], "READY", manifest["function"]["name"], metric, value)]
+            print(format_table(result.columns, rows), file=out)
+            continue
         if result.columns:
             print(format_table(result.columns, result.fetchall()), file=out)
 
@@ -84,12 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     with conn:
         if args.command or script:
             try:
+                wait = not args.no_wait
                 for text in args.command:
-                    run_text(conn, text)
+                    run_text(conn, text, wait=wait)
                 if script:
-                    run_text(conn, Path(script).read_text(encoding="utf-8"))
+                    run_text(conn, Path(script).read_text(encoding="utf-8"), wait=wait)
             except Exception as e:  # noqa: BLE001
                 report(e, args.debug)
                 return 1
             return 0
-        return run_shell(conn, debug=args.debug)
+        return run_shell(conn, debug=args.debug, wait=not args.no_wait)

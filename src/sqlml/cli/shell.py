@@ -36,7 +36,7 @@ def statement_complete(buffer: str) -> bool:
     return bool(tokens) and tokens[-1].token_type == TokenType.SEMICOLON
 
 
-def run_shell(conn, *, debug: bool = False, stdin=None) -> int:
+def run_shell(conn, *, debug: bool = False, stdin=None, wait: bool = True) -> int:
     from sqlml.cli import report, run_text
 
     stdin = stdin or sys.stdin
@@ -64,13 +64,13 @@ def run_shell(conn, *, debug: bool = False, stdin=None) -> int:
         buffer = f"{buffer}\n{line}" if buffer else line
         if statement_complete(buffer):
             try:
-                run_text(conn, buffer)
+                run_text(conn, buffer, wait=wait)
             except Exception as e:  # noqa: BLE001 -- one clear line, the shell goes on
                 report(e, debug)
             buffer = ""
     if buffer.strip():
         try:
-            run_text(conn, buffer)
+            run_text(conn, buffer, wait=wait)
         except Exception as e:  # noqa: BLE001
             report(e, debug)
     if readline is not None:

@@ -132,6 +132,14 @@ _LEADERBOARD_COLUMNS = [
 _LEADERBOARD = "{" + ", ".join(f"'{c}': '{t}'" for c, t in _LEADERBOARD_COLUMNS) + "}"
 
 
+_MODEL_STATE_TEXT = {
+    "QUEUED": "Model is Queued",
+    "TRAINING": "Train Model In Progress",
+    "READY": "Model is Ready",
+    "FAILED": "Model Training Failed",
+}
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -244,6 +252,33 @@ class DuckDBEngine:
         )
         body = " UNION ALL ".join(parts) if parts else empty
         self.connection.execute(f"CREATE OR REPLACE TEMP VIEW sqlml_leaderboard AS {body}")
+
+    def publish_model_info(self, models: list[tuple[str, str, str, str]]) -> None:
+        """(Re)create Redshift's catalog views ``stv_ml_model_info`` and ``svv_ml_model_info``
+        (reference §8) from (schema, name, owner, state) rows. ``life_cycle`` is the plain state
+        (QUEUED, TRAINING, READY, FAILED); ``model_state`` the sentence Redshift shows."""
+        rows = [
+            f"({_literal(schema)}, {_literal(owner)}, {_literal(name)}, {_literal(state)}, "
+            f"{_literal(_MODEL_STATE_TEXT[state])})"
+            for schema, name, owner, state in models
+        ]
+        body = (
+            f"SELECT * FROM (VALUES {', '.join(rows)}) "
+            "AS t(schema_name, user_name, model_name, life_cycle, model_state)"
+            if rows
+            else "SELECT NULL::VARCHAR AS schema_name, NULL::VARCHAR AS user_name, "
+            "NULL::VARCHAR AS model_name, NULL::VARCHAR AS life_cycle, "
+            "NULL::VARCHAR AS model_state WHERE false"
+        )
+        # is_refreshable: 1 when the training query still runs; not tracked yet, so NULL.
+        self.connection.execute(
+            "CREATE OR REPLACE TEMP VIEW stv_ml_model_info AS SELECT schema_name, user_name, "
+            f"model_name, life_cycle, NULL::INTEGER AS is_refreshable, model_state FROM ({body})"
+        )
+        self.connection.execute(
+            "CREATE OR REPLACE TEMP VIEW svv_ml_model_info AS SELECT current_database() AS "
+            "database_name, * FROM stv_ml_model_info"
+        )
 
     # -- prediction functions --------------------------------------------------------------
 

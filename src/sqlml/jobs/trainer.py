@@ -1,18 +1,20 @@
-"""The trainer process: ``python -m sqlml.jobs.trainer JOB_DIR``.
+"""The trainer process: ``python -m sqlml.jobs.trainer JOB_DIR ALIVE_FD``.
 
-It reads the job (``job.json``: the manifest draft and the budget) and the Parquet snapshot of
-the training data, trains, and writes the model package into the store. It never opens the
-database: training runs apart from the user's session, and the database's worker threads do not
-compete with the learners' (DuckDB's idle workers slow OpenMP learners many-fold when they share
-a process). A failure is written to ``error.json`` for the parent to raise.
+It inherits ``ALIVE_FD``, the descriptor holding the job's alive.lock, and keeps it open until it
+exits, so the job is known to be alive exactly as long as this process is. It waits for a
+training slot (QUEUED), trains on the job's Parquet snapshot (TRAINING, with progress written
+after every candidate), publishes the package into the store and removes the job folder (READY),
+or records the error (FAILED). It never opens the database: training runs apart from the user's
+session, and DuckDB's worker threads do not compete with the learners' (idle DuckDB workers slow
+OpenMP learners many-fold when they share a process).
 """
 
 from __future__ import annotations
 
 import ctypes
 import gc
-import json
 import logging
+import os
 import sys
 import time
 import traceback
@@ -21,10 +23,14 @@ from pathlib import Path
 
 from sqlml.automl.budget import Deadline
 from sqlml.errors import SqlmlError
-from sqlml.jobs.training import ERROR_FILE, JOB_FILE, SNAPSHOT_FILE, train_package
+from sqlml.jobs import status as J
+from sqlml.jobs.faults import pause_at
+from sqlml.jobs.training import train_package
 from sqlml.store import ModelStore
 
 log = logging.getLogger(__name__)
+
+SLOT_POLL_SECONDS = 0.2
 
 
 def _rss_mb(field: str) -> float | None:
@@ -40,51 +46,109 @@ def _rss_mb(field: str) -> float | None:
     return None
 
 
-def _trim() -> Callable[[], object]:
+def _trim() -> Callable[[int], object]:
     try:
         return ctypes.CDLL("libc.so.6").malloc_trim  # glibc: give freed heap pages back
     except (OSError, AttributeError):
-        return lambda *_: None
+        return lambda _pad: None
 
 
 _MALLOC_TRIM = _trim()
 
 
-def _after_trial(trial) -> None:
-    # Each candidate frees its fold matrices and dropped models; return that memory to the OS
-    # so the trainer's footprint tracks what it holds, not its history.
-    gc.collect()
-    _MALLOC_TRIM(0)
+def _first_in_line(store: ModelStore, job_dir: Path, submitted_at: float) -> bool:
+    """Queued jobs start in submission order: wait while an older live job is still queued."""
+    for other in J.job_folders(store):
+        if other == job_dir:
+            continue
+        status = J.read_json(other / J.STATUS_FILE) or {}
+        if (
+            status.get("state") == "QUEUED"
+            and (status.get("submitted_at", 0), other.name) < (submitted_at, job_dir.name)
+            and J.alive(other)
+        ):
+            return False
+    return True
+
+
+def _wait_for_slot(store: ModelStore, job_dir: Path, job: dict) -> int:
+    while True:
+        if _first_in_line(store, job_dir, job["submitted_at"]):
+            fd = J.take_slot(store, job["max_jobs"])
+            if fd is not None:
+                return fd
+        time.sleep(SLOT_POLL_SECONDS)
+
+
+class _Progress:
+    """Writes the job's progress after each candidate and hands freed memory back to the OS."""
+
+    def __init__(self, job_dir: Path, deadline: Deadline):
+        self.job_dir, self.deadline = job_dir, deadline
+        self.trials = 0
+        self.best: tuple | None = None
+        self.best_record: dict | None = None
+
+    def __call__(self, trial) -> None:
+        self.trials += 1
+        if trial.status == "ok" and (self.best is None or trial.selection > self.best):
+            self.best = trial.selection
+            self.best_record = {"candidate": trial.name, "score": trial.score}
+        J.update_status(
+            self.job_dir,
+            trials=self.trials,
+            best=self.best_record,
+            elapsed=round(self.deadline.elapsed(), 1),
+            time_left=round(max(self.deadline.remaining(), 0.0), 1),
+        )
+        # Each candidate frees its fold matrices and dropped models; return that memory, so the
+        # trainer's footprint tracks what it holds rather than its history.
+        gc.collect()
+        _MALLOC_TRIM(0)
 
 
 def run(job_dir: Path) -> int:
-    job = json.loads((job_dir / JOB_FILE).read_text())
+    job = J.read_json(job_dir / J.JOB_FILE)
+    if job is None:
+        return 2
+    store = ModelStore(Path(job["store"]))
+    (job_dir / J.PID_FILE).write_text(str(os.getpid()))
     try:
-        elapsed = time.time() - job["submitted_at"]
-        deadline = Deadline(max(job["budget_seconds"] - elapsed, 0.5))
+        pause_at("trainer:queued")
+        _wait_for_slot(store, job_dir, job)  # the slot is held until this process ends
+        deadline = Deadline(max(job["budget_seconds"], 0.5))
+        J.update_status(job_dir, state="TRAINING", started_at=time.time(), pid=os.getpid())
+        pause_at("trainer:training")
         draft = job["draft"]
         # Memory is reported beside the data's size: the peak is read when the package is written.
         draft["training"]["rss_baseline_mb"] = _rss_mb("VmRSS")
         train_package(
-            ModelStore(Path(job["store"])),
+            store,
             draft,
-            job_dir / SNAPSHOT_FILE,
+            job_dir / J.SNAPSHOT_FILE,
             deadline,
             peak_rss_mb=lambda: _rss_mb("VmHWM"),
-            on_trial=_after_trial,
+            on_trial=_Progress(job_dir, deadline),
+            still_wanted=job_dir.exists,  # asked under the store lock: not dropped meanwhile
         )
+        pause_at("trainer:published")
+        with store.locked():
+            J.remove_folder(job_dir)
         return 0
     except SqlmlError as e:
         error = {"class": type(e).__name__, "message": str(e)}
-    except Exception as e:  # noqa: BLE001 -- reported to the parent, never swallowed
+    except Exception as e:  # noqa: BLE001 -- reported through the job's status, never swallowed
         error = {
             "class": "InternalError",
             "message": f"{type(e).__name__}: {e}",
             "traceback": traceback.format_exc(),
         }
-    (job_dir / ERROR_FILE).write_text(json.dumps(error))
+    with store.locked():
+        if job_dir.exists():
+            J.update_status(job_dir, state="FAILED", error=error)
     return 1
 
 
 if __name__ == "__main__":
+    # argv[2] is the inherited descriptor holding the alive lock: it stays open until exit.
     raise SystemExit(run(Path(sys.argv[1])))

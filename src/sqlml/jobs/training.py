@@ -1,19 +1,21 @@
 """Training jobs: a Parquet snapshot and a job file in, a READY model package out.
 
-``run_job`` (the session's side) writes the job, starts the trainer process
-(:mod:`sqlml.jobs.trainer`) and waits for it; ``train_package`` (the trainer's side) trains and
-writes the package. Nothing here touches SQL.
+The session's side: ``submit`` starts a trainer process (:mod:`sqlml.jobs.trainer`) for a job
+folder and returns at once; ``wait`` blocks until the model is READY or FAILED; ``cancel`` stops
+a job. The trainer's side: ``train_package`` trains and writes the package. Nothing here touches
+SQL; the job folder's layout is :mod:`sqlml.jobs.status`.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
-import shutil
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,59 +25,124 @@ import pyarrow.parquet as pq
 from sqlml import errors
 from sqlml.automl.budget import Deadline
 from sqlml.automl.train import train_model
+from sqlml.jobs import status as J
+from sqlml.jobs.faults import pause_at
 from sqlml.store import ModelStore
 from sqlml.store.manifest import library_versions, new_manifest
 
 log = logging.getLogger(__name__)
 
 SEED = 0
-JOB_FILE = "job.json"
-SNAPSHOT_FILE = "snapshot.parquet"
-ERROR_FILE = "error.json"
+POLL_SECONDS = 0.1
 
 
-def new_job_dir(store: ModelStore) -> Path:
-    path = store.root / ".jobs" / uuid.uuid4().hex
-    path.mkdir(parents=True)
-    return path
+def default_max_jobs() -> int:
+    """Concurrent trainers: each uses every core, so one per two cores (one on a laptop)."""
+    return max(1, (os.cpu_count() or 1) // 2)
 
 
-def run_job(store: ModelStore, job_dir: Path, draft: dict, budget_seconds: float) -> dict:
-    """Train in a trainer process and wait for it; return the manifest or raise its error."""
+def submit(
+    store: ModelStore, job_dir: Path, draft: dict, budget_seconds: float, max_jobs: int
+) -> Path:
+    """Start training the job built in ``job_dir`` (which holds the snapshot); return its folder.
+
+    The job folder is renamed into place under the store lock, after checking the name is still
+    free, and the trainer is started in its own session so it outlives this process. The alive
+    lock is taken here and handed to the trainer, so the job is never seen without a live owner.
+    """
+    schema, name = draft["schema"], draft["name"]
     job = {
         "store": str(store.root),
         "draft": draft,
         "budget_seconds": budget_seconds,
         "submitted_at": time.time(),
+        "max_jobs": max_jobs,
     }
-    (job_dir / JOB_FILE).write_text(json.dumps(job, default=str))
+    J.write_json(job_dir / J.JOB_FILE, job)
+    J.write_json(
+        job_dir / J.STATUS_FILE,
+        {"state": "QUEUED", "submitted_at": job["submitted_at"], "updated_at": time.time()},
+    )
+    fd = J.hold_lock(job_dir / J.ALIVE_FILE)
+    final = J.job_path(store, schema, name)
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "sqlml.jobs.trainer", str(job_dir)],
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            raise _job_error(job_dir, done)
-        return store.get(draft["schema"], draft["name"])
+        with store.locked():
+            if store.path(schema, name).exists() or final.exists():
+                raise errors.ModelAlreadyExists(
+                    f"Model {schema}.{name} already exists. DROP MODEL it first or choose "
+                    "another name."
+                )
+            os.rename(job_dir, final)
+        pause_at("submit:spawn")
+        log_file = open(final / J.LOG_FILE, "ab")  # noqa: SIM115 -- handed to the child
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sqlml.jobs.trainer", str(final), str(fd)],
+                pass_fds=(fd,),
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+            )
+        finally:
+            log_file.close()
+        (final / J.PID_FILE).write_text(str(process.pid))
+        # Reap the child when it ends, so no zombie lingers in a long-lived session.
+        threading.Thread(target=process.wait, daemon=True).start()
     finally:
-        shutil.rmtree(job_dir, ignore_errors=True)
+        os.close(fd)
+    return final
 
 
-def _job_error(job_dir: Path, done: subprocess.CompletedProcess) -> errors.SqlmlError:
-    try:
-        error = json.loads((job_dir / ERROR_FILE).read_text())
-    except (OSError, ValueError):
-        tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
-        return errors.InternalError(
-            f"The trainer process ended with exit code {done.returncode}: {tail[0]}"
-        )
-    cls = getattr(errors, error["class"], errors.InternalError)
+def job_error(status: dict) -> errors.SqlmlError:
+    """The exception a FAILED job's status describes (the same class the trainer raised)."""
+    error = status.get("error") or {}
+    cls = getattr(errors, error.get("class", ""), errors.TrainingFailed)
     if not (isinstance(cls, type) and issubclass(cls, errors.SqlmlError)):
         cls = errors.InternalError
     if error.get("traceback"):
         log.debug("trainer traceback:\n%s", error["traceback"])
-    return cls(error["message"])
+    return cls(error.get("message") or "Training failed.")
+
+
+def wait(store: ModelStore, schema: str, name: str, timeout: float | None = None) -> dict:
+    """Block until the model is READY (return its manifest) or FAILED (raise its error)."""
+    started = time.monotonic()
+    job_dir = J.job_path(store, schema, name)
+    while True:
+        resolved = J.resolve(store, job_dir) if job_dir.exists() else None
+        if resolved is None:
+            manifest = store.get(schema, name)
+            if manifest is not None:
+                return manifest
+            if not job_dir.exists():
+                raise errors.ModelNotFound(
+                    f"Model {schema}.{name} does not exist (it was dropped)."
+                )
+        else:
+            _, status = resolved
+            if status["state"] == "FAILED":
+                raise job_error(status)
+        if timeout is not None and time.monotonic() - started > timeout:
+            raise errors.TrainingTimeout(
+                f"Model {schema}.{name} is still {resolved[1]['state'] if resolved else 'training'} "
+                f"after waiting {timeout:g} s; it goes on training. SHOW MODEL {name} follows it."
+            )
+        time.sleep(POLL_SECONDS)
+
+
+def cancel(store: ModelStore, job_dir: Path, grace_seconds: float = 10.0) -> None:
+    """Stop the job's trainer (if it lives) and remove the job. Call with the store lock held,
+    so the trainer cannot publish its package meanwhile."""
+    if J.alive(job_dir):
+        pid = J.trainer_pid(job_dir)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        stop = time.monotonic() + grace_seconds
+        while J.alive(job_dir) and time.monotonic() < stop:
+            time.sleep(0.02)
+    J.remove_folder(job_dir)
 
 
 def _read_snapshot(path: Path, draft: dict) -> pa.Table:
@@ -91,6 +158,7 @@ def train_package(
     deadline: Deadline,
     peak_rss_mb: Callable[[], float] | None = None,
     on_trial: Callable | None = None,
+    still_wanted: Callable[[], bool] | None = None,
 ) -> dict:
     """Train on the Parquet ``snapshot`` and write the package; return the final manifest.
 
@@ -131,5 +199,5 @@ def train_package(
     def write(folder: Path) -> dict:
         return {"model": model.save(folder)}
 
-    directory = store.create(manifest, write)
+    directory = store.create(manifest, write, still_wanted)
     return store.read(directory)

@@ -19,7 +19,8 @@ from sqlml.errors import (
     SchemaNotFound,
     TrainingDataError,
 )
-from sqlml.jobs.training import SEED, SNAPSHOT_FILE, new_job_dir, run_job
+from sqlml.jobs import status as J
+from sqlml.jobs.training import SEED, cancel, submit, wait
 from sqlml.sql import ast, to_sql
 from sqlml.sql.render import render_name
 
@@ -80,7 +81,7 @@ def source_query(stmt: ast.CreateModel) -> tuple[str, dict]:
 
 def check_function_name(session, stmt: ast.CreateModel) -> None:
     fn = stmt.function.name.lower()
-    for _, manifest in session.store.list():
+    for _, manifest in session.models():
         if manifest["function"]["name"].lower() == fn:
             raise FunctionAlreadyExists(
                 f"CREATE MODEL {stmt.name}: function {fn} is already the prediction function of "
@@ -129,10 +130,11 @@ def create_model(session, stmt: ast.CreateModel):
         raise SchemaNotFound(
             f"CREATE MODEL {stmt.name}: schema '{schema}' does not exist. CREATE SCHEMA {schema} first."
         )
-    if session.store.get(schema, stmt.name.name) is not None:
+    existing = session.find_model(ast.Name(stmt.name.name, schema), missing_ok=True)
+    if existing is not None:
         raise ModelAlreadyExists(
-            f"Model {schema}.{stmt.name.name} already exists. DROP MODEL it first or choose "
-            "another name."
+            f"Model {schema}.{stmt.name.name} already exists ({existing['state']}). DROP MODEL "
+            "it first or choose another name."
         )
     check_function_name(session, stmt)
     query, source = source_query(stmt)
@@ -143,10 +145,10 @@ def create_model(session, stmt: ast.CreateModel):
     max_rows = max(1, settings["MAX_CELLS"] // len(names))
     # Classification targets are sampled per class, so rare classes keep their share.
     stratify = target if stmt.problem_type != "REGRESSION" else None
-    job_dir = new_job_dir(session.store)
+    job_dir = J.new_job_folder(session.store)
     try:
         rows, total = session.engine.export_training_data(
-            query, job_dir / SNAPSHOT_FILE, max_rows, SEED, stratify=stratify
+            query, job_dir / J.SNAPSHOT_FILE, max_rows, SEED, stratify=stratify
         )
     except BaseException:
         shutil.rmtree(job_dir, ignore_errors=True)
@@ -179,6 +181,22 @@ def create_model(session, stmt: ast.CreateModel):
         },
     }
     budget = settings["MAX_RUNTIME"] - (exported - started)
-    manifest = run_job(session.store, job_dir, draft, budget)
-    session.sync_functions(force=True)
+    try:
+        submit(session.store, job_dir, draft, budget, session.max_training_jobs)
+    except BaseException:
+        shutil.rmtree(job_dir, ignore_errors=True)
+        raise
+    if not session.synchronous:
+        session.sync_functions(force=True)
+        return session.find_model(ast.Name(stmt.name.name, schema))
+    try:
+        manifest = wait(session.store, schema, stmt.name.name)
+    except BaseException as e:
+        if not isinstance(e, KeyboardInterrupt):
+            # A statement that fails leaves nothing behind, as any failed DDL.
+            with session.store.locked():
+                cancel(session.store, J.job_path(session.store, schema, stmt.name.name))
+        raise
+    finally:
+        session.sync_functions(force=True)
     return manifest

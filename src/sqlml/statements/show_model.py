@@ -40,6 +40,22 @@ def _training_rows(training: dict) -> str:
     return str(used)
 
 
+def progress_text(state: str, progress: dict) -> str:
+    """One line on a job: e.g. "TRAINING: 12 candidates, best lightgbm_tuned_3 (0.981200),
+    35 s elapsed, 25 s left"."""
+    if state == "QUEUED":
+        return "QUEUED: waiting for a training slot"
+    parts = [f"{progress.get('trials', 0)} candidates"]
+    best = progress.get("best")
+    if best:
+        parts.append(f"best {best['candidate']} ({_metric(best['score'])})")
+    if "elapsed" in progress:
+        parts.append(f"{progress['elapsed']:.0f} s elapsed")
+    if "time_left" in progress:
+        parts.append(f"{progress['time_left']:.0f} s left")
+    return f"{state}: " + ", ".join(parts)
+
+
 def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
     """The Key/Value rows of SHOW MODEL for one manifest."""
     settings = manifest.get("settings", {})
@@ -54,6 +70,8 @@ def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
     ]
     if manifest.get("failure_reason"):
         rows.append(("Failure Reason", manifest["failure_reason"]))
+    if manifest["state"] in ("QUEUED", "TRAINING"):
+        rows.append(("Training Job Status", progress_text(manifest["state"], manifest["progress"])))
     rows += [(k, _metric(v)) for k, v in manifest.get("metrics", {}).items()]
     if "seconds" in training:
         rows.append(("Training Time", f"{training['seconds']:.1f} s"))

@@ -15,12 +15,13 @@ import json
 import logging
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlml.errors import CorruptModelPackage, ModelAlreadyExists
+from sqlml.errors import CorruptModelPackage, ModelAlreadyExists, ModelNotFound
 from sqlml.store.manifest import MANIFEST_FILE, check_manifest, dumps
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class ModelStore:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._held = threading.local()  # lock depth per thread: locked() nests
 
     def __repr__(self) -> str:
         return f"ModelStore({str(self.root)!r})"
@@ -56,12 +58,23 @@ class ModelStore:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """An exclusive lock on the store, held by one process (and thread) at a time."""
-        with open(self.root / ".lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        """An exclusive lock on the store, held by one process (and thread) at a time. A thread
+        that holds it may enter again (a drop that cancels a job and deletes a package)."""
+        depth = getattr(self._held, "depth", 0)
+        if depth:
+            self._held.depth = depth + 1
             try:
                 yield
             finally:
+                self._held.depth = depth
+            return
+        with open(self.root / ".lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def read(self, directory: Path) -> dict:
@@ -103,11 +116,17 @@ class ModelStore:
                 out.append((directory.name, (directory / MANIFEST_FILE).stat().st_mtime_ns))
         return tuple(out)
 
-    def create(self, manifest: dict, write_artifacts: Callable[[Path], dict]) -> Path:
+    def create(
+        self,
+        manifest: dict,
+        write_artifacts: Callable[[Path], dict],
+        still_wanted: Callable[[], bool] | None = None,
+    ) -> Path:
         """Build a package in a temporary folder and move it into place in one rename.
 
         ``write_artifacts(folder)`` writes the artifact files and returns fields to merge into
-        the manifest. Raises ModelAlreadyExists when the folder is already taken.
+        the manifest. Raises ModelAlreadyExists when the folder is already taken, and
+        ModelNotFound when ``still_wanted()`` (asked under the lock) says the model was dropped.
         """
         final = self.path(manifest["schema"], manifest["name"])
         tmp = self.root / f".tmp-{uuid.uuid4().hex}"
@@ -116,6 +135,10 @@ class ModelStore:
             manifest = {**manifest, **write_artifacts(tmp)}
             _write_atomic(tmp / MANIFEST_FILE, dumps(manifest))
             with self.locked():
+                if still_wanted is not None and not still_wanted():
+                    raise ModelNotFound(
+                        f"Model {manifest['schema']}.{manifest['name']} was dropped while training."
+                    )
                 if final.exists():
                     raise ModelAlreadyExists(
                         f"Model {manifest['schema']}.{manifest['name']} already exists."

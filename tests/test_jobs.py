@@ -1,0 +1,417 @@
+"""Asynchronous CREATE MODEL: states, progress, cancelling, and crash safety with real processes.
+
+Processes are really killed (SIGKILL) at named points of a job (``sqlml.jobs.faults``), and the
+invariants checked afterwards: a model is READY or FAILED with a reason, never stuck; no partial
+package is visible; other models and the database are untouched; a FAILED model can be dropped
+and created again.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import sqlml
+from sqlml.errors import ModelNotFound, ModelNotReady, TrainingDataError
+from sqlml.jobs import status as J
+from tests.conftest import DATA, PENGUIN_FEATURES, load
+
+CREATE = (
+    "CREATE MODEL {name} FROM (SELECT species, island, bill_length_mm, bill_depth_mm, "
+    "flipper_length_mm, body_mass_g, sex FROM penguins WHERE fold <> 0) "
+    "TARGET species FUNCTION {fn} {model_type} SETTINGS (MAX_RUNTIME {budget})"
+)
+# Jobs whose training only has to happen (not to take long) train the fastest family.
+FAST = "MODEL_TYPE LINEAR_LEARNER"
+
+
+def create(conn, name="peng", fn="predict_species", budget=4, model_type=FAST):
+    statement = CREATE.format(name=name, fn=fn, budget=budget, model_type=model_type)
+    return conn.execute(statement).fetchall()
+
+
+def state(conn, name="peng") -> str:
+    return conn.model_status(name)["state"]
+
+
+def wait_for(predicate, timeout=60.0, what="condition"):
+    stop = time.monotonic() + timeout
+    while time.monotonic() < stop:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def pause_marker(tmp_path: Path, point: str, monkeypatch) -> Path:
+    """Make processes started from here stop at ``point``; returns the file they report to."""
+    marker = tmp_path / "paused.txt"
+    monkeypatch.setenv("SQLML_PAUSE_AT", point)
+    monkeypatch.setenv("SQLML_PAUSE_FILE", str(marker))
+    return marker
+
+
+def paused_pid(marker: Path, point: str) -> int:
+    wait_for(marker.exists, what=f"a process to pause at {point}")
+    wait_for(lambda: point in marker.read_text(), what=point)
+    line = [x for x in marker.read_text().splitlines() if x.startswith(point)][-1]
+    return int(line.split()[1])
+
+
+def pid_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A killed child of this process stays a zombie until reaped; it holds no resources.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.fixture
+def aconn(db_path):
+    """An asynchronous connection (the default) with the penguins table."""
+    connection = sqlml.connect(db_path)
+    load(connection, "penguins")
+    yield connection
+    connection.close()
+
+
+def no_partial_packages(conn) -> None:
+    hidden = [p.name for p in conn.store.root.iterdir() if p.name.startswith(".tmp")]
+    assert hidden == []
+    for directory in conn.store.directories():
+        assert (directory / "model.json").exists()
+
+
+# -- the asynchronous flow ------------------------------------------------------------------
+
+
+def test_create_model_returns_at_once_and_becomes_ready(aconn):
+    started = time.monotonic()
+    rows = create(aconn, budget=6)
+    assert time.monotonic() - started < 5  # the budget is 6 s: it did not wait for training
+    assert rows[0][0] == "main.peng"
+    assert rows[0][1] in ("QUEUED", "TRAINING")
+    assert state(aconn) in ("QUEUED", "TRAINING")
+    show = dict(aconn.execute("SHOW MODEL peng").fetchall())
+    assert show["Model State"] in ("QUEUED", "TRAINING")
+    assert show["Training Job Status"].startswith(show["Model State"])
+    listed = aconn.execute("SHOW MODEL ALL").fetchall()
+    assert listed[0][:3] == ("main", "peng", show["Model State"])
+    manifest = aconn.wait_model("peng")
+    assert manifest["state"] == "READY"
+    assert state(aconn) == "READY"
+    rows = aconn.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins").fetchall()
+    assert len(rows) == 344 and {r[0] for r in rows} <= {"Adelie", "Chinstrap", "Gentoo"}
+
+
+def test_progress_is_reported_while_training(aconn):
+    create(aconn, budget=20, model_type="")
+    wait_for(lambda: aconn.model_status("peng").get("trials", 0) >= 1, what="a first trial")
+    status = aconn.model_status("peng")
+    assert status["state"] == "TRAINING"
+    assert status["best"]["candidate"]
+    assert 0 <= status["time_left"] <= 8
+    show = dict(aconn.execute("SHOW MODEL peng").fetchall())
+    assert "candidates" in show["Training Job Status"]
+    assert "s left" in show["Training Job Status"]
+    aconn.wait_model("peng")
+
+
+def test_function_of_a_model_not_ready_names_model_and_state(aconn, db_path):
+    create(aconn, budget=6)
+    with pytest.raises(ModelNotReady, match=r"predict_species of model main\.peng .*READY"):
+        aconn.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
+    # the same in another connection of this process
+    other = sqlml.connect(db_path)
+    try:
+        with pytest.raises(ModelNotReady, match="SHOW MODEL peng"):
+            other.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
+        aconn.wait_model("peng")
+        # ...and both see the real function once READY, without reconnecting
+        assert (
+            len(
+                other.execute(
+                    f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins"
+                ).fetchall()
+            )
+            == 344
+        )
+    finally:
+        other.close()
+
+
+def test_ready_model_is_picked_up_by_a_process_opened_later(aconn, db_path):
+    create(aconn, budget=4)
+    aconn.close()
+    code = textwrap.dedent(
+        f"""
+        import sqlml
+        c = sqlml.connect({str(db_path)!r})
+        c.wait_model("peng")
+        print(c.execute("SELECT count(predict_species({PENGUIN_FEATURES})) FROM penguins").fetchone()[0])
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "344"
+
+
+def test_failed_training_is_reported_with_its_reason_and_can_be_recreated(aconn):
+    aconn.sql("CREATE TABLE bad AS SELECT range % 7 AS x, 'a' AS y FROM range(70)")
+    aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad SETTINGS (MAX_RUNTIME 5)")
+    with pytest.raises(TrainingDataError, match="single value"):
+        aconn.wait_model("bad")
+    assert state(aconn, "bad") == "FAILED"
+    show = dict(aconn.execute("SHOW MODEL bad").fetchall())
+    assert show["Model State"] == "FAILED"
+    assert "single value" in show["Failure Reason"]
+    with pytest.raises(ModelNotReady, match="FAILED"):
+        aconn.execute("SELECT predict_bad(x) FROM bad")
+    with pytest.raises(sqlml.errors.ModelAlreadyExists, match="FAILED"):
+        aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad2")
+    aconn.sql("DROP MODEL bad")
+    aconn.sql("UPDATE bad SET y = 'b' WHERE x < 3")
+    aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad SETTINGS (MAX_RUNTIME 3)")
+    assert aconn.wait_model("bad")["state"] == "READY"
+
+
+def test_synchronous_failure_leaves_nothing(db_path):
+    with sqlml.connect(db_path, synchronous=True) as conn:
+        conn.sql("CREATE TABLE bad AS SELECT 1 AS x, 'a' AS y FROM range(50)")
+        with pytest.raises(TrainingDataError):
+            conn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad")
+        assert conn.execute("SHOW MODEL ALL").fetchall() == []
+        assert J.job_folders(conn.store) == []
+
+
+def test_wait_model_errors(aconn):
+    with pytest.raises(ModelNotFound, match="SHOW MODEL ALL"):
+        aconn.wait_model("nope")
+    create(aconn, budget=6)
+    with pytest.raises(sqlml.errors.TrainingTimeout, match="goes on training"):
+        aconn.wait_model("peng", timeout=0.2)
+    aconn.wait_model("main.peng")
+
+
+# -- queueing and cancelling ------------------------------------------------------------------
+
+
+def test_jobs_beyond_the_limit_wait_as_queued(db_path):
+    with sqlml.connect(db_path, max_training_jobs=1) as conn:
+        load(conn, "penguins")
+        create(conn, "first", "f1", budget=8, model_type="")
+        create(conn, "second", "f2", budget=3)
+        wait_for(lambda: state(conn, "first") == "TRAINING", what="first TRAINING")
+        assert state(conn, "second") == "QUEUED"
+        show = dict(conn.execute("SHOW MODEL second").fetchall())
+        assert show["Training Job Status"] == "QUEUED: waiting for a training slot"
+        conn.wait_model("first")
+        assert conn.wait_model("second")["state"] == "READY"
+
+
+def test_drop_model_cancels_a_training_job(aconn):
+    create(aconn, budget=60, model_type="")
+    wait_for(lambda: state(aconn) == "TRAINING", what="TRAINING")
+    job_dir = J.job_path(aconn.store, "main", "peng")
+    pid = J.trainer_pid(job_dir)
+    started = time.monotonic()
+    aconn.sql("DROP MODEL peng")
+    assert time.monotonic() - started < 10
+    wait_for(lambda: pid_gone(pid), timeout=10, what="the trainer to end")
+    assert not job_dir.exists()
+    assert aconn.execute("SHOW MODEL ALL").fetchall() == []
+    with pytest.raises(Exception, match="predict_species"):
+        aconn.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
+    create(aconn, budget=3)  # the name is free again
+    assert aconn.wait_model("peng")["state"] == "READY"
+
+
+def test_drop_model_cancels_a_queued_job(db_path):
+    with sqlml.connect(db_path, max_training_jobs=1) as conn:
+        load(conn, "penguins")
+        create(conn, "first", "f1", budget=8, model_type="")
+        create(conn, "second", "f2", budget=5)
+        wait_for(lambda: state(conn, "second") == "QUEUED", what="second QUEUED")
+        conn.sql("DROP MODEL second")
+        assert [r[1] for r in conn.execute("SHOW MODEL ALL").fetchall()] == ["first"]
+        assert conn.wait_model("first")["state"] == "READY"
+
+
+def test_four_concurrent_create_model_while_queries_run(db_path):
+    with sqlml.connect(db_path, max_training_jobs=2) as conn:
+        load(conn, "penguins")
+        errors: list[BaseException] = []
+
+        def train(i: int) -> None:
+            try:
+                with sqlml.connect(db_path, max_training_jobs=2) as own:
+                    create(own, f"m{i}", f"predict_m{i}", budget=4)
+            except BaseException as e:  # noqa: BLE001 -- reported by the assertion below
+                errors.append(e)
+
+        threads = [threading.Thread(target=train, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        counts = set()
+        while any(t.is_alive() for t in threads) or any(
+            state(conn, f"m{i}") not in ("READY", "FAILED")
+            for i in range(4)
+            if conn.find_model(sqlml.sql.ast.Name(f"m{i}"), missing_ok=True)
+        ):
+            counts.add(conn.execute("SELECT count(*) FROM penguins").fetchone()[0])
+            conn.execute("SELECT * FROM stv_ml_model_info").fetchall()
+            time.sleep(0.05)
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert counts == {344}
+        for i in range(4):
+            assert conn.wait_model(f"m{i}")["state"] == "READY"
+            n = conn.execute(f"SELECT count(predict_m{i}({PENGUIN_FEATURES})) FROM penguins")
+            assert n.fetchone()[0] == 344
+        no_partial_packages(conn)
+
+
+def test_catalog_views_show_states(db_path):
+    with sqlml.connect(db_path, max_training_jobs=1) as conn:
+        load(conn, "penguins")
+        create(conn, "first", "f1", budget=4)
+        create(conn, "second", "f2", budget=3)
+        rows = conn.execute(
+            "SELECT model_name, life_cycle, model_state FROM stv_ml_model_info ORDER BY 1"
+        ).fetchall()
+        assert [r[0] for r in rows] == ["first", "second"]
+        assert {r[1] for r in rows} <= {"QUEUED", "TRAINING"}
+        conn.wait_model("first")
+        conn.wait_model("second")
+        rows = conn.execute(
+            "SELECT database_name, schema_name, model_name, life_cycle, model_state "
+            "FROM svv_ml_model_info ORDER BY model_name"
+        ).fetchall()
+        assert rows == [
+            ("test", "main", "first", "READY", "Model is Ready"),
+            ("test", "main", "second", "READY", "Model is Ready"),
+        ]
+
+
+# -- crash safety: the trainer killed --------------------------------------------------------
+
+
+@pytest.mark.parametrize("point", ["trainer:queued", "trainer:training"])
+def test_trainer_killed_makes_the_model_failed(aconn, tmp_path, monkeypatch, point):
+    create(aconn, "keep", "predict_keep", budget=3)
+    aconn.wait_model("keep")
+    marker = pause_marker(tmp_path, point, monkeypatch)
+    create(aconn, budget=5)
+    pid = paused_pid(marker, point)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: state(aconn) == "FAILED", timeout=5, what="FAILED")
+    show = dict(aconn.execute("SHOW MODEL peng").fetchall())
+    assert "trainer process died" in show["Failure Reason"]
+    with pytest.raises(ModelNotReady, match="FAILED"):
+        aconn.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
+    # everything else is untouched
+    assert aconn.execute("SELECT count(*) FROM penguins").fetchone()[0] == 344
+    assert (
+        aconn.execute(f"SELECT count(predict_keep({PENGUIN_FEATURES})) FROM penguins").fetchone()[0]
+        == 344
+    )
+    no_partial_packages(aconn)
+    # a FAILED model can be dropped and created again
+    monkeypatch.delenv("SQLML_PAUSE_AT")
+    aconn.sql("DROP MODEL peng")
+    create(aconn, budget=3)
+    assert aconn.wait_model("peng")["state"] == "READY"
+
+
+def test_trainer_killed_after_publishing_leaves_a_ready_model(aconn, tmp_path, monkeypatch):
+    marker = pause_marker(tmp_path, "trainer:published", monkeypatch)
+    create(aconn, budget=3)
+    pid = paused_pid(marker, "trainer:published")
+    os.kill(pid, signal.SIGKILL)
+    # The lock goes when the last of the trainer's threads has exited.
+    job_dir = J.job_path(aconn.store, "main", "peng")
+    wait_for(lambda: not J.alive(job_dir), timeout=5, what="the trainer to end")
+    assert state(aconn) == "READY"
+    assert (
+        aconn.execute(
+            f"SELECT count(predict_species({PENGUIN_FEATURES})) FROM penguins"
+        ).fetchone()[0]
+        == 344
+    )
+    assert J.job_folders(aconn.store) == []  # the next statement cleaned the leftover job up
+
+
+# -- crash safety: the user's process killed -------------------------------------------------
+
+USER = textwrap.dedent(
+    """
+    import sys, sqlml
+    c = sqlml.connect(sys.argv[1])
+    c.sql("CREATE TABLE penguins AS SELECT *, (row_number() OVER ()) % 5 AS fold "
+          "FROM read_parquet('" + sys.argv[2] + "')")
+    c.sql(sys.argv[3])
+    print("submitted", flush=True)
+    import time
+    time.sleep(3600)
+    """
+)
+
+
+def run_user(db_path, statement, env=None) -> subprocess.Popen:
+    penguins = (DATA / "penguins.parquet").as_posix()
+    return subprocess.Popen(
+        [sys.executable, "-c", USER, str(db_path), penguins, statement],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_user_process_killed_while_training_job_finishes(db_path):
+    user = run_user(
+        db_path, CREATE.format(name="peng", fn="predict_species", budget=4, model_type=FAST)
+    )
+    assert user.stdout.readline().strip() == "submitted"
+    user.send_signal(signal.SIGKILL)
+    user.wait()
+    with sqlml.connect(db_path) as conn:
+        assert state(conn) in ("QUEUED", "TRAINING", "READY")
+        assert conn.wait_model("peng")["state"] == "READY"
+        assert (
+            conn.execute(
+                f"SELECT count(predict_species({PENGUIN_FEATURES})) FROM penguins"
+            ).fetchone()[0]
+            == 344
+        )
+
+
+def test_user_process_killed_before_the_trainer_started(db_path, tmp_path):
+    marker = tmp_path / "paused.txt"
+    env = {**os.environ, "SQLML_PAUSE_AT": "submit:spawn", "SQLML_PAUSE_FILE": str(marker)}
+    user = run_user(
+        db_path, CREATE.format(name="peng", fn="predict_species", budget=4, model_type=FAST), env
+    )
+    pid = paused_pid(marker, "submit:spawn")
+    assert pid == user.pid
+    user.send_signal(signal.SIGKILL)
+    user.wait()
+    with sqlml.connect(db_path) as conn:
+        assert state(conn) == "FAILED"
+        assert "trainer process died" in conn.model_status("peng")["error"]
+        conn.sql("DROP MODEL peng")
+        assert conn.execute("SHOW MODEL ALL").fetchall() == []
