@@ -96,7 +96,10 @@ def run_sqlml(name: str, budget: int) -> dict:
     from sqlml.runtime.predictor import load_predictor
 
     target, positive = TASKS[name]
-    with tempfile.TemporaryDirectory() as tmp, sqlml.connect(Path(tmp) / "b.duckdb", synchronous=True) as conn:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        sqlml.connect(Path(tmp) / "b.duckdb", synchronous=True) as conn,
+    ):
         conn.sql(
             f"CREATE TABLE data AS SELECT *, (row_number() OVER ()) % 5 AS fold "
             f"FROM read_parquet('{(DATASETS / f'{name}.parquet').as_posix()}')"

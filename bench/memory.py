@@ -26,7 +26,10 @@ def run_one(name: str, fraction: float, budget: int) -> dict:
     import sqlml
 
     target, _ = TASKS[name]
-    with tempfile.TemporaryDirectory() as tmp, sqlml.connect(Path(tmp) / "m.duckdb", synchronous=True) as conn:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        sqlml.connect(Path(tmp) / "m.duckdb", synchronous=True) as conn,
+    ):
         source = (DATASETS / f"{name}.parquet").as_posix()
         conn.sql(
             f"CREATE TABLE data AS SELECT * FROM read_parquet('{source}') "
