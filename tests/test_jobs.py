@@ -415,3 +415,51 @@ def test_user_process_killed_before_the_trainer_started(db_path, tmp_path):
         assert "trainer process died" in conn.model_status("peng")["error"]
         conn.sql("DROP MODEL peng")
         assert conn.execute("SHOW MODEL ALL").fetchall() == []
+
+
+TWO = textwrap.dedent(
+    """
+    import sys, sqlml
+    name, store = sys.argv[1], sys.argv[2]
+    c = sqlml.connect(sys.argv[3], model_store=store, synchronous=True)
+    c.sql("CREATE TABLE penguins AS SELECT *, (row_number() OVER ()) % 5 AS fold "
+          "FROM read_parquet('" + sys.argv[4] + "')")
+    c.sql(sys.argv[5])
+    """
+)
+
+
+def test_two_processes_share_one_model_store(tmp_path):
+    """Each process has its own database file (DuckDB lets one process write a file at a time);
+    both train into one model store at the same moment, and each sees both models."""
+    store = tmp_path / "shared.models"
+    penguins = (DATA / "penguins.parquet").as_posix()
+    users = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                TWO,
+                name,
+                str(store),
+                str(tmp_path / f"{name}.duckdb"),
+                penguins,
+                CREATE.format(name=name, fn=f"predict_{name}", budget=4, model_type=FAST),
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
+    for user in users:
+        assert user.wait(timeout=120) == 0, user.stderr.read()
+    for name in ("a", "b"):
+        with sqlml.connect(tmp_path / f"{name}.duckdb", model_store=store) as conn:
+            assert [r[1:3] for r in conn.execute("SHOW MODEL ALL").fetchall()] == [
+                ("a", "READY"),
+                ("b", "READY"),
+            ]
+            for other in ("a", "b"):
+                n = conn.execute(f"SELECT count(predict_{other}({PENGUIN_FEATURES})) FROM penguins")
+                assert n.fetchone()[0] == 344
+            no_partial_packages(conn)
