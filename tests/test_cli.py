@@ -150,7 +150,10 @@ def test_terminal_shows_live_progress_until_ready(tmp_path):
 
 def test_ctrl_c_detaches_and_training_goes_on(tmp_path):
     db = prepare(tmp_path)
-    code, output = in_terminal([db, "-c", FOLLOWED.format(budget=8)], interrupt_after="TRAINING")
+    # Interrupt at the first progress line (QUEUED or TRAINING), long before the budget ends.
+    code, output = in_terminal(
+        [db, "-c", FOLLOWED.format(budget=20)], interrupt_after="main.peng: "
+    )
     assert code == 0, output
     assert "Detached from main.peng: it goes on training." in output
     # Not cancelled: the model becomes READY after the command has ended.
