@@ -106,10 +106,14 @@ def in_terminal(
     import os
     import pty
     import select
+    import signal
     import time
 
     pid, fd = pty.fork()
     if pid == 0:  # the child: the command, with the pty as its terminal
+        # As in a user's terminal: a runner started in the background may ignore SIGINT, and
+        # an ignored signal stays ignored across exec.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execv(sys.executable, [sys.executable, "-m", "sqlml", *args])
     output, interrupted = b"", False
     stop = time.monotonic() + timeout
