@@ -209,17 +209,24 @@ def test_wait_model_errors(aconn):
 # -- queueing and cancelling ------------------------------------------------------------------
 
 
-def test_jobs_beyond_the_limit_wait_as_queued(db_path):
+@pytest.fixture
+def one_slot(db_path):
+    """One training slot, taken by model ``first`` (8 s); a second CREATE MODEL must queue."""
     with sqlml.connect(db_path, max_training_jobs=1) as conn:
         load(conn, "penguins")
         create(conn, "first", "f1", budget=8, model_type="")
-        create(conn, "second", "f2", budget=3)
-        wait_for(lambda: state(conn, "first") == "TRAINING", what="first TRAINING")
-        assert state(conn, "second") == "QUEUED"
-        show = dict(conn.execute("SHOW MODEL second").fetchall())
-        assert show["Training Job Status"] == "QUEUED: waiting for a training slot"
-        conn.wait_model("first")
-        assert conn.wait_model("second")["state"] == "READY"
+        yield conn
+
+
+def test_jobs_beyond_the_limit_wait_as_queued(one_slot):
+    conn = one_slot
+    create(conn, "second", "f2", budget=3)
+    wait_for(lambda: state(conn, "first") == "TRAINING", what="first TRAINING")
+    assert state(conn, "second") == "QUEUED"
+    show = dict(conn.execute("SHOW MODEL second").fetchall())
+    assert show["Training Job Status"] == "QUEUED: waiting for a training slot"
+    conn.wait_model("first")
+    assert conn.wait_model("second")["state"] == "READY"
 
 
 def test_drop_model_cancels_a_training_job(aconn):
@@ -239,15 +246,13 @@ def test_drop_model_cancels_a_training_job(aconn):
     assert aconn.wait_model("peng")["state"] == "READY"
 
 
-def test_drop_model_cancels_a_queued_job(db_path):
-    with sqlml.connect(db_path, max_training_jobs=1) as conn:
-        load(conn, "penguins")
-        create(conn, "first", "f1", budget=8, model_type="")
-        create(conn, "second", "f2", budget=5)
-        wait_for(lambda: state(conn, "second") == "QUEUED", what="second QUEUED")
-        conn.sql("DROP MODEL second")
-        assert [r[1] for r in conn.execute("SHOW MODEL ALL").fetchall()] == ["first"]
-        assert conn.wait_model("first")["state"] == "READY"
+def test_drop_model_cancels_a_queued_job(one_slot):
+    conn = one_slot
+    create(conn, "second", "f2", budget=5)
+    wait_for(lambda: state(conn, "second") == "QUEUED", what="second QUEUED")
+    conn.sql("DROP MODEL second")
+    assert [r[1] for r in conn.execute("SHOW MODEL ALL").fetchall()] == ["first"]
+    assert conn.wait_model("first")["state"] == "READY"
 
 
 def test_four_concurrent_create_model_while_queries_run(db_path):

@@ -26,7 +26,7 @@ from sqlml.errors import ModelNotFound, ModelNotReady, PredictionCallError, Sqlm
 from sqlml.jobs import status as J
 from sqlml.jobs import training
 from sqlml.runtime.predictor import load_predictor
-from sqlml.sql import ast, parse_chunk, split_script
+from sqlml.sql import ast, parse_chunk, parse_name, split_script
 from sqlml.sql.lexer import is_word
 from sqlml.statements.create_model import create_model
 from sqlml.statements.show_model import key_value_table, model_rows, models_table
@@ -112,7 +112,7 @@ class Connection:
     def wait_model(self, name: str, timeout: float | None = None) -> dict:
         """Block until model ``name`` ([schema.]name) is READY and return its manifest; raise the
         training error if it FAILED, TrainingTimeout after ``timeout`` seconds (it goes on)."""
-        ref = _parse_name(name)
+        ref = parse_name(name)
         schema = ref.schema or self.engine.current_schema()
         self.find_model(ref)  # ModelNotFound, with suggestions
         try:
@@ -124,7 +124,7 @@ class Connection:
         """The model's state and training progress, read without waiting: ``state``, and while
         training ``trials``, ``best`` ({candidate, score}), ``elapsed``, ``time_left``; when FAILED,
         ``error``."""
-        manifest = self.find_model(_parse_name(name))
+        manifest = self.find_model(parse_name(name))
         return {"state": manifest["state"], **manifest.get("progress", {})}
 
     def models(self) -> list[tuple[Path, dict]]:
@@ -209,9 +209,10 @@ class Connection:
         for name, (directory, manifest) in wanted.items():
             if registered.get(name) != manifest["package_id"]:
                 if manifest["state"] == "READY":
-                    self._register(name, directory, manifest)
+                    fn = self._predict(directory, manifest)
                 else:
-                    self._register_pending(name, directory, manifest)
+                    fn = self._not_ready(name, directory, manifest)
+                self._register(name, manifest, fn)
         self.engine.publish_model_info(
             [(m["schema"], m["name"], m.get("owner", ""), m["state"]) for _, m in models]
         )
@@ -224,9 +225,14 @@ class Connection:
         )
         self._fingerprint = fingerprint
 
-    def _register_pending(self, name: str, job_dir: Path, manifest: dict) -> None:
-        """A stand-in for the function of a model not READY yet: same signature, and a call
-        says which model it is, its state, and what to do."""
+    def _register(self, name: str, manifest: dict, fn) -> None:
+        types = [f["type"] for f in manifest["features"]]
+        return_type = engine_mod.function_return_type(manifest["target_type"])
+        self.engine.register_function(name, manifest["package_id"], fn, types, return_type)
+
+    def _not_ready(self, name: str, job_dir: Path, manifest: dict):
+        """A stand-in for the function of a model not READY yet: registered with the same
+        signature, a call says which model it is, its state, and what to do."""
         store, schema, model = self.store, manifest["schema"], manifest["name"]
 
         def not_ready(columns: list) -> pa.Array:
@@ -245,17 +251,14 @@ class Connection:
                 f"the model is READY. {advice}"
             )
 
-        types = [f["type"] for f in manifest["features"]]
-        return_type = engine_mod.function_return_type(manifest["target_type"])
-        self.engine.register_function(name, manifest["package_id"], not_ready, types, return_type)
+        return not_ready
 
-    def _register(self, name: str, directory: Path, manifest: dict) -> None:
+    @staticmethod
+    def _predict(directory: Path, manifest: dict):
         def predict(columns: list) -> pa.Array:
             return load_predictor(directory, manifest).predict(columns)
 
-        types = [f["type"] for f in manifest["features"]]
-        return_type = engine_mod.function_return_type(manifest["target_type"])
-        self.engine.register_function(name, manifest["package_id"], predict, types, return_type)
+        return predict
 
     # -- model lookup ----------------------------------------------------------------------
 
@@ -280,13 +283,6 @@ class Connection:
 
 def _signature(manifest: dict) -> str:
     return ", ".join(f"{f['name']} {f['type']}" for f in manifest["features"])
-
-
-def _parse_name(text: str) -> ast.Name:
-    parts = [p.strip().strip('"') for p in text.split(".")]
-    if len(parts) > 2 or not all(parts):
-        raise SqlmlError(f"'{text}' is not a model name; write name or schema.name.")
-    return ast.Name(parts[-1].lower(), parts[0].lower() if len(parts) == 2 else None)
 
 
 def _failure(status: dict) -> str:

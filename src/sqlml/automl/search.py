@@ -137,9 +137,7 @@ class Search:
         if learner.family == "dense":
             rows = self._dense_sample(rows)
         X, categorical = self._rows(learner, rows)
-        forward, _ = _TRANSFORMS[trial.target_transform]
-        classification = p.problem_type != "REGRESSION"
-        y = p.y[rows] if classification else forward(p.y[rows])
+        y = self._target(rows, trial.target_transform)
         data = FitData(X, y, p.problem_type, p.n_classes, categorical, p.seed, rounds=rounds)
         model = learner.fit(trial.params, data, deadline)
         return None if deadline.expired() else model
@@ -165,9 +163,7 @@ class Search:
         if trial.status == "ok" and self._unit_seconds is None:
             self._unit_seconds = trial.seconds / learner.cost
         self.trials.append(trial)
-        for worse in sorted(self.ok_trials(), key=lambda t: t.selection, reverse=True)[
-            KEEP_MODELS:
-        ]:
+        for worse in self.ranked()[KEEP_MODELS:]:
             worse.models = []
         if self.on_trial is not None:
             self.on_trial(trial)
@@ -184,6 +180,11 @@ class Search:
             return dense_transform(p.dense_plan, X), []
         return X, categorical
 
+    def _target(self, rows: np.ndarray, transform: str | None) -> np.ndarray:
+        """Class codes, or regression values on the candidate's target scale."""
+        y = self.problem.y[rows]
+        return y if self.problem.problem_type != "REGRESSION" else _TRANSFORMS[transform][0](y)
+
     def _dense_sample(self, train: np.ndarray) -> np.ndarray:
         if len(train) <= DENSE_MAX_ROWS:
             return train
@@ -192,7 +193,7 @@ class Search:
 
     def _fit_folds(self, trial: Trial, learner: Learner, budget: float) -> None:
         p = self.problem
-        forward, inverse = _TRANSFORMS[trial.target_transform]
+        _, inverse = _TRANSFORMS[trial.target_transform]
         classification = p.problem_type != "REGRESSION"
         oof = np.zeros((len(p.y), p.n_classes)) if classification else np.zeros(len(p.y))
         candidate = Deadline(max(budget, 0.1), self.deadline.clock)
@@ -206,11 +207,10 @@ class Search:
                 train = self._dense_sample(train)
             X_train, categorical = self._rows(learner, train)
             X_valid, _ = self._rows(learner, valid)
-            y_train = p.y[train] if classification else forward(p.y[train])
-            y_valid = p.y[valid] if classification else forward(p.y[valid])
+            y_valid = self._target(valid, trial.target_transform)
             data = FitData(
                 X_train,
-                y_train,
+                self._target(train, trial.target_transform),
                 p.problem_type,
                 p.n_classes,
                 categorical,
@@ -273,10 +273,14 @@ class Search:
     def ok_trials(self) -> list[Trial]:
         return [t for t in self.trials if t.status == "ok"]
 
+    def ranked(self) -> list[Trial]:
+        """The finished candidates, best first (ties in trial order)."""
+        return sorted(self.ok_trials(), key=lambda t: t.selection, reverse=True)
+
     def tune(self) -> None:
         """Tune each tunable learner in turn, best first, while time and patience last."""
         ranked: list[str] = []
-        for trial in sorted(self.ok_trials(), key=lambda t: t.selection, reverse=True):
+        for trial in self.ranked():
             if trial.learner not in ranked and _tunable(LEARNERS[trial.learner], self.problem):
                 ranked.append(trial.learner)
         for name in ranked:

@@ -177,7 +177,7 @@ def _refit(search: Search, members: list[Member], trials: dict) -> list[str]:
 
 
 def _assemble(search: Search, problem: Problem, plan, dense_plan, classes) -> FittedModel:
-    ok = sorted(search.ok_trials(), key=lambda t: t.selection, reverse=True)
+    ok = search.ranked()
     if not ok:
         raise TrainingTimeout(
             f"No candidate model finished within MAX_RUNTIME {search.deadline.seconds:.0f} s. "

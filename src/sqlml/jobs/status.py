@@ -22,13 +22,12 @@ import errno
 import fcntl
 import json
 import os
-import shutil
 import time
 import uuid
 from pathlib import Path
 
 from sqlml.store import ModelStore
-from sqlml.store.package import package_key
+from sqlml.store.package import package_key, remove_folder, write_atomic
 
 JOBS_DIR = ".jobs"
 JOB_FILE = "job.json"
@@ -63,9 +62,7 @@ def new_job_folder(store: ModelStore) -> Path:
 
 
 def write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(data, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, default=str))
 
 
 def read_json(path: Path) -> dict | None:
@@ -113,16 +110,6 @@ def trainer_pid(job_dir: Path) -> int | None:
         return int((job_dir / PID_FILE).read_text().strip())
     except (OSError, ValueError):
         return None
-
-
-def remove_folder(path: Path) -> None:
-    """Rename away, then delete: readers never see a half-deleted job."""
-    trash = path.with_name(f".trash-{uuid.uuid4().hex}")
-    try:
-        os.rename(path, trash)
-    except FileNotFoundError:
-        return
-    shutil.rmtree(trash, ignore_errors=True)
 
 
 def job_folders(store: ModelStore) -> list[Path]:

@@ -20,6 +20,7 @@ To add a statement, add its first two words and a method to ``parser.STATEMENTS`
 
 from __future__ import annotations
 
+from sqlml.errors import SqlSyntaxError
 from sqlml.sql import ast
 from sqlml.sql.lexer import Chunk, split_script
 from sqlml.sql.parser import Parser
@@ -37,6 +38,17 @@ def parse(text: str) -> list[ast.Statement]:
     return [parse_chunk(text, chunk) for chunk in split_script(text)]
 
 
+def parse_name(text: str, what: str = "a model name") -> ast.Name:
+    """``name`` or ``schema.name``, with SQL's rules: unquoted parts fold to lower case."""
+    chunks = split_script(text)
+    if len(chunks) != 1:
+        raise SqlSyntaxError(f"Expected {what}, got {text!r}")
+    parser = Parser(text, chunks[0])
+    name = parser.name(what)
+    parser.done()
+    return name
+
+
 def parse_one(text: str) -> ast.Statement:
     statements = parse(text)
     if len(statements) != 1:
@@ -44,4 +56,4 @@ def parse_one(text: str) -> ast.Statement:
     return statements[0]
 
 
-__all__ = ["ast", "parse", "parse_chunk", "parse_one", "split_script", "to_sql"]
+__all__ = ["ast", "parse", "parse_chunk", "parse_name", "parse_one", "split_script", "to_sql"]

@@ -35,13 +35,24 @@ def package_key(schema: str, name: str) -> str:
     return f"{_encode(schema)}.{_encode(name)}"
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def remove_folder(path: Path) -> bool:
+    """Rename away, then delete: readers never see a half-deleted folder. False when absent."""
+    trash = path.with_name(f".trash-{uuid.uuid4().hex}")
+    try:
+        os.rename(path, trash)
+    except FileNotFoundError:
+        return False
+    shutil.rmtree(trash, ignore_errors=True)
+    return True
 
 
 class ModelStore:
@@ -133,7 +144,7 @@ class ModelStore:
         tmp.mkdir()
         try:
             manifest = {**manifest, **write_artifacts(tmp)}
-            _write_atomic(tmp / MANIFEST_FILE, dumps(manifest))
+            write_atomic(tmp / MANIFEST_FILE, dumps(manifest))
             with self.locked():
                 if still_wanted is not None and not still_wanted():
                     raise ModelNotFound(
@@ -151,12 +162,5 @@ class ModelStore:
 
     def delete(self, schema: str, name: str) -> bool:
         """Remove a package; False when there was none."""
-        directory = self.path(schema, name)
-        trash = self.root / f".trash-{uuid.uuid4().hex}"
         with self.locked():
-            try:
-                os.rename(directory, trash)
-            except FileNotFoundError:
-                return False
-        shutil.rmtree(trash, ignore_errors=True)
-        return True
+            return remove_folder(self.path(schema, name))
