@@ -71,6 +71,8 @@ def test_fits_predicts_and_round_trips(name, problem, tmp_path):
     spec = learner.save(model, tmp_path, "m")
     loaded = learner.load(spec, tmp_path)
     assert np.allclose(learner.predict(loaded, data.X_valid, problem), pred)
+    # The rounds a refit trains: the same from the fitted model and from the saved one.
+    assert learner.rounds(loaded) == learner.rounds(model)
     # One row, and rows of NULLs, predict too.
     one = learner.predict(loaded, data.X_valid[:1], problem)
     assert len(one) == 1

@@ -90,3 +90,25 @@ def test_skewed_regression_tries_the_log_target():
     y = np.exp(2 + x + rng.normal(scale=0.2, size=400))
     model = train_model(pa.table({"x": x, "y": y}), "y", deadline=Deadline(10))
     assert any(row["target_transform"] == "log1p" for row in model.leaderboard)
+
+
+def test_candidate_models_wait_on_disk_and_are_cleaned_up(tmp_path):
+    seen: list[set[str]] = []
+
+    def on_trial(trial):
+        seen.append({p.name for p in tmp_path.rglob("*") if p.is_file()})
+
+    model = train_model(table(), "y", deadline=Deadline(10), on_trial=on_trial, scratch=tmp_path)
+    # While the search ran, every finished candidate's fold models were files in the scratch
+    # folder; afterwards the folder is gone and the chosen models are in memory.
+    assert seen and any(len(files) >= 5 for files in seen)
+    assert list(tmp_path.iterdir()) == []
+    columns = [table().column(c) for c in ("x", "color", "noise")]
+    assert model.predict_raw(columns).shape == (300, 2)
+
+
+def test_a_failed_search_leaves_no_scratch_files(tmp_path):
+    clock = iter([0.0] + [1000.0] * 1000).__next__
+    with pytest.raises(TrainingTimeout):
+        train_model(table(), "y", deadline=Deadline(5, clock=clock), scratch=tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -25,8 +25,9 @@ def build_dense_plan(X: np.ndarray, view: list[int] | None, categorical: list[in
             top = int(np.nanmax(x)) + 1 if not np.isnan(x).all() else 0
             columns.append({"kind": "onehot", "size": min(top, MAX_ONE_HOT), "missing": missing})
         else:
-            mean = float(np.nanmean(x)) if not np.isnan(x).all() else 0.0
-            std = float(np.nanstd(x)) if not np.isnan(x).all() else 1.0
+            # Accumulated in float64: float32 sums of many rows drift.
+            mean = float(np.nanmean(x, dtype=np.float64)) if not np.isnan(x).all() else 0.0
+            std = float(np.nanstd(x, dtype=np.float64)) if not np.isnan(x).all() else 1.0
             columns.append(
                 {"kind": "scale", "mean": mean, "std": std if std > 0 else 1.0, "missing": missing}
             )

@@ -20,6 +20,7 @@ from sqlml.automl.budget import Deadline
 from sqlml.automl.dense import dense_transform
 from sqlml.automl.learners import LEARNERS, FitData, Learner
 from sqlml.automl.metrics import score, selection_score
+from sqlml.automl.spill import Spill
 from sqlml.automl.validation import Validation
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,12 @@ class Trial:
     seconds: float = 0.0
     error: str | None = None
     oof: np.ndarray | None = field(default=None, repr=False)
-    models: list = field(default_factory=list, repr=False)
+    models: list = field(default_factory=list, repr=False)  # SpilledModel, one per fold
+
+    def forget_models(self) -> None:
+        for model in self.models:
+            model.remove()
+        self.models = []
 
     def record(self) -> dict:
         return {
@@ -107,9 +113,11 @@ class Search:
         problem: Problem,
         deadline: Deadline,
         learners: list[str],
+        spill: Spill,
         on_trial: Callable[[Trial], None] | None = None,
     ):
         self.problem = problem
+        self.spill = spill
         self.deadline = deadline
         self.learners = [
             LEARNERS[name] for name in learners if LEARNERS[name].supports(problem.problem_type)
@@ -129,7 +137,7 @@ class Search:
         models kept; None when ``deadline`` cut it short (a shorter model would be worse)."""
         p = self.problem
         learner = LEARNERS[trial.learner]
-        kept = [learner.rounds(m) for m in trial.models]
+        kept = [m.rounds for m in trial.models]
         rounds = None
         if kept and None not in kept:
             rounds = max(1, int(np.ceil(np.mean(kept) * REFIT_ROUNDS)))
@@ -160,11 +168,13 @@ class Search:
             log.warning("candidate %s failed: %s", name, e)
             trial.status, trial.error = "failed", f"{type(e).__name__}: {e}"
         trial.seconds = time.monotonic() - started
+        if trial.status != "ok":
+            trial.forget_models()
         if trial.status == "ok" and self._unit_seconds is None:
             self._unit_seconds = trial.seconds / learner.cost
         self.trials.append(trial)
         for worse in self.ranked()[KEEP_MODELS:]:
-            worse.models = []
+            worse.forget_models()
         if self.on_trial is not None:
             self.on_trial(trial)
         return trial
@@ -223,7 +233,8 @@ class Search:
             del data
             pred = learner.predict(model, X_valid, p.problem_type)
             oof[valid] = pred if classification else inverse(pred)
-            trial.models.append(model)
+            trial.models.append(self.spill.put(learner.name, model, f"trial{trial.id}_fold{i}"))
+            del model
         trial.oof = oof[p.validation.eval_idx]
         y_eval = p.y[p.validation.eval_idx]
         trial.score = score(p.objective, y_eval, trial.oof, p.positive)

@@ -11,7 +11,9 @@ business problems (churn, fraud, default); on a tie it is the larger value.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -33,6 +35,7 @@ from sqlml.automl.model import FittedModel, Member
 from sqlml.automl.preprocessing import build_plan, transform, view
 from sqlml.automl.profiling import check_target, profile_column
 from sqlml.automl.search import KEEP_MODELS, Problem, Search, Trial
+from sqlml.automl.spill import Spill
 from sqlml.automl.validation import make_validation
 from sqlml.errors import InvalidSetting, TrainingDataError, TrainingTimeout
 
@@ -110,7 +113,10 @@ def train_model(
     deadline: Deadline,
     seed: int = 0,
     on_trial: Callable[[Trial], None] | None = None,
+    scratch: Path | None = None,
 ) -> FittedModel:
+    """``scratch``: where the candidates' models wait until the ensemble is chosen (a temporary
+    folder is made there, by default in the system's temporary directory)."""
     y_column, problem_type, columns, profiles, dropped = _prepare(table, target, problem_type)
     objective = resolve_objective(objective, problem_type)
     plan = build_plan(columns, profiles)
@@ -118,6 +124,7 @@ def train_model(
     y, classes, positive = _encode_target(y_column, problem_type)
     learners = learners_for(model_type)
     del table, columns, y_column  # the Arrow data is no longer needed: free it before the search
+    pa.default_memory_pool().release_unused()  # and hand its pages back to the system
     views = {name: view(plan, name) for name in ("tree", "catboost")}
     dense_plan = None
     if any(LEARNERS[name].family == "dense" for name in learners):
@@ -135,10 +142,11 @@ def train_model(
         validation=make_validation(y, classes is not None, seed),
         seed=seed,
     )
-    search = Search(problem, deadline, list(learners), on_trial)
-    search.run_portfolio()
-    search.tune()
-    model = _assemble(search, problem, plan, dense_plan, classes)
+    with tempfile.TemporaryDirectory(prefix="sqlml-candidates-", dir=scratch) as folder:
+        search = Search(problem, deadline, list(learners), Spill(Path(folder)), on_trial)
+        search.run_portfolio()
+        search.tune()
+        model = _assemble(search, problem, plan, dense_plan, classes)
     model.summary["dropped_columns"] = dropped
     return model
 
@@ -202,7 +210,8 @@ def _assemble(search: Search, problem: Problem, plan, dense_plan, classes) -> Fi
         threshold = best_f1_threshold(y_eval, eval_pred, problem.positive)
     value = score(problem.objective, y_eval, eval_pred, problem.positive, threshold)
     members = [
-        Member(t.name, t.learner, float(w), t.target_transform, t.models, t.id) for t, w in chosen
+        Member(t.name, t.learner, float(w), t.target_transform, [m.load() for m in t.models], t.id)
+        for t, w in chosen
     ]
     refit = _refit(search, members, {t.id: t for t, _ in chosen})
     used_dense = any(LEARNERS[m.learner].family == "dense" for m in members)

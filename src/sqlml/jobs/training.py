@@ -176,6 +176,7 @@ def train_package(
         deadline=deadline,
         seed=SEED,
         on_trial=on_trial,
+        scratch=snapshot.parent,  # the job's folder: removed with the job, whatever happens
     )
     seconds = time.monotonic() - started
     log.info("trained %s.%s in %.1fs", draft["schema"], draft["name"], seconds)

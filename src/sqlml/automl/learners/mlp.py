@@ -18,7 +18,7 @@ class MLPModel:
     def __init__(self, weights: list[np.ndarray], biases: list[np.ndarray], y_mean=0.0, y_std=1.0):
         self.weights, self.biases = weights, biases
         self.y_mean, self.y_std = float(y_mean), float(y_std)
-        self.epochs: int | None = None  # epochs trained, when known (not saved)
+        self.epochs: int | None = None  # epochs trained, when known
 
     def output(self, X: np.ndarray) -> np.ndarray:
         h = X
@@ -117,14 +117,17 @@ class MLPLearner(Learner):
             "layers": len(model.weights),
             "y_mean": model.y_mean,
             "y_std": model.y_std,
+            "epochs": model.epochs,
         }
 
     def load(self, spec, directory):
         with np.load(directory / spec["file"], allow_pickle=False) as f:
             n = spec["layers"]
-            return MLPModel(
+            model = MLPModel(
                 [f[f"W{i}"] for i in range(n)],
                 [f[f"b{i}"] for i in range(n)],
                 spec["y_mean"],
                 spec["y_std"],
             )
+        model.epochs = spec.get("epochs")  # absent from packages written before it was saved
+        return model

@@ -10,12 +10,34 @@ import numpy as np
 from sqlml.automl.learners.base import FitData, Learner, binary_as_two_columns
 
 
+def _types(X: np.ndarray, categorical: list[int]) -> list[str]:
+    return ["c" if j in set(categorical) else "q" for j in range(X.shape[1])]
+
+
 def _matrix(X: np.ndarray, categorical: list[int], y=None):
     import xgboost as xgb
 
-    types = ["c" if j in set(categorical) else "q" for j in range(X.shape[1])]
     return xgb.DMatrix(
-        X, label=y, feature_types=types, enable_categorical=True, nthread=os.cpu_count() or 1
+        X,
+        label=y,
+        feature_types=_types(X, categorical),
+        enable_categorical=True,
+        nthread=os.cpu_count() or 1,
+    )
+
+
+def _binned(X: np.ndarray, categorical: list[int], y, ref=None):
+    """Training data as XGBoost's histogram bins straight from ``X``: no float copy of the matrix
+    is made (a DMatrix would hold one beside the bins)."""
+    import xgboost as xgb
+
+    return xgb.QuantileDMatrix(
+        X,
+        label=y,
+        feature_types=_types(X, categorical),
+        enable_categorical=True,
+        nthread=os.cpu_count() or 1,
+        ref=ref,
     )
 
 
@@ -73,12 +95,12 @@ class XGBoostLearner(Learner):
             **params,
         }
         rounds = full.pop("num_round", 5000)
-        train = _matrix(data.X, data.categorical, data.y)
+        train = _binned(data.X, data.categorical, data.y)
         evals, early = [], None
         if data.rounds is not None:
             rounds = data.rounds
         elif data.X_valid is not None:
-            evals = [(_matrix(data.X_valid, data.categorical, data.y_valid), "valid")]
+            evals = [(_binned(data.X_valid, data.categorical, data.y_valid, train), "valid")]
             early = 100
         booster = xgb.train(
             full,
