@@ -252,7 +252,8 @@ class Search:
             n_features = p.X.shape[1] if columns is None else len(columns)
             for name, params in learner.portfolio(p.problem_type, len(p.y), n_features):
                 out.append((learner, name, params, None))
-        ranked = sorted(out, key=lambda c: _PORTFOLIO_ORDER.get(c[1], 99))
+        order = _SMALL_TABLE_ORDER if p.validation.mode == "kfold" else _PORTFOLIO_ORDER
+        ranked = sorted(out, key=lambda c: order.get(c[1], 99))
         if p.problem_type == "REGRESSION" and _skewed(p.y):
             # A skewed, non-negative target is often better learned on the log scale.
             lgbm = [c for c in ranked if c[1] == "lightgbm"]
@@ -354,6 +355,20 @@ _PORTFOLIO_ORDER = {
     "random_forest": 5,
     "linear": 6,
     "mlp": 7,
+}
+
+# Cross-validated (small) tables: the dense learners cost seconds there and often win (one-hot
+# encoded categories, smooth probabilities), so they come before the slower boosters, which on
+# multiclass tables fit a tree per class per round and could otherwise use up the budget first.
+_SMALL_TABLE_ORDER = {
+    "lightgbm": 0,
+    "linear": 1,
+    "mlp": 2,
+    "lightgbm_xt": 3,
+    "catboost": 4,
+    "lightgbm_large": 5,
+    "xgboost": 6,
+    "random_forest": 7,
 }
 
 
