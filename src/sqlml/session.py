@@ -23,6 +23,7 @@ import pyarrow as pa
 from sqlml import settings as S
 from sqlml.engines import duckdb_engine as engine_mod
 from sqlml.errors import ModelNotFound, ModelNotReady, PredictionCallError, SqlmlError
+from sqlml.functions import PROBABILITIES_TYPE, function_names
 from sqlml.jobs import status as J
 from sqlml.jobs import training
 from sqlml.runtime.predictor import load_predictor
@@ -170,12 +171,12 @@ class Connection:
         not_ready = _NOT_READY.search(str(error))
         if not_ready:
             return ModelNotReady(not_ready.group(1).strip())
-        by_function = {m["function"]["name"]: m for _, m in self.models()}
+        by_function = {name: m for _, m in self.models() for name in function_names(m)}
         match = _NO_MATCH.search(str(error))
         if match and match.group(1).lower() in by_function:
             manifest = by_function[match.group(1).lower()]
             return PredictionCallError(
-                f"Prediction function {manifest['function']['name']} of model "
+                f"Prediction function {match.group(1).lower()} of model "
                 f"{manifest['schema']}.{manifest['name']} takes {len(manifest['features'])} "
                 f"arguments ({_signature(manifest)}); it was called with ({match.group(2)}). "
                 "Pass the feature columns in the order of the model's FROM query."
@@ -202,17 +203,18 @@ class Connection:
         wanted: dict[str, tuple] = {}
         models = self.models()
         for directory, manifest in models:
-            wanted.setdefault(manifest["function"]["name"].lower(), (directory, manifest))
+            for name, kind in function_names(manifest).items():
+                wanted.setdefault(name, (directory, manifest, kind))
         registered = self.engine.registered_functions()
         for name in registered.keys() - wanted.keys():
             self.engine.unregister_function(name)
-        for name, (directory, manifest) in wanted.items():
+        for name, (directory, manifest, kind) in wanted.items():
             if registered.get(name) != manifest["package_id"]:
                 if manifest["state"] == "READY":
-                    fn = self._predict(directory, manifest)
+                    fn = self._predict(directory, manifest, kind)
                 else:
                     fn = self._not_ready(name, directory, manifest)
-                self._register(name, manifest, fn)
+                self._register(name, manifest, fn, kind)
         self.engine.publish_model_info(
             [(m["schema"], m["name"], m.get("owner", ""), m["state"]) for _, m in models]
         )
@@ -225,9 +227,12 @@ class Connection:
         )
         self._fingerprint = fingerprint
 
-    def _register(self, name: str, manifest: dict, fn) -> None:
+    def _register(self, name: str, manifest: dict, fn, kind: str) -> None:
         types = [f["type"] for f in manifest["features"]]
-        return_type = engine_mod.function_return_type(manifest["target_type"])
+        if kind == "probabilities":
+            return_type = PROBABILITIES_TYPE
+        else:
+            return_type = engine_mod.function_return_type(manifest["target_type"])
         self.engine.register_function(name, manifest["package_id"], fn, types, return_type)
 
     def _not_ready(self, name: str, job_dir: Path, manifest: dict):
@@ -254,7 +259,14 @@ class Connection:
         return not_ready
 
     @staticmethod
-    def _predict(directory: Path, manifest: dict):
+    def _predict(directory: Path, manifest: dict, kind: str):
+        if kind == "probabilities":
+
+            def probabilities(columns: list) -> pa.Array:
+                return load_predictor(directory, manifest).probabilities(columns)
+
+            return probabilities
+
         def predict(columns: list) -> pa.Array:
             return load_predictor(directory, manifest).predict(columns)
 

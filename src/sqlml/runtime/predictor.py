@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sqlml.automl.model import FittedModel, Member
 from sqlml.errors import CorruptModelPackage
@@ -64,6 +65,7 @@ class Predictor:
         self.model = model
         classes = model.classes
         self._labels = pa.array(classes) if classes is not None else None
+        self._label_text = None if classes is None else pc.cast(self._labels, pa.string())
 
     @classmethod
     def load(cls, directory: Path, manifest: dict) -> Predictor:
@@ -79,6 +81,25 @@ class Predictor:
         if self._labels is None:
             return pa.array(raw, pa.float64())
         return self._labels.take(pa.array(self.model.labels(raw), pa.int64()))
+
+    def probabilities(self, columns: list) -> pa.Array:
+        """Each row's classes with their probabilities, most probable first, as
+        ``STRUCT(labels VARCHAR[], probabilities DOUBLE[])`` (Redshift's ``_probabilities``)."""
+        if self._label_text is None:
+            raise TypeError(f"Model '{self.manifest['name']}' is not a classifier.")
+        raw = np.asarray(self.predict_raw(columns), dtype=np.float64)
+        n, k = raw.shape if raw.ndim == 2 else (0, len(self._label_text))
+        order = np.argsort(-raw, axis=1, kind="stable")  # ties keep the classes' order
+        offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
+        labels = self._label_text.take(pa.array(order.ravel()))
+        probabilities = pa.array(np.take_along_axis(raw, order, axis=1).ravel())
+        return pa.StructArray.from_arrays(
+            [
+                pa.ListArray.from_arrays(offsets, labels),
+                pa.ListArray.from_arrays(offsets, probabilities),
+            ],
+            names=["labels", "probabilities"],
+        )
 
 
 _cache: dict[tuple[str, str], Predictor] = {}

@@ -19,6 +19,7 @@ from sqlml.errors import (
     SchemaNotFound,
     TrainingDataError,
 )
+from sqlml.functions import PROBABILITIES_SUFFIX, function_names
 from sqlml.jobs import status as J
 from sqlml.jobs.training import SEED, cancel, submit, wait
 from sqlml.sql import ast, to_sql
@@ -80,18 +81,25 @@ def source_query(stmt: ast.CreateModel) -> tuple[str, dict]:
 
 
 def check_function_name(session, stmt: ast.CreateModel) -> None:
+    """The new model's functions (``fn``, and ``fn_probabilities`` should it classify) must not
+    be taken by another model's functions or by the database's."""
     fn = stmt.function.name.lower()
+    mine = {fn, fn + PROBABILITIES_SUFFIX}
     for _, manifest in session.models():
-        if manifest["function"]["name"].lower() == fn:
+        for name, kind in function_names(manifest).items():
+            if name in mine:
+                what = "prediction" if kind == "predict" else "probability"
+                raise FunctionAlreadyExists(
+                    f"CREATE MODEL {stmt.name}: function {name} is already the {what} function "
+                    f"of model {manifest['schema']}.{manifest['name']}. Choose another FUNCTION "
+                    "name."
+                )
+    for name in sorted(mine):
+        if session.engine.function_exists(name):
             raise FunctionAlreadyExists(
-                f"CREATE MODEL {stmt.name}: function {fn} is already the prediction function of "
-                f"model {manifest['schema']}.{manifest['name']}. Choose another FUNCTION name."
+                f"CREATE MODEL {stmt.name}: {name} is already a function in the database. "
+                "Choose another FUNCTION name."
             )
-    if session.engine.function_exists(fn):
-        raise FunctionAlreadyExists(
-            f"CREATE MODEL {stmt.name}: {fn} is already a function in the database. "
-            "Choose another FUNCTION name."
-        )
 
 
 def match_target(stmt: ast.CreateModel, names: list[str]) -> str:
