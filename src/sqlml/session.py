@@ -22,13 +22,21 @@ import pyarrow as pa
 
 from sqlml import settings as S
 from sqlml.engines import duckdb_engine as engine_mod
-from sqlml.errors import ModelNotFound, ModelNotReady, PredictionCallError, SqlmlError
+from sqlml.errors import (
+    ColumnNotFound,
+    ModelNotFound,
+    ModelNotReady,
+    PredictionCallError,
+    SqlmlError,
+)
 from sqlml.functions import PROBABILITIES_TYPE, function_names
 from sqlml.jobs import status as J
 from sqlml.jobs import training
+from sqlml.runtime.evaluation import evaluate
 from sqlml.runtime.predictor import load_predictor
 from sqlml.sql import ast, parse_chunk, parse_name, split_script
 from sqlml.sql.lexer import is_word
+from sqlml.sql.render import quote_ident, render_name
 from sqlml.statements.create_model import create_model
 from sqlml.statements.show_model import key_value_table, model_rows, models_table
 from sqlml.store.manifest import current_user
@@ -369,11 +377,51 @@ def _create_model(session: Connection, stmt: ast.CreateModel) -> pa.Table:
     )
 
 
+def _evaluate_model(session: Connection, stmt: ast.EvaluateModel) -> pa.Table:
+    manifest = session.find_model(stmt.name)
+    what = f"{manifest['schema']}.{manifest['name']}"
+    if manifest["state"] != "READY":
+        raise ModelNotReady(
+            f"EVALUATE MODEL {what}: the model is {manifest['state']}, not READY. "
+            f"SHOW MODEL {manifest['name']} shows its progress."
+        )
+    if isinstance(stmt.source, ast.FromTable):
+        query = f"SELECT * FROM {render_name(stmt.source.table)}"
+    else:
+        query = stmt.source.sql
+    names, _ = session.engine.query_schema(query)
+    by_lower = {n.lower(): n for n in names}
+    features = manifest["features"]
+    wanted = [f["name"] for f in features] + [manifest["target"]]
+    missing = [w for w in wanted if w.lower() not in by_lower]
+    if missing:
+        raise ColumnNotFound(
+            f"EVALUATE MODEL {what}: the FROM query has no column {', '.join(missing)}. It needs "
+            f"the model's features ({_signature(manifest)}) and its TARGET column "
+            f"{manifest['target']}; its columns are {', '.join(names)}."
+        )
+    # The features get the prediction function's parameter types: the same casts as a call.
+    select = [
+        f"CAST({quote_ident(by_lower[f['name'].lower()])} AS "
+        f"{engine_mod.function_parameter_type(f['type'])})"
+        for f in features
+    ]
+    select.append(quote_ident(by_lower[manifest["target"].lower()]))
+    table = session.engine.query_arrow(
+        f"SELECT {', '.join(select)} FROM ({query})", f"EVALUATE MODEL {what}"
+    )
+    directory = session.store.path(manifest["schema"], manifest["name"])
+    predictor = load_predictor(directory, manifest)
+    n = len(features)
+    return evaluate(predictor, [table.column(i) for i in range(n)], table.column(n), what)
+
+
 HANDLERS = {
     ast.CreateModel: _create_model,
     ast.ShowModel: _show_model,
     ast.ShowModelAll: _show_models,
     ast.DropModel: _drop_model,
+    ast.EvaluateModel: _evaluate_model,
 }
 
 

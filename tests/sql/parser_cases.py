@@ -445,6 +445,16 @@ SHOW_DROP_CASES = [
     ),
     ("drop quoted", 'DROP MODEL "My Model"', ast.DropModel(N("My Model"))),
     ("drop a model named if", "DROP MODEL if", ast.DropModel(N("if"))),
+    (
+        "evaluate from a table",
+        "EVALUATE MODEL s.m FROM holdout",
+        ast.EvaluateModel(N("m", "s"), ast.FromTable(N("holdout"))),
+    ),
+    (
+        "evaluate from a query, lower case",
+        "evaluate model M from (SELECT * FROM t WHERE d >= '2024-01-01');",
+        ast.EvaluateModel(N("m"), ast.FromQuery("SELECT * FROM t WHERE d >= '2024-01-01'")),
+    ),
 ]
 
 # -- The reference's real examples -----------------------------------------------------------

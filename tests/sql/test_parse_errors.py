@@ -257,6 +257,10 @@ SYNTAX_ERRORS = [
         74,
         None,
     ),
+    ("EVALUATE MODEL m", "EVALUATE MODEL needs FROM table or FROM (query)", 1, 17, None),
+    ("EVALUATE MODEL m WITH t", "EVALUATE MODEL needs FROM table", 1, 18, "WITH"),
+    ("EVALUATE MODEL m FROM 'job'", "EVALUATE MODEL reads FROM a table or a (query)", 1, 28, None),
+    ("EVALUATE MODEL m FROM t x", "Unexpected token after the end of the statement", 1, 25, "x"),
 ]
 
 

@@ -184,6 +184,13 @@ class DuckDBEngine:
             raise TrainingQueryError("The FROM clause must be a query that returns rows.")
         return list(rel.columns), [str(t) for t in rel.types]
 
+    def query_arrow(self, query: str, what: str) -> pa.Table:
+        """Every row of ``query`` as an Arrow table; ``what`` says whose query it is in errors."""
+        try:
+            return self.connection.sql(query).to_arrow_table()
+        except duckdb.Error as e:
+            raise TrainingQueryError(f"{what}: the FROM query failed: {e}") from e
+
     def _sampled_query(
         self, query: str, max_rows: int | None, seed: int, stratify: str | None
     ) -> tuple[str, int]:

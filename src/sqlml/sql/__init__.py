@@ -13,6 +13,7 @@ Grammar (clauses of CREATE MODEL may come in any order, each at most once)::
       [ SETTINGS ( KEY value, ... ) ]
     SHOW MODEL { ALL | [schema.]name }
     DROP MODEL [ IF EXISTS ] [schema.]name
+    EVALUATE MODEL [schema.]name FROM { table | ( query ) }
 
 To add a statement, add its first two words and a method to ``parser.STATEMENTS``, a node to
 ``ast`` and a renderer to ``render``.

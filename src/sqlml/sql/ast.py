@@ -93,11 +93,21 @@ class DropModel:
 
 
 @dataclass(frozen=True)
+class EvaluateModel:
+    """``EVALUATE MODEL name FROM { table | ( query ) }``: the model's metrics on rows that carry
+    the target column (BigQuery's ML.EVALUATE)."""
+
+    name: Name
+    source: FromTable | FromQuery
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Passthrough:
     """Any statement that is not an ML statement: it goes to the database untouched."""
 
     sql: str
 
 
-MlStatement = CreateModel | ShowModel | ShowModelAll | DropModel
+MlStatement = CreateModel | ShowModel | ShowModelAll | DropModel | EvaluateModel
 Statement = MlStatement | Passthrough

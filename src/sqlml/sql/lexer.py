@@ -47,7 +47,13 @@ class Chunk:
         return is_ml_statement(self.tokens)
 
 
-ML_STARTS = {("CREATE", "MODEL"), ("SHOW", "MODEL"), ("DROP", "MODEL"), ("CREATE", "EXTERNAL")}
+ML_STARTS = {
+    ("CREATE", "MODEL"),
+    ("SHOW", "MODEL"),
+    ("DROP", "MODEL"),
+    ("EVALUATE", "MODEL"),
+    ("CREATE", "EXTERNAL"),
+}
 
 
 def is_ml_statement(tokens) -> bool:

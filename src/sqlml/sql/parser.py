@@ -140,6 +140,19 @@ class Parser:
         self.done()
         return ast.DropModel(name, if_exists=if_exists, text=self.chunk.text.strip())
 
+    def evaluate_model(self) -> ast.EvaluateModel:
+        name = self.name("a model name after EVALUATE MODEL")
+        if self.peek_word() != "FROM":
+            self.fail(
+                "EVALUATE MODEL needs FROM table or FROM (query): rows with the model's features "
+                "and its TARGET column"
+            )
+        source = self.clause_from(self.advance())["source"]
+        if isinstance(source, ast.FromJob):
+            self.fail("EVALUATE MODEL reads FROM a table or a (query), not a training job name")
+        self.done()
+        return ast.EvaluateModel(name, source, text=self.chunk.text.strip())
+
     def create_external_model(self) -> ast.MlStatement:
         self.fail(
             "CREATE EXTERNAL MODEL (Amazon Bedrock) is not supported yet",
@@ -399,6 +412,7 @@ STATEMENTS: dict[tuple, Callable[[Parser], ast.MlStatement]] = {
     ("CREATE", "MODEL"): Parser.create_model,
     ("SHOW", "MODEL"): Parser.show_model,
     ("DROP", "MODEL"): Parser.drop_model,
+    ("EVALUATE", "MODEL"): Parser.evaluate_model,
     ("CREATE", "EXTERNAL"): Parser.create_external_model,
 }
 

@@ -54,6 +54,11 @@ def _(stmt: ast.DropModel) -> str:
     return f"DROP MODEL {'IF EXISTS ' if stmt.if_exists else ''}{render_name(stmt.name)}"
 
 
+@to_sql.register
+def _(stmt: ast.EvaluateModel) -> str:
+    return f"EVALUATE MODEL {render_name(stmt.name)} FROM {_source(stmt.source)}"
+
+
 def _source(source: ast.Source) -> str:
     if isinstance(source, ast.FromTable):
         return render_name(source.table)
