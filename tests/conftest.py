@@ -43,3 +43,18 @@ def penguins(conn):
         "TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 6)"
     )
     return conn
+
+
+@pytest.fixture
+def training(tmp_path):
+    """An asynchronous connection whose model ``slow`` (FUNCTION ``f_slow``, a penguins species
+    classifier on ``island, bill_length_mm``) has just been submitted: it is QUEUED or TRAINING
+    for the next seconds (a trainer takes longer than that to start up and fit)."""
+    connection = sqlml.connect(tmp_path / "async.duckdb")
+    load(connection, "penguins")
+    connection.sql(
+        "CREATE MODEL slow FROM (SELECT species, island, bill_length_mm FROM penguins) "
+        "TARGET species FUNCTION f_slow SETTINGS (MAX_RUNTIME 20)"
+    )
+    yield connection
+    connection.close()

@@ -150,17 +150,8 @@ def test_bad_statements_and_unknown_models(penguins):
         penguins.sql("EVALUATE MODEL peng FROM (SELECT * FROM penguins WHERE false)")
 
 
-def test_a_model_not_ready_cannot_be_evaluated(tmp_path):
-    conn = sqlml.connect(tmp_path / "db.duckdb")  # asynchronous
-    try:
-        load(conn, "penguins")
-        conn.sql(
-            "CREATE MODEL slow FROM (SELECT species, island, bill_length_mm FROM penguins) "
-            "TARGET species FUNCTION f_slow SETTINGS (MAX_RUNTIME 20)"
-        )
-        with pytest.raises(sqlml.ModelNotReady, match="not READY"):
-            conn.sql("EVALUATE MODEL slow FROM penguins")
-        conn.wait_model("slow")
-        assert conn.execute("EVALUATE MODEL slow FROM penguins").fetchone()[0] == 344
-    finally:
-        conn.close()
+def test_a_model_not_ready_cannot_be_evaluated(training):
+    with pytest.raises(sqlml.ModelNotReady, match="not READY"):
+        training.sql("EVALUATE MODEL slow FROM penguins")
+    training.wait_model("slow")
+    assert training.execute("EVALUATE MODEL slow FROM penguins").fetchone()[0] == 344

@@ -137,21 +137,12 @@ def test_function_name_taken_by_a_probability_function(penguins):
         )
 
 
-def test_not_ready_model_has_a_stand_in_probability_function(tmp_path):
-    conn = sqlml.connect(tmp_path / "db.duckdb")  # asynchronous
-    try:
-        load(conn, "penguins")
-        conn.sql(
-            "CREATE MODEL slow FROM (SELECT species, island, bill_length_mm FROM penguins) "
-            "TARGET species FUNCTION f_slow SETTINGS (MAX_RUNTIME 20)"
-        )
-        with pytest.raises(sqlml.ModelNotReady, match="f_slow_probabilities"):
-            conn.execute("SELECT f_slow_probabilities('Biscoe', 40.0)")
-        conn.wait_model("slow")
-        (p,) = conn.execute("SELECT f_slow_probabilities('Biscoe', 40.0)").fetchone()
-        assert sum(p["probabilities"]) == pytest.approx(1.0)
-    finally:
-        conn.close()
+def test_not_ready_model_has_a_stand_in_probability_function(training):
+    with pytest.raises(sqlml.ModelNotReady, match="f_slow_probabilities"):
+        training.execute("SELECT f_slow_probabilities('Biscoe', 40.0)")
+    training.wait_model("slow")
+    (p,) = training.execute("SELECT f_slow_probabilities('Biscoe', 40.0)").fetchone()
+    assert sum(p["probabilities"]) == pytest.approx(1.0)
 
 
 def test_probabilities_of_many_rows_stream_in_batches(penguins):
