@@ -33,16 +33,31 @@ def load(conn, name: str, table: str | None = None) -> None:
     )
 
 
-@pytest.fixture
-def penguins(conn):
-    """A connection with the penguins table and a trained model ``peng`` / ``predict_species``."""
+def _train_penguins(conn) -> None:
     load(conn, "penguins")
     conn.sql(
         "CREATE MODEL peng FROM (SELECT species, island, bill_length_mm, bill_depth_mm, "
         "flipper_length_mm, body_mass_g, sex FROM penguins WHERE fold <> 0) "
         "TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 6)"
     )
+
+
+@pytest.fixture
+def penguins(conn):
+    """A connection with the penguins table and a trained model ``peng`` / ``predict_species``."""
+    _train_penguins(conn)
     return conn
+
+
+@pytest.fixture(scope="module")
+def shared_penguins(tmp_path_factory):
+    """``penguins``, trained once per test module, for tests that only read the model and the
+    table (they must not change either)."""
+    db_path = tmp_path_factory.mktemp("shared") / "test.duckdb"
+    connection = sqlml.connect(db_path, synchronous=True)
+    _train_penguins(connection)
+    yield connection, db_path
+    connection.close()
 
 
 @pytest.fixture

@@ -12,14 +12,20 @@ from tests.conftest import PENGUIN_FEATURES, load
 CLASSES = ["Adelie", "Chinstrap", "Gentoo"]
 
 
+@pytest.fixture
+def peng(shared_penguins):
+    """The module's shared penguins connection (read-only tests)."""
+    return shared_penguins[0]
+
+
 def _row(conn, sql: str) -> dict:
     result = conn.execute(sql)
     return dict(zip(result.columns, result.fetchone(), strict=True))
 
 
-def test_multiclass_metrics_equal_scikit_learns(penguins):
-    got = _row(penguins, "EVALUATE MODEL peng FROM (SELECT * FROM penguins WHERE fold = 0)")
-    rows = penguins.execute(
+def test_multiclass_metrics_equal_scikit_learns(peng):
+    got = _row(peng, "EVALUATE MODEL peng FROM (SELECT * FROM penguins WHERE fold = 0)")
+    rows = peng.execute(
         f"SELECT species, predict_species({PENGUIN_FEATURES}), "
         f"predict_species_probabilities({PENGUIN_FEATURES}) FROM penguins WHERE fold = 0"
     ).fetchall()
@@ -102,13 +108,13 @@ def test_regression_metrics_equal_scikit_learns(conn):
     assert got["r2_score"] == pytest.approx(skm.r2_score(y, pred))
 
 
-def test_rows_without_a_target_are_left_out_and_counted(penguins):
+def test_rows_without_a_target_are_left_out_and_counted(peng):
     got = _row(
-        penguins,
+        peng,
         "EVALUATE MODEL peng FROM (SELECT * REPLACE (CASE WHEN fold = 1 THEN NULL "
         "ELSE species END AS species) FROM penguins)",
     )
-    (with_null,) = penguins.execute("SELECT count(*) FROM penguins WHERE fold = 1").fetchone()
+    (with_null,) = peng.execute("SELECT count(*) FROM penguins WHERE fold = 1").fetchone()
     assert got["rows_without_target"] == with_null
     assert got["rows"] == 344 - with_null
 
@@ -121,33 +127,31 @@ def test_from_a_table_and_column_names_in_any_case(penguins):
     assert got["rows"] == 344
 
 
-def test_missing_columns_are_named(penguins):
+def test_missing_columns_are_named(peng):
     with pytest.raises(sqlml.ColumnNotFound, match="no column species") as info:
-        penguins.sql(
+        peng.sql(
             "EVALUATE MODEL peng FROM (SELECT island, bill_length_mm, bill_depth_mm, "
             "flipper_length_mm, body_mass_g, sex FROM penguins)"
         )
     assert "TARGET column species" in str(info.value)
     with pytest.raises(sqlml.ColumnNotFound, match="no column island, sex"):
-        penguins.sql("EVALUATE MODEL peng FROM (SELECT * EXCLUDE (island, sex) FROM penguins)")
+        peng.sql("EVALUATE MODEL peng FROM (SELECT * EXCLUDE (island, sex) FROM penguins)")
 
 
-def test_target_values_the_model_never_saw(penguins):
+def test_target_values_the_model_never_saw(peng):
     with pytest.raises(sqlml.TrainingDataError, match="Emperor"):
-        penguins.sql(
-            "EVALUATE MODEL peng FROM (SELECT * REPLACE ('Emperor' AS species) FROM penguins)"
-        )
+        peng.sql("EVALUATE MODEL peng FROM (SELECT * REPLACE ('Emperor' AS species) FROM penguins)")
 
 
-def test_bad_statements_and_unknown_models(penguins):
+def test_bad_statements_and_unknown_models(peng):
     with pytest.raises(sqlml.SqlSyntaxError, match="EVALUATE MODEL needs FROM"):
-        penguins.sql("EVALUATE MODEL peng")
+        peng.sql("EVALUATE MODEL peng")
     with pytest.raises(sqlml.ModelNotFound, match="Did you mean PENG"):
-        penguins.sql("EVALUATE MODEL pen FROM penguins")
+        peng.sql("EVALUATE MODEL pen FROM penguins")
     with pytest.raises(sqlml.TrainingQueryError, match="FROM query failed"):
-        penguins.sql("EVALUATE MODEL peng FROM (SELECT * FROM no_such_table)")
+        peng.sql("EVALUATE MODEL peng FROM (SELECT * FROM no_such_table)")
     with pytest.raises(sqlml.TrainingDataError, match="no row has a non-NULL target"):
-        penguins.sql("EVALUATE MODEL peng FROM (SELECT * FROM penguins WHERE false)")
+        peng.sql("EVALUATE MODEL peng FROM (SELECT * FROM penguins WHERE false)")
 
 
 def test_a_model_not_ready_cannot_be_evaluated(training):

@@ -12,8 +12,14 @@ from sqlml.engines.duckdb_engine import DatabaseError
 from tests.conftest import PENGUIN_FEATURES, load
 
 
-def test_probabilities_are_sorted_sum_to_one_and_match_the_label(penguins):
-    rows = penguins.execute(
+@pytest.fixture
+def peng(shared_penguins):
+    """The module's shared penguins connection (read-only tests)."""
+    return shared_penguins[0]
+
+
+def test_probabilities_are_sorted_sum_to_one_and_match_the_label(peng):
+    rows = peng.execute(
         f"SELECT predict_species({PENGUIN_FEATURES}) AS label, "
         f"predict_species_probabilities({PENGUIN_FEATURES}) AS p FROM penguins"
     ).fetchall()
@@ -28,8 +34,8 @@ def test_probabilities_are_sorted_sum_to_one_and_match_the_label(penguins):
         assert p["labels"][0] == label
 
 
-def test_top_label_and_probability_in_sql(penguins):
-    (label, top, typ) = penguins.execute(
+def test_top_label_and_probability_in_sql(peng):
+    (label, top, typ) = peng.execute(
         f"SELECT p.labels[1], p.probabilities[1], typeof(p) FROM "
         f"(SELECT predict_species_probabilities({PENGUIN_FEATURES}) AS p FROM penguins "
         "WHERE island = 'Biscoe' AND flipper_length_mm > 220 LIMIT 1)"
@@ -37,37 +43,37 @@ def test_top_label_and_probability_in_sql(penguins):
     assert label == "Gentoo" and top > 0.5
     assert typ == "STRUCT(labels VARCHAR[], probabilities DOUBLE[])"
     # Unnested, one row per class, as Redshift's PartiQL navigation does.
-    rows = penguins.execute(
+    rows = peng.execute(
         f"SELECT unnest(p.labels), unnest(p.probabilities) FROM "
         f"(SELECT predict_species_probabilities({PENGUIN_FEATURES}) AS p FROM penguins LIMIT 1)"
     ).fetchall()
     assert len(rows) == 3
 
 
-def test_probabilities_equal_the_stored_model_in_python(penguins, db_path):
+def test_probabilities_equal_the_stored_model_in_python(peng, shared_penguins):
     import pyarrow.parquet as pq
 
     from sqlml.runtime.predictor import Predictor
     from sqlml.store import ModelStore
 
-    store = ModelStore(db_path.parent / "test.duckdb.models")
+    store = ModelStore(shared_penguins[1].parent / "test.duckdb.models")
     directory = store.path("main", "peng")
     predictor = Predictor.load(directory, store.read(directory))
     table = pq.read_table("tests/data/penguins.parquet")
     raw = predictor.predict_raw([table.column(c.strip()) for c in PENGUIN_FEATURES.split(",")])
-    penguins.sql("CREATE TABLE raw AS SELECT * FROM read_parquet('tests/data/penguins.parquet')")
     classes = ["Adelie", "Chinstrap", "Gentoo"]
     for i, (p,) in enumerate(
-        penguins.execute(
-            f"SELECT predict_species_probabilities({PENGUIN_FEATURES}) FROM raw"
+        peng.execute(
+            f"SELECT predict_species_probabilities({PENGUIN_FEATURES}) "
+            "FROM read_parquet('tests/data/penguins.parquet')"
         ).fetchall()
     ):
         by_label = dict(zip(p["labels"], p["probabilities"], strict=True))
         assert [by_label[c] for c in classes] == raw[i].tolist()
 
 
-def test_nulls_and_unseen_categories_get_probabilities(penguins):
-    (p, q) = penguins.execute(
+def test_nulls_and_unseen_categories_get_probabilities(peng):
+    (p, q) = peng.execute(
         "SELECT predict_species_probabilities(NULL, NULL, NULL, NULL, NULL, NULL), "
         "predict_species_probabilities('Atlantis', 40.0, 18.0, 190, 3700, 'unknown')"
     ).fetchone()
@@ -114,9 +120,9 @@ def test_probability_function_of_a_dropped_model_is_gone(penguins):
         penguins.execute(f"SELECT predict_species_probabilities({PENGUIN_FEATURES}) FROM penguins")
 
 
-def test_wrong_arity_names_the_probability_function(penguins):
+def test_wrong_arity_names_the_probability_function(peng):
     with pytest.raises(sqlml.PredictionCallError, match="predict_species_probabilities") as info:
-        penguins.execute("SELECT predict_species_probabilities('Biscoe', 40.0)")
+        peng.execute("SELECT predict_species_probabilities('Biscoe', 40.0)")
     assert "takes 6 arguments" in str(info.value)
 
 
@@ -145,9 +151,9 @@ def test_not_ready_model_has_a_stand_in_probability_function(training):
     assert sum(p["probabilities"]) == pytest.approx(1.0)
 
 
-def test_probabilities_of_many_rows_stream_in_batches(penguins):
+def test_probabilities_of_many_rows_stream_in_batches(peng):
     # More rows than one DuckDB vector: every batch gets its own struct array.
-    (n, total) = penguins.execute(
+    (n, total) = peng.execute(
         f"SELECT count(*), sum(list_sum(p.probabilities)) FROM (SELECT "
         f"predict_species_probabilities({PENGUIN_FEATURES}) AS p FROM penguins, range(30))"
     ).fetchone()
