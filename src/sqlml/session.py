@@ -36,8 +36,8 @@ from sqlml.runtime.evaluation import evaluate
 from sqlml.runtime.predictor import load_predictor
 from sqlml.sql import ast, parse_chunk, parse_name, split_script
 from sqlml.sql.lexer import is_word
-from sqlml.sql.render import quote_ident, render_name
-from sqlml.statements.create_model import create_model
+from sqlml.sql.render import quote_ident
+from sqlml.statements.create_model import create_model, source_query
 from sqlml.statements.show_model import key_value_table, model_rows, models_table
 from sqlml.store.manifest import current_user
 
@@ -268,17 +268,13 @@ class Connection:
 
     @staticmethod
     def _predict(directory: Path, manifest: dict, kind: str):
-        if kind == "probabilities":
+        """The function computing ``kind``: the Predictor method of that name ("predict" or
+        "probabilities") of the model, loaded once per process."""
 
-            def probabilities(columns: list) -> pa.Array:
-                return load_predictor(directory, manifest).probabilities(columns)
+        def call(columns: list) -> pa.Array:
+            return getattr(load_predictor(directory, manifest), kind)(columns)
 
-            return probabilities
-
-        def predict(columns: list) -> pa.Array:
-            return load_predictor(directory, manifest).predict(columns)
-
-        return predict
+        return call
 
     # -- model lookup ----------------------------------------------------------------------
 
@@ -385,10 +381,7 @@ def _evaluate_model(session: Connection, stmt: ast.EvaluateModel) -> pa.Table:
             f"EVALUATE MODEL {what}: the model is {manifest['state']}, not READY. "
             f"SHOW MODEL {manifest['name']} shows its progress."
         )
-    if isinstance(stmt.source, ast.FromTable):
-        query = f"SELECT * FROM {render_name(stmt.source.table)}"
-    else:
-        query = stmt.source.sql
+    query, _ = source_query(stmt.source)
     names, _ = session.engine.query_schema(query)
     by_lower = {n.lower(): n for n in names}
     features = manifest["features"]

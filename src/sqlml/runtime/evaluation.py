@@ -71,9 +71,9 @@ def _class_codes(classes: list, target: pa.ChunkedArray, what: str) -> np.ndarra
 def _classification(model, raw: np.ndarray, target: pa.ChunkedArray, what: str) -> dict:
     k = len(model.classes)
     y = _class_codes(model.classes, target, what)
+    predicted = model.labels(raw)  # from the probabilities the prediction function sees
     raw = np.asarray(raw, dtype=np.float64)
     raw = raw / raw.sum(axis=1, keepdims=True)  # float32 learners sum to 1 only within 1e-7
-    predicted = model.labels(raw)
     if model.positive is not None:
         average, pos_label = "binary", model.positive
     else:

@@ -88,7 +88,7 @@ class Predictor:
         if self._label_text is None:
             raise TypeError(f"Model '{self.manifest['name']}' is not a classifier.")
         raw = np.asarray(self.predict_raw(columns), dtype=np.float64)
-        n, k = raw.shape if raw.ndim == 2 else (0, len(self._label_text))
+        n, k = raw.shape
         order = np.argsort(-raw, axis=1, kind="stable")  # ties keep the classes' order
         offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
         labels = self._label_text.take(pa.array(order.ravel()))

@@ -71,13 +71,14 @@ def check_supported(stmt: ast.CreateModel) -> None:
         )
 
 
-def source_query(stmt: ast.CreateModel) -> tuple[str, dict]:
-    if isinstance(stmt.source, ast.FromTable):
-        return f"SELECT * FROM {render_name(stmt.source.table)}", {
+def source_query(source: ast.FromTable | ast.FromQuery) -> tuple[str, dict]:
+    """The query that reads ``FROM table | (query)``, and how the manifest records the source."""
+    if isinstance(source, ast.FromTable):
+        return f"SELECT * FROM {render_name(source.table)}", {
             "kind": "table",
-            "text": str(stmt.source.table),
+            "text": str(source.table),
         }
-    return stmt.source.sql, {"kind": "query", "text": stmt.source.sql}
+    return source.sql, {"kind": "query", "text": source.sql}
 
 
 def check_function_name(session, stmt: ast.CreateModel) -> None:
@@ -145,7 +146,7 @@ def create_model(session, stmt: ast.CreateModel):
             "it first or choose another name."
         )
     check_function_name(session, stmt)
-    query, source = source_query(stmt)
+    query, source = source_query(stmt.source)
     names, types = session.engine.query_schema(query)
     check_columns(stmt, names)
     target = match_target(stmt, names)

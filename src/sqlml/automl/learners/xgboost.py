@@ -11,7 +11,8 @@ from sqlml.automl.learners.base import FitData, Learner, binary_as_two_columns
 
 
 def _types(X: np.ndarray, categorical: list[int]) -> list[str]:
-    return ["c" if j in set(categorical) else "q" for j in range(X.shape[1])]
+    categorical = set(categorical)
+    return ["c" if j in categorical else "q" for j in range(X.shape[1])]
 
 
 def _matrix(X: np.ndarray, categorical: list[int], y=None):
