@@ -29,7 +29,7 @@ from sqlml.errors import (
     PredictionCallError,
     SqlmlError,
 )
-from sqlml.functions import PROBABILITIES_TYPE, function_names
+from sqlml.functions import RETURN_TYPES, function_names
 from sqlml.jobs import status as J
 from sqlml.jobs import training
 from sqlml.runtime.evaluation import evaluate
@@ -37,13 +37,15 @@ from sqlml.runtime.predictor import load_predictor
 from sqlml.sql import ast, parse_chunk, parse_name, split_script
 from sqlml.sql.lexer import is_word
 from sqlml.sql.render import quote_ident
+from sqlml.statements import explain_model
 from sqlml.statements.create_model import create_model, source_query
 from sqlml.statements.show_model import key_value_table, model_rows, models_table
 from sqlml.store.manifest import current_user
 
 log = logging.getLogger(__name__)
 
-_NOT_READY = re.compile(r"ModelNotReady: (.*)", re.DOTALL)
+_RAISED_IN_FUNCTION = re.compile(r"executing the UDF: (\w+): (.*)", re.DOTALL)
+_OWN_ERRORS = {cls.__name__: cls for cls in (ModelNotReady, ModelNotFound, SqlmlError)}
 _NO_MATCH = re.compile(
     r"No function matches the given name and argument types '([^(']+)\(([^']*)\)'"
 )
@@ -139,13 +141,7 @@ class Connection:
     def models(self) -> list[tuple[Path, dict]]:
         """Every model: READY packages, and the jobs of models QUEUED, TRAINING or FAILED (as
         their manifest draft with ``state``, ``progress`` and ``failure_reason``)."""
-        out = list(self.store.list())
-        taken = {(m["schema"].lower(), m["name"].lower()) for _, m in out}
-        for job_dir, job, status in J.list_jobs(self.store):
-            draft = job["draft"]
-            if (draft["schema"].lower(), draft["name"].lower()) not in taken:
-                out.append((job_dir, _job_manifest(job, status)))
-        return out
+        return list_models(self.store)
 
     def close(self) -> None:
         self.engine.close()
@@ -176,9 +172,10 @@ class Connection:
 
     def _explain_prediction_error(self, error: Exception, tokens) -> Exception:
         """A clearer error when a prediction function was misused; else the original error."""
-        not_ready = _NOT_READY.search(str(error))
-        if not_ready:
-            return ModelNotReady(not_ready.group(1).strip())
+        raised = _RAISED_IN_FUNCTION.search(str(error))
+        if raised and raised.group(1) in _OWN_ERRORS:
+            # Our error, raised inside a SQL function: the same error, without DuckDB's wrapping.
+            return _OWN_ERRORS[raised.group(1)](raised.group(2).strip())
         by_function = {name: m for _, m in self.models() for name in function_names(m)}
         match = _NO_MATCH.search(str(error))
         if match and match.group(1).lower() in by_function:
@@ -214,8 +211,18 @@ class Connection:
             for name, kind in function_names(manifest).items():
                 wanted.setdefault(name, (directory, manifest, kind))
         registered = self.engine.registered_functions()
-        for name in registered.keys() - wanted.keys():
+        for name in registered.keys() - wanted.keys() - {explain_model.FUNCTION}:
             self.engine.unregister_function(name)
+        token = f"{explain_model.FUNCTION}:{self.store.root}"
+        if registered.get(explain_model.FUNCTION) != token:
+            store = self.store
+            self.engine.register_function(
+                explain_model.FUNCTION,
+                token,
+                explain_model.function(lambda: list_models(store)),
+                ["VARCHAR"],
+                "JSON",
+            )
         for name, (directory, manifest, kind) in wanted.items():
             if registered.get(name) != manifest["package_id"]:
                 if manifest["state"] == "READY":
@@ -237,10 +244,9 @@ class Connection:
 
     def _register(self, name: str, manifest: dict, fn, kind: str) -> None:
         types = [f["type"] for f in manifest["features"]]
-        if kind == "probabilities":
-            return_type = PROBABILITIES_TYPE
-        else:
-            return_type = engine_mod.function_return_type(manifest["target_type"])
+        return_type = RETURN_TYPES.get(kind) or engine_mod.function_return_type(
+            manifest["target_type"]
+        )
         self.engine.register_function(name, manifest["package_id"], fn, types, return_type)
 
     def _not_ready(self, name: str, job_dir: Path, manifest: dict):
@@ -268,8 +274,8 @@ class Connection:
 
     @staticmethod
     def _predict(directory: Path, manifest: dict, kind: str):
-        """The function computing ``kind``: the Predictor method of that name ("predict" or
-        "probabilities") of the model, loaded once per process."""
+        """The function computing ``kind``: the Predictor method of that name ("predict",
+        "probabilities" or "explain") of the model, loaded once per process."""
 
         def call(columns: list) -> pa.Array:
             return getattr(load_predictor(directory, manifest), kind)(columns)
@@ -295,6 +301,17 @@ class Connection:
                 "SHOW MODEL ALL lists the models."
             )
         return manifest
+
+
+def list_models(store) -> list[tuple[Path, dict]]:
+    """``Connection.models`` of a model store."""
+    out = list(store.list())
+    taken = {(m["schema"].lower(), m["name"].lower()) for _, m in out}
+    for job_dir, job, status in J.list_jobs(store):
+        draft = job["draft"]
+        if (draft["schema"].lower(), draft["name"].lower()) not in taken:
+            out.append((job_dir, _job_manifest(job, status)))
+    return out
 
 
 def _signature(manifest: dict) -> str:

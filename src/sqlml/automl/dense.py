@@ -12,6 +12,7 @@ import numpy as np
 
 MAX_ONE_HOT = 30
 CLIP = 5.0
+BASELINE_ROWS = 20_000
 
 
 def build_dense_plan(X: np.ndarray, view: list[int] | None, categorical: list[int]) -> dict:
@@ -31,7 +32,21 @@ def build_dense_plan(X: np.ndarray, view: list[int] | None, categorical: list[in
             columns.append(
                 {"kind": "scale", "mean": mean, "std": std if std > 0 else 1.0, "missing": missing}
             )
-    return {"columns": columns}
+    plan = {"columns": columns}
+    # The mean encoded row (from evenly spaced rows): what explanations of linear and neural
+    # models measure each feature's contribution from.
+    rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), BASELINE_ROWS)).astype(np.int64))
+    sample = X[rows] if view is None else X[rows][:, view]
+    plan["baseline"] = dense_transform(plan, sample).mean(axis=0, dtype=np.float64).tolist()
+    return plan
+
+
+def dense_sources(plan: dict) -> list[int]:
+    """For every encoded column, the index of the tree-view column it encodes."""
+    out = []
+    for j, col in enumerate(plan["columns"]):
+        out += [j] * ((col["size"] if col["kind"] == "onehot" else 1) + col["missing"])
+    return out
 
 
 def dense_width(plan: dict) -> int:

@@ -23,6 +23,7 @@ from sqlml.automl.preprocessing import compile_lookups, transform, view
 PLAN_FILE = "preprocessing.json"
 DENSE_FILE = "dense.json"
 LEADERBOARD_FILE = "leaderboard.json"
+EXPLANATION_FILE = "explanation.json"
 MODEL_FORMAT = "ensemble/1"
 
 
@@ -52,6 +53,8 @@ class FittedModel:
     leaderboard: list[dict] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
     temperature: float = 1.0  # calibration of the ensemble's class probabilities
+    # explain_model's document (automl.explain.global_explanation), computed after training
+    explanation: dict | None = None
     _lookups: dict = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -61,14 +64,18 @@ class FittedModel:
 
     def matrices(self, columns: list) -> dict[str, np.ndarray]:
         """The feature matrix in every view a member needs (and the dense encoding)."""
-        X = transform(self.plan, columns, self._lookups)
-        out = {}
+        return self.views_of(transform(self.plan, columns, self._lookups))
+
+    def views_of(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """``matrices`` from the whole feature matrix ``X`` (``transform``'s output)."""
+        names = {"tree"} if self.dense_plan else set()
         for member in self.members:
             learner = LEARNERS[member.learner]
-            name = "tree" if learner.family == "dense" else learner.view
-            if name not in out:
-                indices, _ = view(self.plan, name)
-                out[name] = X if indices is None else X[:, indices]
+            names.add("tree" if learner.family == "dense" else learner.view)
+        out = {}
+        for name in names:
+            indices, _ = view(self.plan, name)
+            out[name] = X if indices is None else X[:, indices]
         if self.dense_plan:
             out["dense"] = dense_transform(self.dense_plan, out["tree"])
         return out
@@ -106,6 +113,8 @@ class FittedModel:
         if self.dense_plan:
             (directory / DENSE_FILE).write_text(json.dumps(self.dense_plan))
         (directory / LEADERBOARD_FILE).write_text(json.dumps(self.leaderboard, default=_json))
+        if self.explanation is not None:
+            (directory / EXPLANATION_FILE).write_text(json.dumps(self.explanation))
         members = []
         for i, member in enumerate(self.members):
             learner = LEARNERS[member.learner]
@@ -129,6 +138,7 @@ class FittedModel:
             "preprocessing": PLAN_FILE,
             "dense": DENSE_FILE if self.dense_plan else None,
             "leaderboard": LEADERBOARD_FILE,
+            "explanation": EXPLANATION_FILE if self.explanation is not None else None,
             "features": self.plan["features"],
             "classes": self.classes,
             "positive_class": None if self.positive is None else self.classes[self.positive],

@@ -150,6 +150,28 @@ def view(plan: dict, name: str) -> tuple[list[int] | None, list[int]]:
     return chosen["columns"], chosen["categorical"]
 
 
+def feature_sources(plan: dict) -> list[int]:
+    """For every feature of the matrix, the index of the input column it is computed from (a
+    date's parts, a text's word flags and a category's frequency all belong to their column)."""
+    out = []
+    for spec in plan["columns"]:
+        kind = spec["kind"]
+        if kind == "dropped":
+            width = 0
+        elif kind == "high_cardinality":
+            width = 3 if "views" in plan else 2  # plans of format 1 have no full code
+        elif kind == "text":
+            width = 2 + len(spec["words"])
+        elif kind == "datetime":
+            width = len(spec["parts"])
+        else:
+            width = 1
+        out += [spec["index"]] * width
+    if len(out) != len(plan["features"]):
+        raise ValueError("the preprocessing plan's features do not match its columns")
+    return out
+
+
 def _float(column) -> np.ndarray:
     return pc.fill_null(pc.cast(column, pa.float64()), np.nan).to_numpy()
 

@@ -23,6 +23,7 @@ from sqlml import settings as S
 from sqlml.automl.budget import Deadline
 from sqlml.automl.dense import build_dense_plan
 from sqlml.automl.ensemble import greedy_ensemble
+from sqlml.automl.explain import Explanation, explain, global_explanation
 from sqlml.automl.learners import LEARNERS, MODEL_TYPE_LEARNERS
 from sqlml.automl.metrics import (
     apply_temperature,
@@ -42,6 +43,8 @@ from sqlml.errors import InvalidSetting, TrainingDataError, TrainingTimeout
 log = logging.getLogger(__name__)
 
 MIN_ROWS = 10
+EXPLAIN_ROWS = 1000
+EXPLAIN_BATCH = 50
 DEFAULT_LEARNERS = ("lightgbm", "catboost", "xgboost", "lightgbm_rf", "linear", "mlp")
 
 
@@ -147,8 +150,36 @@ def train_model(
         search.run_portfolio()
         search.tune()
         model = _assemble(search, problem, plan, dense_plan, classes)
+        model.explanation = _explain_sample(model, X, deadline, search.reserve / 2, seed)
     model.summary["dropped_columns"] = dropped
     return model
+
+
+def _explain_sample(model: FittedModel, X: np.ndarray, deadline: Deadline, keep: float, seed):
+    """explain_model's document from up to ``EXPLAIN_ROWS`` training rows, explained in batches
+    while more than ``keep`` seconds are left (the first batch always): TreeSHAP on a large
+    bagged ensemble costs milliseconds per row. None (and a warning) if explaining fails; the
+    model itself is still good."""
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(len(X), size=min(len(X), EXPLAIN_ROWS), replace=False))
+    parts = []
+    try:
+        for start in range(0, len(rows), EXPLAIN_BATCH):
+            if parts and deadline.remaining() < keep:
+                break
+            batch = X[rows[start : start + EXPLAIN_BATCH]]
+            parts.append(explain(model, model.views_of(batch)))
+    except Exception as e:  # noqa: BLE001 -- an explanation is not worth losing the model
+        log.warning("explaining the model failed: %s", e)
+        return None
+    joined = Explanation(
+        parts[0].columns,
+        *(
+            np.concatenate([getattr(p, f) for p in parts])
+            for f in ("expected", "contributions", "value", "residue")
+        ),
+    )
+    return global_explanation(model, joined)
 
 
 def _refit(search: Search, members: list[Member], trials: dict) -> list[str]:

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sqlml.automl.explain import explain
 from sqlml.automl.model import FittedModel, Member
 from sqlml.errors import CorruptModelPackage
 
@@ -100,6 +101,54 @@ class Predictor:
             ],
             names=["labels", "probabilities"],
         )
+
+    def explain(self, columns: list) -> pa.Array:
+        """Each row's prediction as expected value plus one contribution per input column, as
+        ``STRUCT(label, value, expected_value, contributions)`` (functions.EXPLAIN_TYPE);
+        contributions are sorted by size, largest first. A classifier's row explains the
+        probability of its predicted label; a regression model's, the predicted value."""
+        n = len(columns[0]) if columns else 0
+        if n == 0:
+            return pa.array([], pa.struct(_EXPLAIN_FIELDS))
+        found = explain(self.model, self.model.matrices(columns))
+        if self._labels is None:
+            k = np.zeros(n, dtype=np.int64)
+            labels = pa.nulls(n, pa.string())
+        else:
+            k = self.model.labels(found.value)
+            labels = self._label_text.take(pa.array(k))
+        rows = np.arange(n)
+        contributions = found.contributions[rows, :, k]  # (n, columns)
+        order = np.argsort(-np.abs(contributions), axis=1, kind="stable")
+        width = contributions.shape[1]
+        offsets = pa.array(np.arange(0, n * width + 1, width, dtype=np.int32))
+        entries = pa.StructArray.from_arrays(
+            [
+                pa.array(found.columns, pa.string()).take(pa.array(order.ravel())),
+                pa.array(np.take_along_axis(contributions, order, axis=1).ravel()),
+            ],
+            names=["feature", "contribution"],
+        )
+        return pa.StructArray.from_arrays(
+            [
+                labels,
+                pa.array(found.value[rows, k]),
+                pa.array(found.expected[rows, k]),
+                pa.ListArray.from_arrays(offsets, entries),
+            ],
+            names=[f.name for f in _EXPLAIN_FIELDS],
+        )
+
+
+_EXPLAIN_FIELDS = [
+    pa.field("label", pa.string()),
+    pa.field("value", pa.float64()),
+    pa.field("expected_value", pa.float64()),
+    pa.field(
+        "contributions",
+        pa.list_(pa.struct([("feature", pa.string()), ("contribution", pa.float64())])),
+    ),
+]
 
 
 _cache: dict[tuple[str, str], Predictor] = {}

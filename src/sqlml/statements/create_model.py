@@ -19,7 +19,7 @@ from sqlml.errors import (
     SchemaNotFound,
     TrainingDataError,
 )
-from sqlml.functions import PROBABILITIES_SUFFIX, function_names
+from sqlml.functions import DESCRIPTIONS, function_names, reserved_names
 from sqlml.jobs import status as J
 from sqlml.jobs.training import SEED, cancel, submit, wait
 from sqlml.sql import ast, to_sql
@@ -82,14 +82,13 @@ def source_query(source: ast.FromTable | ast.FromQuery) -> tuple[str, dict]:
 
 
 def check_function_name(session, stmt: ast.CreateModel) -> None:
-    """The new model's functions (``fn``, and ``fn_probabilities`` should it classify) must not
-    be taken by another model's functions or by the database's."""
-    fn = stmt.function.name.lower()
-    mine = {fn, fn + PROBABILITIES_SUFFIX}
+    """The new model's functions (``fn``, ``fn_explain``, and ``fn_probabilities`` should it
+    classify) must not be taken by another model's functions or by the database's."""
+    mine = reserved_names(stmt.function.name)
     for _, manifest in session.models():
         for name, kind in function_names(manifest).items():
             if name in mine:
-                what = "prediction" if kind == "predict" else "probability"
+                what = DESCRIPTIONS[kind]
                 raise FunctionAlreadyExists(
                     f"CREATE MODEL {stmt.name}: function {name} is already the {what} function "
                     f"of model {manifest['schema']}.{manifest['name']}. Choose another FUNCTION "

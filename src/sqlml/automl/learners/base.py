@@ -67,6 +67,14 @@ class Learner(ABC):
     def predict(self, model, X: np.ndarray, problem_type: str) -> np.ndarray:
         """Class probabilities (n x k) or regression values (n)."""
 
+    def contributions(self, model, X: np.ndarray, problem_type: str, baseline: np.ndarray | None):
+        """Additive feature contributions in the model's margin space: ``phi`` (n x features x k)
+        and ``bias`` (n x k), where ``bias + phi.sum(axis=1)`` is the margin (k = 1 unless
+        multiclass) whose link (identity, sigmoid or softmax by problem type) gives ``predict``.
+        ``baseline`` is the training rows' mean input; learners without an expected value of
+        their own measure contributions from it."""
+        raise NotImplementedError(f"{self.name} models cannot be explained yet")
+
     @abstractmethod
     def save(self, model, directory: Path, stem: str) -> dict:
         """Write the model under ``directory`` (file names start with ``stem``); return a spec."""
@@ -74,6 +82,15 @@ class Learner(ABC):
     @abstractmethod
     def load(self, spec: dict, directory: Path):
         """The fitted model from ``save``'s spec. Must not run code from the files."""
+
+
+def split_bias(out: np.ndarray, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """The libraries' contribution output ((n, f + 1) or (n, k, f + 1), the bias last) as
+    ``phi`` (n, f, k) and ``bias`` (n, k)."""
+    out = np.asarray(out, dtype=np.float64)
+    if out.ndim == 2:
+        out = out.reshape(out.shape[0], -1, n_features + 1)
+    return out[:, :, :n_features].transpose(0, 2, 1), out[:, :, n_features]
 
 
 def binary_as_two_columns(p: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from sqlml.automl.budget import Deadline
-from sqlml.automl.learners.base import FitData, Learner
+from sqlml.automl.learners.base import FitData, Learner, split_bias
 
 # CatBoost's working memory grows to about ten times the data and its allocator keeps it after
 # the fit; above this many rows the other boosters (which stay near one copy) train alone.
@@ -97,6 +97,13 @@ class CatBoostLearner(Learner):
         if problem_type == "REGRESSION":
             return model.predict(frame)
         return model.predict_proba(frame)
+
+    def contributions(self, model, X, problem_type, baseline):
+        from catboost import Pool
+
+        categorical = model.get_cat_feature_indices()
+        pool = Pool(_frame(X, categorical), cat_features=categorical)
+        return split_bias(model.get_feature_importance(pool, type="ShapValues"), X.shape[1])
 
     def save(self, model, directory: Path, stem: str) -> dict:
         name = f"{stem}.cbm"

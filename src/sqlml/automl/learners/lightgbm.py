@@ -9,7 +9,7 @@ from pathlib import Path
 import lightgbm as lgb
 
 from sqlml.automl.budget import Deadline
-from sqlml.automl.learners.base import FitData, Learner, binary_as_two_columns
+from sqlml.automl.learners.base import FitData, Learner, binary_as_two_columns, split_bias
 
 MAX_ROUNDS = 5000
 BIN_SAMPLE_ROWS = 50_000
@@ -147,6 +147,10 @@ class LightGBMLearner(Learner):
         out = model.predict(X)
         return binary_as_two_columns(out) if problem_type == "BINARY_CLASSIFICATION" else out
 
+    def contributions(self, model, X, problem_type, baseline):
+        # TreeSHAP; a multiclass model's output is class-major: (n, k * (f + 1)).
+        return split_bias(model.predict(X, pred_contrib=True), X.shape[1])
+
     def save(self, model, directory: Path, stem: str) -> dict:
         name = f"{stem}.lgb.txt"
         model.save_model(str(directory / name))
@@ -183,6 +187,13 @@ class LightGBMForestLearner(LightGBMLearner):
 
     def rounds(self, model):
         return None  # a forest's size is its num_rounds parameter
+
+    def contributions(self, model, X, problem_type, baseline):
+        # A forest predicts its trees' average, but LightGBM 4's contributions (like its raw
+        # score) are their sum.
+        phi, bias = super().contributions(model, X, problem_type, baseline)
+        trees = model.current_iteration()
+        return phi / trees, bias / trees
 
     def fit(self, params, data, deadline):
         # A forest does not early-stop: every tree counts equally.

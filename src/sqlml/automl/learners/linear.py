@@ -60,6 +60,13 @@ class LinearLearner(Learner):
             return np.column_stack([1.0 - p, p])
         return softmax(z)
 
+    def contributions(self, model, X, problem_type, baseline):
+        # Exact for a linear margin: each coefficient times the input's distance from the mean.
+        baseline = np.zeros(X.shape[1]) if baseline is None else baseline
+        phi = (X - baseline)[:, :, None] * model.coef.T[None, :, :]
+        bias = np.broadcast_to(model.decision(baseline[None, :]), (len(X), model.coef.shape[0]))
+        return phi, bias
+
     def save(self, model, directory: Path, stem: str) -> dict:
         name = f"{stem}.npz"
         np.savez(directory / name, coef=model.coef, intercept=model.intercept)

@@ -12,6 +12,7 @@ from sqlml.automl.learners.linear import sigmoid, softmax
 
 MAX_EPOCHS = 200
 PATIENCE = 10
+IG_STEPS = 32
 
 
 class MLPModel:
@@ -25,6 +26,28 @@ class MLPModel:
         for W, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
             h = np.maximum(h @ W + b, 0.0)
         return h @ self.weights[-1] + self.biases[-1]
+
+    def integrated_gradients(self, X: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+        """Each input's share of ``output(X) - output(baseline)`` (n x inputs x outputs): the
+        gradient averaged along the straight path from the baseline (midpoint rule; a ReLU
+        network is piecewise linear, so the shares sum to the difference up to a small residue
+        that the caller spreads)."""
+        delta = X - baseline
+        hidden = list(zip(self.weights[:-1], self.biases[:-1], strict=True))
+        last = self.weights[-1]
+        total = np.zeros((*X.shape, last.shape[1]))
+        for t in (np.arange(IG_STEPS) + 0.5) / IG_STEPS:
+            h, masks = baseline + t * delta, []
+            for W, b in hidden:
+                a = h @ W + b
+                masks.append(a > 0)
+                h = np.maximum(a, 0.0)
+            for c in range(last.shape[1]):
+                g = np.broadcast_to(last[:, c], (len(X), last.shape[0]))
+                for (W, _), mask in zip(reversed(hidden), reversed(masks), strict=True):
+                    g = (g * mask) @ W.T
+                total[:, :, c] += g
+        return delta[:, :, None] * total / IG_STEPS
 
 
 def _validation_loss(model: MLPModel, X, y, problem_type) -> float:
@@ -106,6 +129,14 @@ class MLPLearner(Learner):
             p = sigmoid(z[:, 0])
             return np.column_stack([1.0 - p, p])
         return softmax(z)
+
+    def contributions(self, model, X, problem_type, baseline):
+        baseline = np.zeros(X.shape[1]) if baseline is None else baseline
+        phi = model.integrated_gradients(X, baseline)
+        bias = np.broadcast_to(model.output(baseline[None, :]), (len(X), phi.shape[2])).copy()
+        if problem_type == "REGRESSION":  # the network predicts the standardized target
+            phi, bias = phi * model.y_std, bias * model.y_std + model.y_mean
+        return phi, bias
 
     def save(self, model, directory: Path, stem: str) -> dict:
         name = f"{stem}.npz"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sqlml.automl.learners.base import FitData, Learner, binary_as_two_columns
+from sqlml.automl.learners.base import FitData, Learner, binary_as_two_columns, split_bias
 
 
 def _types(X: np.ndarray, categorical: list[int]) -> list[str]:
@@ -126,6 +126,12 @@ class XGBoostLearner(Learner):
         categorical = [int(j) for j in attr.split(",") if j]
         out = model.predict(_matrix(X, categorical))
         return binary_as_two_columns(out) if problem_type == "BINARY_CLASSIFICATION" else out
+
+    def contributions(self, model, X, problem_type, baseline):
+        attr = model.attr("categorical") or ""
+        categorical = [int(j) for j in attr.split(",") if j]
+        out = model.predict(_matrix(X, categorical), pred_contribs=True)
+        return split_bias(out, X.shape[1])
 
     def save(self, model, directory: Path, stem: str) -> dict:
         name = f"{stem}.xgb.ubj"

@@ -1,0 +1,248 @@
+"""Prediction throughput and latency: the SQL function against the model called directly.
+
+    python bench/predict.py [--rows 1000000] [--max-runtime 60] [--repeat 3]
+
+Builds a DuckDB table of ``--rows`` rows x 20 columns (14 DOUBLE, 2 BIGINT, 4 VARCHAR of 5 to
+1,000 levels; seeded, generated in SQL) with a regression target, and two models on its first
+100,000 rows:
+
+- ``lgb``: one LightGBM booster (sqlml's default LightGBM configuration, 300 rounds) in a
+  package of its own, written with sqlml's preprocessing;
+- ``auto``: the ensemble CREATE MODEL picks within ``--max-runtime`` seconds.
+
+For each model, each path runs in a fresh process (so its peak memory is its own), ``--repeat``
+times, best time kept:
+
+- ``sql``: ``SELECT sum(fn(c1, ..., c20)) FROM big``, the function streaming DuckDB's batches;
+- ``raw``: the model called once on the whole preprocessed matrix (``booster.predict`` for
+  ``lgb``, the ensemble's own predict for ``auto``), the matrix built before the clock starts;
+- ``pandas``: the round trip a user would write without sqlml: the table to a DataFrame, the
+  model on it, the predictions written back as a table.
+
+Peak memory is the process's peak RSS above its RSS once the database is open and the model
+loaded. Then the p50 and p99 latency of a one-row ``SELECT fn(literal, ...)``. The ratios
+compare paths measured in the same run on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+TRAIN_ROWS = 100_000
+NUMERIC = [f"x{i}" for i in range(14)]
+INTEGER = ["n0", "n1"]
+CATEGORICAL = {"c0": 5, "c1": 20, "c2": 100, "c3": 1000}
+FEATURES = NUMERIC + INTEGER + list(CATEGORICAL)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(folder: Path, rows: int, budget: int) -> None:
+    """The table and both models, in ``folder/bench.duckdb``."""
+    import sqlml
+    from sqlml.automl.budget import Deadline
+    from sqlml.automl.learners import LEARNERS, FitData
+    from sqlml.automl.model import Member
+    from sqlml.automl.preprocessing import transform, view
+    from sqlml.runtime.predictor import load_fitted
+
+    # Hash-based columns: reproducible, no Python loop over rows.
+    numeric = [f"(hash(i, {k}) % 2000000) / 1000000.0 - 1.0 AS {c}" for k, c in enumerate(NUMERIC)]
+    integer = [f"hash(i, {100 + k}) % 50 AS {c}" for k, c in enumerate(INTEGER)]
+    categorical = [
+        f"'L' || (hash(i, {200 + k}) % {levels}) AS {c}"
+        for k, (c, levels) in enumerate(CATEGORICAL.items())
+    ]
+    with sqlml.connect(folder / "bench.duckdb", synchronous=True) as conn:
+        conn.sql(
+            f"CREATE TABLE raw AS SELECT i, {', '.join(numeric + integer + categorical)} "
+            f"FROM range({rows}) t(i)"
+        )
+        # A target with interactions, category effects and noise.
+        conn.sql(
+            "CREATE TABLE big AS SELECT * EXCLUDE (i), "
+            "x0 * x1 + sin(3 * x2) + abs(x3) * (n0 % 7) / 3 + (c0 = 'L1')::INT * 2 "
+            "+ (hash(c2) % 10) / 5.0 + (hash(c3) % 3) / 3.0 * x4 + x5 * x5 "
+            "+ (hash(i, 999) % 1000) / 2000.0 AS y FROM raw"
+        )
+        conn.sql("DROP TABLE raw")
+        conn.sql(f"CREATE TABLE train AS SELECT * FROM big LIMIT {TRAIN_ROWS}")
+        conn.sql(
+            "CREATE MODEL auto FROM train TARGET y FUNCTION predict_auto "
+            f"SETTINGS (MAX_RUNTIME {budget})"
+        )
+        # The single LightGBM model: the ensemble's package with one booster in its place.
+        manifest = conn.store.get("main", "auto")
+        model = load_fitted(conn.store.path("main", "auto"), manifest)
+        table = conn.execute(f"SELECT {', '.join(FEATURES)}, y FROM train").arrow()
+        indices, categorical = view(model.plan, "tree")
+        X = transform(model.plan, [table.column(c) for c in FEATURES])
+        X = X if indices is None else X[:, indices]
+        learner = LEARNERS["lightgbm"]
+        params = learner.portfolio("REGRESSION", TRAIN_ROWS, X.shape[1])[0][1]
+        y = table.column("y").to_numpy()
+        booster = learner.fit(
+            params,
+            FitData(X, y, "REGRESSION", 0, categorical, 0, rounds=300),
+            Deadline(600),
+        )
+        model.members = [Member("lightgbm", "lightgbm", 1.0, None, [booster])]
+        model.dense_plan, model.explanation = None, None
+        single = {
+            **manifest,
+            "name": "lgb",
+            "function": {**manifest["function"], "name": "predict_lgb"},
+            "package_id": uuid.uuid4().hex,
+        }
+        conn.store.create(single, lambda folder: {"model": model.save(folder)})
+        conn.sync_functions(force=True)
+        summary = manifest["model"]["summary"]["chosen"]
+    (folder / "chosen.txt").write_text(summary)
+
+
+def run_path(folder: Path, model: str, path: str) -> dict:
+    """One measurement, in this (fresh) process."""
+    import numpy as np
+    import pyarrow as pa
+
+    import sqlml
+    from sqlml.runtime.predictor import load_predictor
+
+    conn = sqlml.connect(folder / "bench.duckdb", synchronous=True)
+    manifest = conn.store.get("main", model)
+    predictor = load_predictor(conn.store.path("main", model), manifest)
+    fn = manifest["function"]["name"]
+    args = ", ".join(FEATURES)
+    out: dict = {"model": model, "path": path}
+    if path == "raw":
+        table = conn.execute(f"SELECT {args} FROM big").arrow()
+        matrices = predictor.model.matrices([table.column(c) for c in FEATURES])
+        rows = table.num_rows
+        del table
+        base = _rss_mb()
+        start = time.perf_counter()
+        if model == "lgb":
+            booster = predictor.model.members[0].models[0]
+            total = float(booster.predict(matrices["tree"]).sum())
+        else:
+            total = float(predictor.model.predict_matrix(matrices).sum())
+        seconds = time.perf_counter() - start
+    elif path == "sql":
+        rows = conn.execute("SELECT count(*) FROM big").fetchone()[0]
+        conn.execute(f"SELECT {fn}({args}) FROM big LIMIT 1").fetchall()  # loads the model
+        base = _rss_mb()
+        start = time.perf_counter()
+        (total,) = conn.execute(f"SELECT sum({fn}({args})) FROM big").fetchone()
+        seconds = time.perf_counter() - start
+    elif path == "pandas":
+        rows = conn.execute("SELECT count(*) FROM big").fetchone()[0]
+        base = _rss_mb()
+        start = time.perf_counter()
+        frame = conn.duckdb.sql("SELECT * FROM big").df()
+        columns = [pa.array(frame[c]) for c in FEATURES]
+        frame["prediction"] = np.asarray(predictor.predict_raw(columns))
+        conn.duckdb.register("scored", frame)
+        conn.duckdb.execute("CREATE OR REPLACE TEMP TABLE scored_back AS SELECT * FROM scored")
+        (total,) = conn.duckdb.execute("SELECT sum(prediction) FROM scored_back").fetchone()
+        seconds = time.perf_counter() - start
+    else:  # one-row latency
+        literal = conn.execute(f"SELECT {args} FROM big LIMIT 1").fetchone()
+        values = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in literal)
+        query = f"SELECT {fn}({values})"
+        conn.execute(query).fetchall()
+        times = []
+        for _ in range(300):
+            start = time.perf_counter()
+            conn.execute(query).fetchall()
+            times.append(time.perf_counter() - start)
+        times.sort()
+        out.update(p50_ms=1e3 * times[len(times) // 2], p99_ms=1e3 * times[int(len(times) * 0.99)])
+        conn.close()
+        return out
+    out.update(
+        rows=rows,
+        seconds=seconds,
+        rows_per_s=rows / seconds,
+        peak_mb=max(_peak_mb() - base, 0.0),
+        total=total,
+    )
+    conn.close()
+    return out
+
+
+def measure(folder: Path, model: str, path: str, repeat: int) -> dict:
+    results = []
+    for _ in range(repeat if path != "latency" else 1):
+        done = subprocess.run(
+            [sys.executable, __file__, "--run-one", str(folder), model, path],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    if path == "latency":
+        return results[0]
+    best = min(results, key=lambda r: r["seconds"])
+    best["peak_mb"] = statistics.median(r["peak_mb"] for r in results)
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--max-runtime", type=int, default=60)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--run-one", nargs=3, metavar=("FOLDER", "MODEL", "PATH"))
+    args = parser.parse_args()
+    if args.run_one:
+        folder, model, path = args.run_one
+        print(json.dumps(run_path(Path(folder), model, path)))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="sqlml-bench-predict-") as tmp:
+        folder = Path(tmp)
+        start = time.perf_counter()
+        build(folder, args.rows, args.max_runtime)
+        print(f"built the table and models in {time.perf_counter() - start:.0f} s")
+        print(f"auto = {(folder / 'chosen.txt').read_text()}")
+        print()
+        print(
+            "| model | path | rows/s | seconds | peak MB | vs raw | sum |\n"
+            "|---|---|---|---|---|---|---|"
+        )
+        for model in ("lgb", "auto"):
+            found = {p: measure(folder, model, p, args.repeat) for p in ("raw", "sql", "pandas")}
+            for path, r in found.items():
+                ratio = r["rows_per_s"] / found["raw"]["rows_per_s"]
+                print(
+                    f"| {model} | {path} | {r['rows_per_s']:,.0f} | {r['seconds']:.2f} | "
+                    f"{r['peak_mb']:.0f} | {ratio:.3f} | {r['total']:.6g} |"
+                )
+            latency = measure(folder, model, "latency", 1)
+            print(
+                f"| {model} | one row | p50 {latency['p50_ms']:.2f} ms | "
+                f"p99 {latency['p99_ms']:.2f} ms | | | |"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
