@@ -303,7 +303,7 @@ def test_model_type_restricts_the_search_through_sql(conn):
     assert info["Model Type"] == "linear_learner"
     learners = conn.execute("SELECT DISTINCT learner FROM sqlml_leaderboard").fetchall()
     assert learners == [("linear",)]
-    with pytest.raises(sqlml.FeatureNotSupported, match="MODEL_TYPE KMEANS is not supported yet"):
+    with pytest.raises(sqlml.InvalidSetting, match="MODEL_TYPE KMEANS is trained with AUTO OFF"):
         conn.sql(
             f"CREATE MODEL km FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
             "TARGET species FUNCTION f_km MODEL_TYPE KMEANS"

@@ -210,9 +210,12 @@ def test_missing_schema(data):
 @pytest.mark.parametrize(
     ("clause", "named"),
     [
-        ("AUTO OFF", "AUTO OFF"),
-        ("MODEL_TYPE KMEANS", "MODEL_TYPE KMEANS"),
-        ("PREPROCESSORS 'none'", "PREPROCESSORS"),
+        ("MODEL_TYPE FORECAST", "MODEL_TYPE FORECAST"),
+        ("PREPROCESSORS 'none'", "PREPROCESSORS with AUTO ON"),
+        (
+            "AUTO OFF MODEL_TYPE FORECAST PREPROCESSORS 'none' HYPERPARAMETERS DEFAULT",
+            "MODEL_TYPE FORECAST",
+        ),
     ],
 )
 def test_clauses_not_built_yet(data, clause, named):

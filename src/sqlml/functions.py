@@ -29,6 +29,8 @@ CLASSIFICATION = ("BINARY_CLASSIFICATION", "MULTICLASS_CLASSIFICATION")
 def provides_probabilities(manifest: dict) -> bool:
     """Classification models do. While a model trains without a PROBLEM_TYPE its kind is not
     known yet, so its probability function's name is reserved (and says the model is not READY)."""
+    if manifest.get("auto") is False:  # as in Redshift: AUTO ON classifiers only
+        return False
     problem_type = manifest.get("problem_type")
     if problem_type in CLASSIFICATION:
         return True
@@ -42,7 +44,8 @@ def function_names(manifest: dict) -> dict[str, str]:
     out = {name: "predict"}
     if provides_probabilities(manifest):
         out[name + PROBABILITIES_SUFFIX] = "probabilities"
-    out[name + EXPLAIN_SUFFIX] = "explain"
+    if manifest.get("model_type") != "KMEANS":  # a cluster id has no contributions
+        out[name + EXPLAIN_SUFFIX] = "explain"
     return out
 
 

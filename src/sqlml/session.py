@@ -24,6 +24,7 @@ from sqlml import settings as S
 from sqlml.engines import duckdb_engine as engine_mod
 from sqlml.errors import (
     ColumnNotFound,
+    FeatureNotSupported,
     ModelNotFound,
     ModelNotReady,
     PredictionCallError,
@@ -397,6 +398,11 @@ def _evaluate_model(session: Connection, stmt: ast.EvaluateModel) -> pa.Table:
         raise ModelNotReady(
             f"EVALUATE MODEL {what}: the model is {manifest['state']}, not READY. "
             f"SHOW MODEL {manifest['name']} shows its progress."
+        )
+    if manifest.get("auto") is False:
+        raise FeatureNotSupported(
+            f"EVALUATE MODEL {what}: evaluating AUTO OFF models is not supported yet; compare "
+            f"{manifest['function']['name']}(...) with the target in a query."
         )
     query, _ = source_query(stmt.source)
     names, _ = session.engine.query_schema(query)

@@ -75,7 +75,9 @@ class FittedModel:
         out = {}
         for name in names:
             indices, _ = view(self.plan, name)
-            out[name] = X if indices is None else X[:, indices]
+            # np.take keeps rows contiguous (X[:, indices] is column-major): the boosters
+            # would copy a column-major matrix once more per batch.
+            out[name] = X if indices is None else np.take(X, indices, axis=1)
         if self.dense_plan:
             out["dense"] = dense_transform(self.dense_plan, out["tree"])
         return out

@@ -173,7 +173,12 @@ def feature_sources(plan: dict) -> list[int]:
 
 
 def _float(column) -> np.ndarray:
-    return pc.fill_null(pc.cast(column, pa.float64()), np.nan).to_numpy()
+    """Numbers as float64, NULL as NaN: Arrow's own conversion of numbers with nulls gives NaN
+    for them (one pass, no copy for a float64 column without nulls; this runs per column per
+    batch at prediction time)."""
+    if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+        column = pc.cast(column, pa.float64())
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def compile_lookups(plan: dict) -> dict[int, tuple]:
@@ -227,6 +232,16 @@ def _datetime(spec: dict, column) -> list[np.ndarray]:
 
 def _time(column) -> list[np.ndarray]:
     return [_float(pc.cast(pc.cast(column, pa.time64("us")), pa.int64())) / 1e6]
+
+
+def numeric_matrix(columns: list, dtype=np.float32) -> np.ndarray:
+    """Number and boolean columns as they are, one contiguous matrix, NULL as NaN (AUTO OFF
+    models: no preprocessing)."""
+    n = len(columns[0]) if columns else 0
+    out = np.empty((n, len(columns)), dtype=dtype)
+    for j, column in enumerate(columns):
+        out[:, j] = _float(column)
+    return out
 
 
 def transform(plan: dict, columns: list, lookups: dict | None = None) -> np.ndarray:

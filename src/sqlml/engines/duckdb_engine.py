@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from sqlml import settings as S
 from sqlml.errors import TrainingQueryError
 
 DatabaseError = duckdb.Error
@@ -73,21 +74,7 @@ def _with_arity(fn: Callable[[list], pa.Array], arity: int) -> Callable:
     return udf
 
 
-_NUMERIC = {
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "UHUGEINT",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-}
+_NUMERIC = S.NUMERIC_TYPES
 
 
 def function_parameter_type(sql_type: str) -> str:
@@ -220,6 +207,17 @@ class DuckDBEngine:
             raise TrainingQueryError(f"The FROM query failed: {e}") from e
 
     # -- catalog ---------------------------------------------------------------------------
+
+    def numeric_summary(self, query: str, column: str) -> tuple:
+        """The smallest and largest value of a numeric or boolean ``column`` of ``query``, and
+        whether every value is a whole number (NULLs ignored; (None, None, True) if all NULL)."""
+        quoted = '"' + column.replace('"', '""') + '"'
+        value = f"CAST({quoted} AS DOUBLE)"
+        low, high, fractional = self.connection.execute(
+            f"SELECT min({value}), max({value}), count(*) FILTER (WHERE {value} <> round({value})) "
+            f"FROM ({query})"
+        ).fetchall()[0]
+        return low, high, fractional == 0
 
     def current_schema(self) -> str:
         return self.connection.execute("SELECT current_schema()").fetchall()[0][0]

@@ -14,7 +14,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sqlml.automl.expert import FORMAT as EXPERT_FORMAT
+from sqlml.automl.expert import XGBoostModel
 from sqlml.automl.explain import explain
+from sqlml.automl.kmeans import FORMAT as KMEANS_FORMAT
+from sqlml.automl.kmeans import KMeansModel
 from sqlml.automl.model import FittedModel, Member
 from sqlml.errors import CorruptModelPackage
 
@@ -41,11 +45,15 @@ def _load_legacy(manifest: dict, directory: Path) -> FittedModel:
     )
 
 
-def load_fitted(directory: Path, manifest: dict) -> FittedModel:
+def load_fitted(directory: Path, manifest: dict) -> FittedModel | XGBoostModel | KMeansModel:
     section = manifest["model"]
     try:
         if section.get("learner") == "lightgbm":
             return _load_legacy(manifest, directory)
+        if section.get("format") == EXPERT_FORMAT:
+            return XGBoostModel.load(section, directory, manifest["target_type"])
+        if section.get("format") == KMEANS_FORMAT:
+            return KMeansModel.load(section, directory)
         if section.get("format") != "ensemble/1":
             raise CorruptModelPackage(
                 f"Model '{manifest['name']}' has model format {section.get('format')!r}, which "
@@ -78,6 +86,8 @@ class Predictor:
 
     def predict(self, columns: list) -> pa.Array:
         """The label (classification) or value (regression) of every row."""
+        if isinstance(self.model, XGBoostModel | KMeansModel):
+            return self.model.predict(columns)
         raw = self.predict_raw(columns)
         if self._labels is None:
             return pa.array(raw, pa.float64())
@@ -110,11 +120,18 @@ class Predictor:
         n = len(columns[0]) if columns else 0
         if n == 0:
             return pa.array([], pa.struct(_EXPLAIN_FIELDS))
-        found = explain(self.model, self.model.matrices(columns))
-        if self._labels is None:
+        if isinstance(self.model, XGBoostModel):
+            found = self.model.explain(columns)
+            labels = pc.cast(self.model.predict(columns), pa.string())
+            if self.model.objective.startswith("reg:"):
+                labels = pa.nulls(n, pa.string())
+            k = np.zeros(n, dtype=np.int64)
+        elif self._labels is None:
+            found = explain(self.model, self.model.matrices(columns))
             k = np.zeros(n, dtype=np.int64)
             labels = pa.nulls(n, pa.string())
         else:
+            found = explain(self.model, self.model.matrices(columns))
             k = self.model.labels(found.value)
             labels = self._label_text.take(pa.array(k))
         rows = np.arange(n)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import shutil
 import time
 
+from sqlml import hyperparameters, preprocessors
 from sqlml import settings as S
+from sqlml.automl import expert
 from sqlml.errors import (
     ColumnNotFound,
     FeatureNotSupported,
@@ -45,14 +47,20 @@ def check_supported(stmt: ast.CreateModel) -> None:
             "train the model from a table or a query instead",
         )
     if stmt.auto is False:
-        refuse("AUTO OFF")
-    if stmt.model_type in ("KMEANS", "FORECAST"):
+        check_auto_off(stmt)
+        return
+    if stmt.model_type == "KMEANS":
+        raise InvalidSetting(
+            f"CREATE MODEL {stmt.name}: MODEL_TYPE KMEANS is trained with AUTO OFF (and "
+            "HYPERPARAMETERS DEFAULT EXCEPT (K 'n')); add AUTO OFF."
+        )
+    if stmt.model_type == "FORECAST":
         refuse(
             f"MODEL_TYPE {stmt.model_type}",
             "use MODEL_TYPE XGBOOST, MLP or LINEAR_LEARNER, or leave it out",
         )
     if stmt.preprocessors is not None:
-        refuse("PREPROCESSORS")
+        refuse("PREPROCESSORS with AUTO ON")
     if stmt.hyperparameters is not None:
         raise InvalidSetting(
             f"CREATE MODEL {stmt.name}: HYPERPARAMETERS is only allowed with AUTO OFF."
@@ -69,6 +77,87 @@ def check_supported(stmt: ast.CreateModel) -> None:
             f"CREATE MODEL {stmt.name}: a TARGET column is required (only KMEANS models, not "
             "supported yet, are trained without one)."
         )
+
+
+def check_auto_off(stmt: ast.CreateModel) -> None:
+    """Redshift's rules for AUTO OFF (reference §2.2, §2.6), each broken one named."""
+    where = f"CREATE MODEL {stmt.name}"
+    if stmt.model_type is None:
+        raise InvalidSetting(
+            f"{where}: AUTO OFF needs MODEL_TYPE XGBOOST (or KMEANS): with AUTO OFF you say "
+            "what to train."
+        )
+    if stmt.model_type in ("MLP", "LINEAR_LEARNER"):
+        raise InvalidSetting(
+            f"{where}: MODEL_TYPE {stmt.model_type} is trained with AUTO ON only (as in "
+            "Redshift); remove AUTO OFF and HYPERPARAMETERS, or use MODEL_TYPE XGBOOST."
+        )
+    if stmt.model_type == "FORECAST":
+        raise FeatureNotSupported(
+            f"{where}: MODEL_TYPE FORECAST is not supported yet; use AUTO OFF MODEL_TYPE "
+            "XGBOOST or KMEANS, or AUTO ON."
+        )
+    if stmt.problem_type is not None:
+        raise InvalidSetting(
+            f"{where}: PROBLEM_TYPE is not allowed with AUTO OFF; the XGBoost OBJECTIVE decides "
+            "the kind of model. Remove PROBLEM_TYPE."
+        )
+    if stmt.model_type == "KMEANS":
+        _check_kmeans(stmt, where)
+        return
+    if stmt.objective is None or stmt.objective not in S.XGBOOST_OBJECTIVES:
+        given = "no OBJECTIVE" if stmt.objective is None else f"OBJECTIVE '{stmt.objective}'"
+        raise InvalidSetting(
+            f"{where}: AUTO OFF MODEL_TYPE XGBOOST needs an XGBoost OBJECTIVE, one of "
+            f"{', '.join(repr(o) for o in S.XGBOOST_OBJECTIVES)}; got {given}."
+        )
+    if stmt.hyperparameters is None:
+        raise InvalidSetting(
+            f"{where}: AUTO OFF needs HYPERPARAMETERS DEFAULT, or HYPERPARAMETERS DEFAULT "
+            "EXCEPT (KEY 'value', ...)."
+        )
+    if stmt.preprocessors is None or stmt.preprocessors.strip().lower() != "none":
+        given = "none" if stmt.preprocessors is None else f"'{stmt.preprocessors}'"
+        raise InvalidSetting(
+            f"{where}: AUTO OFF MODEL_TYPE XGBOOST trains on the columns as they are and needs "
+            f"PREPROCESSORS 'none'; got {given}."
+        )
+    if stmt.target is None:
+        raise TrainingDataError(f"{where}: a TARGET column is required for MODEL_TYPE XGBOOST.")
+
+
+def _check_kmeans(stmt: ast.CreateModel, where: str) -> None:
+    if stmt.target is not None:
+        raise InvalidSetting(
+            f"{where}: MODEL_TYPE KMEANS clusters rows without a TARGET; remove TARGET "
+            f"{stmt.target} (every FROM column is a feature)."
+        )
+    if stmt.objective is not None:
+        raise InvalidSetting(
+            f"{where}: MODEL_TYPE KMEANS takes no OBJECTIVE; remove OBJECTIVE '{stmt.objective}'."
+        )
+    if stmt.hyperparameters is None:
+        raise InvalidSetting(
+            f"{where}: MODEL_TYPE KMEANS needs HYPERPARAMETERS DEFAULT EXCEPT (K 'n')."
+        )
+    if stmt.preprocessors is None:
+        raise InvalidSetting(
+            f"{where}: MODEL_TYPE KMEANS needs PREPROCESSORS: 'none', or a JSON array such as "
+            """'[{"ColumnSet": ["*"], "Transformers": ["StandardScaler"]}]'."""
+        )
+
+
+def check_numeric(stmt: ast.CreateModel, names: list[str], types: list[str]) -> None:
+    """AUTO OFF trains on the columns as they are: numbers and booleans only."""
+    for name, sql_type in zip(names, types, strict=True):
+        base = sql_type.upper().split("(")[0].strip()
+        if base not in S.AUTO_OFF_TYPES:
+            role = "TARGET column" if name == stmt.target else "column"
+            raise TrainingDataError(
+                f"CREATE MODEL {stmt.name}: {role} '{name}' is {sql_type}; AUTO OFF trains on "
+                "numbers and booleans as they are (SMALLINT, INTEGER, BIGINT, DECIMAL, REAL, "
+                "DOUBLE, BOOLEAN). CAST it or encode it in the FROM query, or use AUTO ON."
+            )
 
 
 def source_query(source: ast.FromTable | ast.FromQuery) -> tuple[str, dict]:
@@ -115,7 +204,9 @@ def match_target(stmt: ast.CreateModel, names: list[str]) -> str:
 
 
 def check_columns(stmt: ast.CreateModel, names: list[str]) -> None:
-    if len(names) < 2:
+    if stmt.target is None and not names:  # KMEANS: every column is a feature
+        raise TrainingDataError(f"CREATE MODEL {stmt.name}: the FROM query returns no columns.")
+    if stmt.target is not None and len(names) < 2:
         raise TrainingDataError(
             f"CREATE MODEL {stmt.name}: the FROM query returns {len(names)} column(s); it needs "
             "at least two (one or more features and the TARGET column)."
@@ -128,6 +219,39 @@ def check_columns(stmt: ast.CreateModel, names: list[str]) -> None:
                 "Give them distinct aliases."
             )
         seen.add(n.lower())
+
+
+def _expert_draft(session, stmt: ast.CreateModel, query: str, target: str) -> dict:
+    """The hyperparameters' effective values, checked, and the target checked against the
+    objective, before anything is trained."""
+    where = f"CREATE MODEL {stmt.name}"
+    values = hyperparameters.resolve("XGBOOST", stmt.objective, stmt.hyperparameters, where)
+    low, high, integral = session.engine.numeric_summary(query, target)
+    expert.check_target(stmt.objective, values.get("num_class"), low, high, integral, target, where)
+    return {
+        "hyperparameters": values,
+        "preprocessors": "none",
+        "problem_type": expert.problem_type(stmt.objective),
+    }
+
+
+def _kmeans_draft(stmt: ast.CreateModel, names: list[str]) -> dict:
+    where = f"CREATE MODEL {stmt.name}"
+    values = hyperparameters.resolve("KMEANS", None, stmt.hyperparameters, where)
+    if values.setdefault("feature_dim", len(names)) != len(names):
+        raise InvalidSetting(
+            f"{where}: FEATURE_DIM '{values['feature_dim']}' does not match the FROM query's "
+            f"{len(names)} columns; leave FEATURE_DIM out (it is set for you)."
+        )
+    entries = preprocessors.parse(
+        stmt.preprocessors, names, preprocessors.KMEANS_TRANSFORMERS, where
+    )
+    return {
+        "hyperparameters": values,
+        "preprocessors": stmt.preprocessors,
+        "preprocessor_entries": entries,
+        "problem_type": None,
+    }
 
 
 def create_model(session, stmt: ast.CreateModel):
@@ -148,11 +272,19 @@ def create_model(session, stmt: ast.CreateModel):
     query, source = source_query(stmt.source)
     names, types = session.engine.query_schema(query)
     check_columns(stmt, names)
-    target = match_target(stmt, names)
+    target = match_target(stmt, names) if stmt.target is not None else None
     settings = S.effective_settings(stmt.settings_dict)
+    expert_fields = {}
+    if stmt.model_type == "KMEANS":
+        check_numeric(stmt, names, types)
+        expert_fields = _kmeans_draft(stmt, names)
+    elif stmt.auto is False:
+        check_numeric(stmt, names, types)
+        expert_fields = _expert_draft(session, stmt, query, target)
     max_rows = max(1, settings["MAX_CELLS"] // len(names))
     # Classification targets are sampled per class, so rare classes keep their share.
-    stratify = target if stmt.problem_type != "REGRESSION" else None
+    problem_type = expert_fields.get("problem_type", stmt.problem_type)
+    stratify = target if problem_type != "REGRESSION" else None
     job_dir = J.new_job_folder(session.store)
     try:
         rows, total = session.engine.export_training_data(
@@ -169,14 +301,15 @@ def create_model(session, stmt: ast.CreateModel):
         "statement": to_sql(stmt),
         "source": source,
         "target": target,
-        "target_type": types_by_name[target],
+        "target_type": types_by_name[target] if target is not None else "INTEGER",
         "features": [
             {"name": n, "type": t} for n, t in zip(names, types, strict=True) if n != target
         ],
         "function": {"name": stmt.function.name.lower(), "schema": stmt.function.schema},
         "problem_type": stmt.problem_type,
         "objective": stmt.objective,
-        "auto": True,
+        "auto": stmt.auto is not False,
+        **expert_fields,
         "model_type": stmt.model_type,
         "iam_role": stmt.iam_role,
         "settings": settings,

@@ -31,6 +31,11 @@ def document(directory: Path, manifest: dict) -> str:
     state = manifest["state"]
     if state == "FAILED":
         return _status(f"training job failed: {manifest.get('failure_reason') or 'unknown'}")
+    if manifest.get("model_type") == "KMEANS":
+        return _status(
+            "not available for KMEANS models (as in Redshift): a cluster id has no "
+            "feature contributions"
+        )
     if state != "READY":
         return _status(WAITING)
     name = manifest.get("model", {}).get("explanation")

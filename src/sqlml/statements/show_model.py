@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pyarrow as pa
 
@@ -112,6 +113,10 @@ def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
         rows.append(("Positive Class", str(model["positive_class"])))
     if model.get("threshold") not in (None, 0.5):
         rows.append(("Decision Threshold", f"{model['threshold']:.4f}"))
+    if manifest.get("auto") is False:
+        rows.append(("Preprocessors", manifest.get("preprocessors") or "none"))
+    if model.get("sizes"):
+        rows.append(("Cluster Sizes", " ".join(str(n) for n in model["sizes"])))
     if manifest.get("iam_role"):
         rows.append(("IAM Role", manifest["iam_role"]))
     if settings.get("S3_BUCKET"):
@@ -121,7 +126,22 @@ def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
         ("Max Cells", str(settings.get("MAX_CELLS", ""))),
         ("Model Store", store_path),
     ]
+    values = manifest.get("hyperparameters")
+    if values is not None:  # AUTO OFF: every effective value, defaults included, as Redshift
+        rows += [("", ""), ("HYPERPARAMETERS:", "")]
+        shown = dict(values)
+        if manifest.get("objective"):
+            shown["objective"] = manifest["objective"]
+        rows += [(k, _hyperparameter(v)) for k, v in sorted(shown.items())]
     return rows
+
+
+def _hyperparameter(value) -> str:
+    if isinstance(value, list):  # eval_metrics
+        return json.dumps(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def key_value_table(rows: list[tuple[str, str]]) -> pa.Table:

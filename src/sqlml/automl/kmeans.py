@@ -1,0 +1,142 @@
+"""AUTO OFF MODEL_TYPE KMEANS: K-means clustering of number and boolean columns (reference §2.7).
+
+The PREPROCESSORS entries scale columns before the Euclidean distances are taken: StandardScaler
+(mean 0, variance 1), MinMax (to [0, 1]) and NumericPassthrough, applied in the order listed and
+fitted on the training rows; columns in no entry pass through. A NULL becomes the column's
+training mean (after scaling). Clustering is scikit-learn's Lloyd K-means; the model is its
+centers. The prediction function returns the id (0 to K - 1) of each row's nearest center.
+Saved as a numpy ``.npz`` (centers) and a JSON manifest section (the scaling steps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from sqlml.automl.preprocessing import numeric_matrix
+from sqlml.errors import TrainingDataError
+
+FORMAT = "kmeans/1"
+CENTERS_FILE = "centers.npz"
+
+
+def _fit_steps(x: np.ndarray, transformers: list[str]) -> list[dict]:
+    steps = []
+    for name in transformers:
+        seen = x[~np.isnan(x)]
+        if name == "StandardScaler":
+            mean = float(seen.mean()) if len(seen) else 0.0
+            scale = float(seen.std()) if len(seen) else 1.0
+            step = {"kind": name, "shift": mean, "scale": scale if scale > 0 else 1.0}
+        elif name == "MinMax":
+            low = float(seen.min()) if len(seen) else 0.0
+            span = float(seen.max()) - low if len(seen) else 1.0
+            step = {"kind": name, "shift": low, "scale": span if span > 0 else 1.0}
+        else:  # NumericPassthrough
+            step = {"kind": name, "shift": 0.0, "scale": 1.0}
+        steps.append(step)
+        x = (x - step["shift"]) / step["scale"]
+    return steps
+
+
+@dataclass
+class KMeansModel:
+    centers: np.ndarray  # k x columns, in the scaled space
+    steps: list[list[dict]]  # per column, the scaling steps in order
+    fill: list[float]  # per column, the (scaled) training mean that replaces NULL
+    features: list[str]
+    metrics: dict = field(default_factory=dict)
+    sizes: list[int] = field(default_factory=list)  # training rows per cluster
+    objective: str | None = None
+    classes: list | None = None
+    explanation: dict | None = None
+
+    def scaled(self, columns: list) -> np.ndarray:
+        X = numeric_matrix(columns, np.float64)
+        for j, steps in enumerate(self.steps):
+            for step in steps:
+                X[:, j] = (X[:, j] - step["shift"]) / step["scale"]
+            X[np.isnan(X[:, j]), j] = self.fill[j]
+        return X
+
+    def assign(self, X: np.ndarray) -> np.ndarray:
+        # |x - c|^2 = |x|^2 - 2 x.c + |c|^2; |x|^2 does not change the argmin.
+        distances = -2.0 * X @ self.centers.T + (self.centers**2).sum(axis=1)
+        return distances.argmin(axis=1).astype(np.int32)
+
+    def predict(self, columns: list) -> pa.Array:
+        return pa.array(self.assign(self.scaled(columns)), pa.int32())
+
+    def save(self, directory: Path) -> dict:
+        np.savez(directory / CENTERS_FILE, centers=self.centers)
+        return {
+            "format": FORMAT,
+            "centers": CENTERS_FILE,
+            "steps": self.steps,
+            "fill": self.fill,
+            "features": self.features,
+            "sizes": self.sizes,
+            "classes": None,
+            "explanation": None,
+        }
+
+    @classmethod
+    def load(cls, section: dict, directory: Path) -> KMeansModel:
+        with np.load(directory / section["centers"], allow_pickle=False) as f:
+            centers = f["centers"]
+        return cls(
+            centers, section["steps"], section["fill"], section["features"], sizes=section["sizes"]
+        )
+
+
+def train_kmeans(
+    table: pa.Table,
+    hyperparameters: dict,
+    preprocessors: list | None,
+    seed: int = 0,
+    where: str = "CREATE MODEL",
+) -> KMeansModel:
+    from sklearn.cluster import KMeans
+
+    names = list(table.column_names)
+    k = int(hyperparameters["k"])
+    if table.num_rows < k:
+        raise TrainingDataError(
+            f"{where}: K '{k}' clusters need at least {k} rows; the training data has "
+            f"{table.num_rows}."
+        )
+    X = numeric_matrix([table.column(n) for n in names], np.float64)
+    chosen = {}
+    for columns, transformers in preprocessors or []:
+        for name in columns:
+            chosen[name] = transformers
+    steps, fill = [], []
+    for j, name in enumerate(names):
+        column_steps = _fit_steps(X[:, j], chosen.get(name, ["NumericPassthrough"]))
+        for step in column_steps:
+            X[:, j] = (X[:, j] - step["shift"]) / step["scale"]
+        seen = X[~np.isnan(X[:, j]), j]
+        fill.append(float(seen.mean()) if len(seen) else 0.0)
+        X[np.isnan(X[:, j]), j] = fill[-1]
+        steps.append(column_steps)
+    trials = hyperparameters.get("local_lloyd_num_trials", "auto")
+    fitted = KMeans(
+        n_clusters=k,
+        init="k-means++" if hyperparameters["init_method"] == "kmeans++" else "random",
+        n_init="auto" if trials == "auto" else int(trials),
+        max_iter=int(hyperparameters["local_lloyd_max_iter"]),
+        tol=float(hyperparameters["local_lloyd_tol"]),
+        random_state=seed,
+    ).fit(X)
+    model = KMeansModel(fitted.cluster_centers_, steps, fill, names)
+    labels = model.assign(X)  # the same assignment the prediction function makes
+    model.sizes = np.bincount(labels, minlength=k).tolist()
+    squared = ((X - model.centers[labels]) ** 2).sum(axis=1)
+    for metric in hyperparameters.get("eval_metrics", ["msd"]):
+        model.metrics[f"train:{metric}"] = float(
+            squared.mean() if metric == "msd" else squared.sum()
+        )
+    return model
