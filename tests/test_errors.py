@@ -211,7 +211,10 @@ def test_missing_schema(data):
     ("clause", "named"),
     [
         ("MODEL_TYPE FORECAST", "MODEL_TYPE FORECAST"),
-        ("PREPROCESSORS 'none'", "PREPROCESSORS with AUTO ON"),
+        (
+            """PREPROCESSORS '[{"ColumnSet": ["bill_length_mm"], "Transformers": ["PCA"]}]'""",
+            "transformer PCA",
+        ),
         (
             "AUTO OFF MODEL_TYPE FORECAST PREPROCESSORS 'none' HYPERPARAMETERS DEFAULT",
             "MODEL_TYPE FORECAST",

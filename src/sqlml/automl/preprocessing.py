@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sqlml.automl.guidance import apply_steps, fit_steps
 from sqlml.automl.profiling import ColumnProfile
 
 TOP_LEVELS = 254
@@ -83,11 +84,17 @@ def _is_timestamp(dtype: pa.DataType) -> bool:
     return pa.types.is_timestamp(dtype)
 
 
-def build_plan(columns: list, profiles: list[ColumnProfile]) -> dict:
-    """The preprocessing plan for tree learners, as JSON-ready data."""
+def build_plan(
+    columns: list, profiles: list[ColumnProfile], guidance: dict[str, list[str]] | None = None
+) -> dict:
+    """The preprocessing plan for tree learners, as JSON-ready data. ``guidance``: the user's
+    PREPROCESSORS transformers by column name (automl.guidance); their profiles are already
+    the ones the transformers call for."""
     specs, features, categorical, capped, full = [], [], [], [], []
+    guidance = guidance or {}
     for index, (column, prof) in enumerate(zip(columns, profiles, strict=True)):
         spec: dict = {"name": prof.name, "kind": prof.kind, "index": index}
+        transformers = guidance.get(prof.name)
         if prof.kind == "dropped":
             spec["reason"] = prof.reason
         elif prof.kind == "categorical":
@@ -113,6 +120,8 @@ def build_plan(columns: list, profiles: list[ColumnProfile]) -> dict:
             features += [f"{prof.name}__{p}" for p in spec["parts"]]
         else:  # numeric, boolean, time
             features.append(prof.name)
+        if transformers and prof.kind != "dropped":
+            _guide(spec, column, transformers, categorical, features)
         specs.append(spec)
     everything = range(len(features))
     views = {
@@ -130,6 +139,22 @@ def build_plan(columns: list, profiles: list[ColumnProfile]) -> dict:
         "categorical_features": categorical,
         "views": views,
     }
+
+
+def _guide(spec: dict, column, transformers: list[str], categorical: list, features: list):
+    """Record the user's transformers for one column in its spec (automl.guidance)."""
+    spec["transformers"] = list(transformers)
+    is_category = spec["kind"] in ("categorical", "high_cardinality")
+    if is_category and "OrdinalEncoder" in transformers and "OneHotEncoder" not in transformers:
+        categorical.remove(features.index(spec["name"]))  # an ordered number, not a category
+    first = _parts({"views": True}, spec, column, compile_lookups({"columns": [spec]}))[0]
+    extras = fit_steps(first, [] if is_category else transformers)
+    if is_category and ("Imputer" in transformers or "ImputerWithIndicator" in transformers):
+        extras["impute"] = 0.0  # the most frequent level's code
+        extras["indicator"] = "ImputerWithIndicator" in transformers
+    spec.update(extras)
+    if spec.get("indicator"):
+        features.append(f"{spec['name']}__missing")
 
 
 def _view(columns: list[int], categorical: list[int]) -> dict:
@@ -166,6 +191,7 @@ def feature_sources(plan: dict) -> list[int]:
             width = len(spec["parts"])
         else:
             width = 1
+        width += 1 if spec.get("indicator") else 0
         out += [spec["index"]] * width
     if len(out) != len(plan["features"]):
         raise ValueError("the preprocessing plan's features do not match its columns")
@@ -254,21 +280,27 @@ def transform(plan: dict, columns: list, lookups: dict | None = None) -> np.ndar
     out = np.empty((n, len(plan["features"])), dtype=np.dtype(plan.get("dtype", "float64")))
     j = 0
     for spec in plan["columns"]:
-        column = columns[spec["index"]]
-        kind = spec["kind"]
-        if kind == "dropped":
+        if spec["kind"] == "dropped":
             continue
-        if kind in ("categorical", "high_cardinality"):
-            parts = _categorical(spec, column, lookups[spec["index"]], "views" in plan)
-        elif kind == "datetime":
-            parts = _datetime(spec, column)
-        elif kind == "text":
-            parts = _text(spec, column)
-        elif kind == "time":
-            parts = _time(column)
-        else:
-            parts = [_float(column)]
+        parts = _parts(plan, spec, columns[spec["index"]], lookups)
+        if "steps" in spec or "impute" in spec or spec.get("indicator"):
+            first = apply_steps(spec, parts[0])  # the user's PREPROCESSORS
+            parts = [first[0], *parts[1:], *first[1:]]  # an indicator goes last
         for part in parts:
             out[:, j] = part
             j += 1
     return out
+
+
+def _parts(plan: dict, spec: dict, column, lookups: dict) -> list[np.ndarray]:
+    """The features computed from one column, before the user's steps."""
+    kind = spec["kind"]
+    if kind in ("categorical", "high_cardinality"):
+        return _categorical(spec, column, lookups[spec["index"]], "views" in plan)
+    if kind == "datetime":
+        return _datetime(spec, column)
+    if kind == "text":
+        return _text(spec, column)
+    if kind == "time":
+        return _time(column)
+    return [_float(column)]

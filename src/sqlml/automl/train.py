@@ -25,6 +25,7 @@ from sqlml.automl.budget import Deadline
 from sqlml.automl.dense import build_dense_plan
 from sqlml.automl.ensemble import greedy_ensemble
 from sqlml.automl.explain import Explanation, explain, global_explanation
+from sqlml.automl.guidance import guided_profile
 from sqlml.automl.learners import LEARNERS, MODEL_TYPE_LEARNERS
 from sqlml.automl.metrics import (
     apply_temperature,
@@ -77,7 +78,7 @@ def _encode_target(y: pa.ChunkedArray, problem_type: str):
     return codes, classes, positive
 
 
-def _prepare(table: pa.Table, target: str, problem_type: str | None):
+def _prepare(table: pa.Table, target: str, problem_type: str | None, guidance: dict):
     y_column = table.column(target)
     if y_column.null_count == len(y_column):
         raise TrainingDataError(
@@ -97,6 +98,7 @@ def _prepare(table: pa.Table, target: str, problem_type: str | None):
     names = [n for n in table.column_names if n != target]
     columns = [table.column(n) for n in names]
     profiles = [profile_column(n, c) for n, c in zip(names, columns, strict=True)]
+    profiles = [guided_profile(p, guidance[p.name]) if p.name in guidance else p for p in profiles]
     dropped = {p.name: p.reason for p in profiles if p.kind == "dropped"}
     if len(dropped) == len(profiles):
         raise TrainingDataError(
@@ -118,12 +120,17 @@ def train_model(
     seed: int = 0,
     on_trial: Callable[[Trial], None] | None = None,
     scratch: Path | None = None,
+    guidance: dict[str, list[str]] | None = None,
 ) -> FittedModel:
     """``scratch``: where the candidates' models wait until the ensemble is chosen (a temporary
-    folder is made there, by default in the system's temporary directory)."""
-    y_column, problem_type, columns, profiles, dropped = _prepare(table, target, problem_type)
+    folder is made there, by default in the system's temporary directory). ``guidance``: the
+    PREPROCESSORS transformers by column (automl.guidance)."""
+    guidance = guidance or {}
+    y_column, problem_type, columns, profiles, dropped = _prepare(
+        table, target, problem_type, guidance
+    )
     objective = resolve_objective(objective, problem_type)
-    plan = build_plan(columns, profiles)
+    plan = build_plan(columns, profiles, guidance)
     X = transform(plan, columns)
     y, classes, positive = _encode_target(y_column, problem_type)
     learners = learners_for(model_type)

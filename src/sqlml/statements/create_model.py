@@ -11,7 +11,7 @@ import time
 
 from sqlml import hyperparameters, preprocessors
 from sqlml import settings as S
-from sqlml.automl import expert
+from sqlml.automl import expert, guidance
 from sqlml.errors import (
     ColumnNotFound,
     FeatureNotSupported,
@@ -59,8 +59,6 @@ def check_supported(stmt: ast.CreateModel) -> None:
             f"MODEL_TYPE {stmt.model_type}",
             "use MODEL_TYPE XGBOOST, MLP or LINEAR_LEARNER, or leave it out",
         )
-    if stmt.preprocessors is not None:
-        refuse("PREPROCESSORS with AUTO ON")
     if stmt.hyperparameters is not None:
         raise InvalidSetting(
             f"CREATE MODEL {stmt.name}: HYPERPARAMETERS is only allowed with AUTO OFF."
@@ -235,6 +233,51 @@ def _expert_draft(session, stmt: ast.CreateModel, query: str, target: str) -> di
     }
 
 
+def _guidance_draft(stmt: ast.CreateModel, names: list[str], types: list[str], target) -> dict:
+    """PREPROCESSORS under AUTO ON: validated, and each transformer checked against the type
+    of the columns it is given (automl.guidance says what each does)."""
+    where = f"CREATE MODEL {stmt.name}"
+    features = [n for n in names if n != target]
+    entries = preprocessors.parse(stmt.preprocessors, features, preprocessors.TRANSFORMERS, where)
+    type_of = dict(zip(names, types, strict=True))
+    for columns, transformers in entries or []:
+        for name in transformers:
+            if name in guidance.NOT_SUPPORTED_YET:
+                raise FeatureNotSupported(
+                    f"{where}: transformer {name} is not supported yet with AUTO ON; leave it out "
+                    "(the columns are then preprocessed automatically)."
+                )
+        for column in columns:
+            base = type_of[column].upper().split("(")[0].strip()
+            for name in transformers:
+                if not _fits(name, base):
+                    raise InvalidSetting(
+                        f"{where}: transformer {name} does not apply to column '{column}' of "
+                        f"type {type_of[column]}: {_USES[name]}"
+                    )
+    return {"preprocessors": stmt.preprocessors, "preprocessor_entries": entries}
+
+
+_USES = {
+    "NumericPassthrough": "it takes numbers and booleans.",
+    "StandardScaler": "it takes numbers and booleans.",
+    "MinMax": "it takes numbers and booleans.",
+    "DateTimeVectorizer": "it takes DATE and TIMESTAMP columns (CAST a text date first).",
+    "OneHotEncoder": "a DATE or TIMESTAMP column takes DateTimeVectorizer only.",
+    "OrdinalEncoder": "a DATE or TIMESTAMP column takes DateTimeVectorizer only.",
+    "Imputer": "a DATE or TIMESTAMP column takes DateTimeVectorizer only.",
+    "ImputerWithIndicator": "a DATE or TIMESTAMP column takes DateTimeVectorizer only.",
+}
+
+
+def _fits(transformer: str, base_type: str) -> bool:
+    if base_type.startswith(("DATE", "TIMESTAMP")):
+        return transformer == "DateTimeVectorizer"
+    if transformer == "DateTimeVectorizer":
+        return False
+    return transformer not in guidance.NUMERIC_ONLY or base_type in S.AUTO_OFF_TYPES
+
+
 def _kmeans_draft(stmt: ast.CreateModel, names: list[str]) -> dict:
     where = f"CREATE MODEL {stmt.name}"
     values = hyperparameters.resolve("KMEANS", None, stmt.hyperparameters, where)
@@ -281,6 +324,8 @@ def create_model(session, stmt: ast.CreateModel):
     elif stmt.auto is False:
         check_numeric(stmt, names, types)
         expert_fields = _expert_draft(session, stmt, query, target)
+    elif stmt.preprocessors is not None:
+        expert_fields = _guidance_draft(stmt, names, types, target)
     max_rows = max(1, settings["MAX_CELLS"] // len(names))
     # Classification targets are sampled per class, so rare classes keep their share.
     problem_type = expert_fields.get("problem_type", stmt.problem_type)

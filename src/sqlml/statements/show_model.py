@@ -113,7 +113,7 @@ def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
         rows.append(("Positive Class", str(model["positive_class"])))
     if model.get("threshold") not in (None, 0.5):
         rows.append(("Decision Threshold", f"{model['threshold']:.4f}"))
-    if manifest.get("auto") is False:
+    if manifest.get("auto") is False or manifest.get("preprocessors"):
         rows.append(("Preprocessors", manifest.get("preprocessors") or "none"))
     if model.get("sizes"):
         rows.append(("Cluster Sizes", " ".join(str(n) for n in model["sizes"])))
