@@ -212,10 +212,6 @@ def test_missing_schema(data):
     [
         ("MODEL_TYPE FORECAST", "MODEL_TYPE FORECAST"),
         (
-            """PREPROCESSORS '[{"ColumnSet": ["bill_length_mm"], "Transformers": ["PCA"]}]'""",
-            "transformer PCA",
-        ),
-        (
             "AUTO OFF MODEL_TYPE FORECAST PREPROCESSORS 'none' HYPERPARAMETERS DEFAULT",
             "MODEL_TYPE FORECAST",
         ),

@@ -131,14 +131,9 @@ def test_guided_model_predicts_in_sql_as_in_python(peng):
     ("entries", "error", "message"),
     [
         (
-            '[{"ColumnSet": ["bill_length_mm", "body_mass_g"], "Transformers": ["PCA"]}]',
-            sqlml.FeatureNotSupported,
-            "transformer PCA is not supported yet with AUTO ON",
-        ),
-        (
-            '[{"ColumnSet": ["bill_length_mm"], "Transformers": ["Normalizer"]}]',
-            sqlml.FeatureNotSupported,
-            "transformer Normalizer is not supported yet",
+            '[{"ColumnSet": ["island", "body_mass_g"], "Transformers": ["PCA"]}]',
+            sqlml.InvalidSetting,
+            "PCA does not apply to column 'island' of type VARCHAR",
         ),
         (
             '[{"ColumnSet": ["island"], "Transformers": ["StandardScaler"]}]',
@@ -174,7 +169,65 @@ def test_guidance_mistakes(peng, entries, error, message):
 def test_preprocessors_none_with_auto_on_is_fully_automatic(peng):
     peng.sql(
         "CREATE MODEL g FROM (SELECT species, island, bill_length_mm FROM penguins) "
-        "TARGET species FUNCTION f_g PREPROCESSORS 'none' SETTINGS (MAX_RUNTIME 3)"
+        "TARGET species FUNCTION f_g PREPROCESSORS 'none' SETTINGS (MAX_RUNTIME 6)"
     )
     plan = json.loads((peng.store.path("main", "g") / "preprocessing.json").read_text())
     assert all("transformers" not in s for s in plan["columns"])
+
+
+def test_normalizer_and_pca_on_a_small_frame():
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=200)
+    columns = {
+        "a": pa.array(base + rng.normal(scale=0.01, size=200)),
+        "b": pa.array(2 * base + rng.normal(scale=0.01, size=200)),
+        "c": pa.array(rng.normal(size=200)),
+        "u": pa.array(rng.normal(size=200) + 3),
+        "v": pa.array(rng.normal(size=200) - 3),
+    }
+    names = list(columns)
+    arrays = [pa.chunked_array([columns[n]]) for n in names]
+    entries = [(["a", "b"], ["StandardScaler", "PCA"]), (["u", "v"], ["Normalizer"])]
+    from sqlml.automl.guidance import apply_mixes, by_column, finish_plan, fit_mixes
+
+    guidance = by_column(entries)
+    profiles = [profile_column(n, c) for n, c in zip(names, arrays, strict=True)]
+    profiles = [guided_profile(p, guidance[p.name]) if p.name in guidance else p for p in profiles]
+    plan = build_plan(arrays, profiles, guidance)
+    X = transform(plan, arrays)
+    mixes = fit_mixes(plan, X, entries)
+    finish_plan(plan, mixes)
+    apply_mixes(mixes, X)
+    # a and b are one direction: one component keeps 95 % of their variance.
+    assert len(mixes[0]["components"]) == 1
+    assert plan["features"][:2] == ["pca0_0", "b"]
+    assert 1 not in plan["views"]["tree"]["columns"]  # the unused slot is in no view
+    assert np.allclose(np.hypot(X[:, 3], X[:, 4]), 1.0, atol=1e-6)
+    # The stored plan replays exactly what training computed.
+    assert np.array_equal(transform(json.loads(json.dumps(plan)), arrays), X)
+    sources = feature_sources(plan)
+    assert sources[0] == -1  # the component belongs to the set "PCA(a, b)"
+
+
+def test_pca_model_predicts_and_explains_in_sql(peng):
+    peng.sql(
+        "CREATE MODEL g FROM (SELECT species, island, bill_length_mm, bill_depth_mm, "
+        "flipper_length_mm, body_mass_g FROM penguins) TARGET species FUNCTION f_g "
+        """PREPROCESSORS '[{"ColumnSet": ["bill_length_mm", "bill_depth_mm",
+          "flipper_length_mm", "body_mass_g"], "Transformers": ["StandardScaler", "PCA"]}]' """
+        "SETTINGS (MAX_RUNTIME 6)"
+    )
+    args = "island, bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g"
+    table = peng.execute(f"SELECT {args} FROM penguins").arrow()
+    predictor = load_predictor(peng.store.path("main", "g"), peng.store.get("main", "g"))
+    expected = predictor.predict([table.column(i) for i in range(table.num_columns)]).to_pylist()
+    rows = peng.execute(f"SELECT f_g({args}), f_g_explain({args}) FROM penguins").fetchall()
+    assert [r[0] for r in rows] == expected
+    group = "PCA(bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g)"
+    for _, e in rows:
+        features = {c["feature"]: c["contribution"] for c in e["contributions"]}
+        assert group in features and features["bill_length_mm"] == 0.0
+        total = e["expected_value"] + sum(features.values())
+        assert total == pytest.approx(e["value"], abs=1e-9)
+    doc = json.loads(peng.execute("SELECT explain_model('g')").fetchone()[0])
+    assert group in doc["explanations"]["kernel_shap"]["label0"]["global_shap_values"]

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sqlml.automl.dense import dense_sources
+from sqlml.automl.guidance import pca_names
 from sqlml.automl.learners import LEARNERS
 from sqlml.automl.learners.linear import sigmoid, softmax
 from sqlml.automl.metrics import apply_temperature
@@ -66,6 +67,8 @@ def _source_matrix(plan: dict, dense_plan: dict | None, learner) -> np.ndarray:
     """A 0/1 matrix (learner's input features x input columns) summing features into columns."""
     sources = feature_sources(plan)
     positions = {spec["index"]: i for i, spec in enumerate(plan["columns"])}
+    for g in range(len(pca_names(plan.get("mixes", [])))):
+        positions[-(g + 1)] = len(plan["columns"]) + g
     if learner.family == "dense":
         indices, _ = view(plan, "tree")
         tree = [sources[j] for j in (indices if indices is not None else range(len(sources)))]
@@ -75,7 +78,7 @@ def _source_matrix(plan: dict, dense_plan: dict | None, learner) -> np.ndarray:
         per_feature = [
             sources[j] for j in (indices if indices is not None else range(len(sources)))
         ]
-    G = np.zeros((len(per_feature), len(plan["columns"])))
+    G = np.zeros((len(per_feature), len(positions)))
     G[np.arange(len(per_feature)), [positions[s] for s in per_feature]] = 1.0
     return G
 
@@ -185,7 +188,7 @@ def explain(model, matrices: dict[str, np.ndarray]) -> Explanation:
     # and the MLP's path integral reproduce it to about 1e-6 only.
     value = model.predict_matrix(matrices)
     value = value[:, None] if value.ndim == 1 else value
-    columns = [spec["name"] for spec in plan["columns"]]
+    columns = [spec["name"] for spec in plan["columns"]] + pca_names(plan.get("mixes", []))
     residue = value - total_e - total_c.sum(axis=1)
     return Explanation(columns, total_e, _spread(total_c, residue), value, residue)
 

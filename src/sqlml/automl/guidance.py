@@ -13,9 +13,14 @@ learners' dense encoding is computed from it, as for every column):
 - ``Imputer``: NULL becomes the training mean (a category's most frequent level);
 - ``ImputerWithIndicator``: the same, plus a 0/1 feature saying the value was NULL.
 
-``Normalizer`` and ``PCA`` mix several columns into one row vector; they are not supported yet.
+- ``Normalizer``: the set's numbers, as one vector per row, scaled to unit length;
+- ``PCA``: the set's numbers replaced by the principal components that keep 95 % of their
+  variance (fitted on the training rows, NULL as the column's mean). Explanations credit a
+  component to the set as a whole, named ``PCA(a, b, ...)``.
+
 A column the user names is kept even when the profiler would drop it (an identifier-like
-string), unless it is NULL in every row.
+string), unless it is NULL in every row. Normalizer and PCA run after the per-column steps, in
+the order the entry lists them, on the matrix of features (``fit_mixes``, ``apply_mixes``).
 """
 
 from __future__ import annotations
@@ -33,9 +38,12 @@ AUTO_ON_TRANSFORMERS = (
     "StandardScaler",
     "MinMax",
     "DateTimeVectorizer",
+    "Normalizer",
+    "PCA",
 )
-NOT_SUPPORTED_YET = ("Normalizer", "PCA")
-NUMERIC_ONLY = ("NumericPassthrough", "StandardScaler", "MinMax")
+NUMERIC_ONLY = ("NumericPassthrough", "StandardScaler", "MinMax", "Normalizer", "PCA")
+MIXERS = ("Normalizer", "PCA")
+PCA_VARIANCE = 0.95
 SCALERS = ("StandardScaler", "MinMax")
 
 
@@ -102,3 +110,93 @@ def apply_steps(spec: dict, value: np.ndarray) -> list[np.ndarray]:
     if "impute" in spec:
         value = np.where(missing, spec["impute"], value)
     return [value, missing.astype(np.float64)] if spec.get("indicator") else [value]
+
+
+def fit_mixes(plan: dict, X: np.ndarray, entries: list | None) -> list[dict]:
+    """The Normalizer and PCA steps of the PREPROCESSORS ``entries``, fitted on the training
+    matrix ``X`` (``transform``'s output before any mix): each names the features it reads."""
+    first = {}
+    for j, name in enumerate(plan["features"]):
+        first.setdefault(name, j)  # a column's own feature (not its __missing indicator)
+    mixes = []
+    for columns, transformers in entries or []:
+        features = [first[c] for c in columns if c in first]
+        for name in transformers:
+            if name not in MIXERS or not features:
+                continue
+            mix = {"op": name, "features": features, "columns": list(columns)}
+            if name == "PCA":
+                mix.update(_fit_pca(_apply(mixes, X)[:, features]))
+            mixes.append(mix)
+    return mixes
+
+
+def _fit_pca(Xf: np.ndarray) -> dict:
+    Xf = Xf.astype(np.float64)
+    seen = ~np.isnan(Xf)
+    fill = np.nansum(Xf, axis=0) / np.maximum(seen.sum(axis=0), 1)
+    Xf = np.where(seen, Xf, fill)
+    mean = Xf.mean(axis=0)
+    _, singular, vt = np.linalg.svd(Xf - mean, full_matrices=False)
+    variance = singular**2
+    share = np.cumsum(variance) / variance.sum() if variance.sum() > 0 else np.ones(len(singular))
+    k = int(np.searchsorted(share, PCA_VARIANCE) + 1)
+    return {"fill": fill.tolist(), "mean": mean.tolist(), "components": vt[:k].tolist()}
+
+
+def _apply(mixes: list[dict], X: np.ndarray) -> np.ndarray:
+    out = X.copy()
+    apply_mixes(mixes, out)
+    return out
+
+
+def apply_mixes(mixes: list[dict], X: np.ndarray) -> None:
+    """Normalizer and PCA, in place on the feature matrix ``X``."""
+    for mix in mixes:
+        f = mix["features"]
+        Xf = X[:, f].astype(np.float64)
+        if mix["op"] == "Normalizer":
+            norm = np.sqrt(np.nansum(Xf**2, axis=1, keepdims=True))
+            X[:, f] = np.where(norm > 0, Xf / np.where(norm > 0, norm, 1.0), Xf)
+        else:
+            Xf = np.where(np.isnan(Xf), np.asarray(mix["fill"]), Xf)
+            components = np.asarray(mix["components"])
+            Z = (Xf - np.asarray(mix["mean"])) @ components.T
+            X[:, f[: len(components)]] = Z
+            X[:, f[len(components) :]] = 0.0  # unused slots, outside every view
+
+
+def pca_slots(mixes: list[dict]) -> tuple[dict[int, int], set[int]]:
+    """Features holding a PCA component (feature -> PCA number), and the unused slots."""
+    used, unused, g = {}, set(), 0
+    for mix in mixes:
+        if mix["op"] == "PCA":
+            k = len(mix["components"])
+            used.update({j: g for j in mix["features"][:k]})
+            unused.update(mix["features"][k:])
+            g += 1
+    return used, unused
+
+
+def pca_names(mixes: list[dict]) -> list[str]:
+    return [f"PCA({', '.join(m['columns'])})" for m in mixes if m["op"] == "PCA"]
+
+
+def finish_plan(plan: dict, mixes: list[dict]) -> None:
+    """Record ``mixes`` in the plan: PCA's unused slots leave every view, its components are
+    named ``pcaG_I``."""
+    if not mixes:
+        return
+    plan["mixes"] = mixes
+    used, unused = pca_slots(mixes)
+    order: dict[int, int] = {}
+    for j, g in used.items():
+        order[g] = order.get(g, -1) + 1
+        plan["features"][j] = f"pca{g}_{order[g]}"
+    for name, chosen in plan.get("views", {}).items():
+        categorical = {chosen["columns"][p] for p in chosen["categorical"]}
+        columns = [j for j in chosen["columns"] if j not in unused]
+        plan["views"][name] = {
+            "columns": columns,
+            "categorical": sorted(columns.index(j) for j in categorical if j in columns),
+        }

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sqlml.automl.guidance import apply_steps, fit_steps
+from sqlml.automl.guidance import apply_mixes, apply_steps, fit_steps, pca_slots
 from sqlml.automl.profiling import ColumnProfile
 
 TOP_LEVELS = 254
@@ -195,6 +195,10 @@ def feature_sources(plan: dict) -> list[int]:
         out += [spec["index"]] * width
     if len(out) != len(plan["features"]):
         raise ValueError("the preprocessing plan's features do not match its columns")
+    # A PCA component belongs to its set as a whole: pseudo-column -(g + 1) (explain.py).
+    used, _ = pca_slots(plan.get("mixes", []))
+    for j, g in used.items():
+        out[j] = -(g + 1)
     return out
 
 
@@ -289,6 +293,8 @@ def transform(plan: dict, columns: list, lookups: dict | None = None) -> np.ndar
         for part in parts:
             out[:, j] = part
             j += 1
+    if plan.get("mixes"):  # the user's Normalizer and PCA
+        apply_mixes(plan["mixes"], out)
     return out
 
 

@@ -25,7 +25,7 @@ from sqlml.automl.budget import Deadline
 from sqlml.automl.dense import build_dense_plan
 from sqlml.automl.ensemble import greedy_ensemble
 from sqlml.automl.explain import Explanation, explain, global_explanation
-from sqlml.automl.guidance import guided_profile
+from sqlml.automl.guidance import apply_mixes, by_column, finish_plan, fit_mixes, guided_profile
 from sqlml.automl.learners import LEARNERS, MODEL_TYPE_LEARNERS
 from sqlml.automl.metrics import (
     apply_temperature,
@@ -120,18 +120,22 @@ def train_model(
     seed: int = 0,
     on_trial: Callable[[Trial], None] | None = None,
     scratch: Path | None = None,
-    guidance: dict[str, list[str]] | None = None,
+    preprocessors: list | None = None,
 ) -> FittedModel:
     """``scratch``: where the candidates' models wait until the ensemble is chosen (a temporary
-    folder is made there, by default in the system's temporary directory). ``guidance``: the
-    PREPROCESSORS transformers by column (automl.guidance)."""
-    guidance = guidance or {}
+    folder is made there, by default in the system's temporary directory). ``preprocessors``:
+    the PREPROCESSORS entries, (columns, transformers) pairs (automl.guidance)."""
+    guidance = by_column(preprocessors)
     y_column, problem_type, columns, profiles, dropped = _prepare(
         table, target, problem_type, guidance
     )
     objective = resolve_objective(objective, problem_type)
     plan = build_plan(columns, profiles, guidance)
     X = transform(plan, columns)
+    mixes = fit_mixes(plan, X, preprocessors)
+    if mixes:
+        finish_plan(plan, mixes)
+        apply_mixes(mixes, X)
     y, classes, positive = _encode_target(y_column, problem_type)
     learners = learners_for(model_type)
     del table, columns, y_column  # the Arrow data is no longer needed: free it before the search

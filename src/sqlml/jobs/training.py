@@ -25,7 +25,6 @@ import pyarrow.parquet as pq
 from sqlml import errors
 from sqlml.automl.budget import Deadline
 from sqlml.automl.expert import train_xgboost
-from sqlml.automl.guidance import by_column
 from sqlml.automl.kmeans import train_kmeans
 from sqlml.automl.train import train_model
 from sqlml.jobs import status as J
@@ -200,7 +199,7 @@ def train_package(
             seed=SEED,
             on_trial=on_trial,
             scratch=snapshot.parent,  # the job's folder: removed with the job, whatever happens
-            guidance=by_column(draft.get("preprocessor_entries")),
+            preprocessors=draft.get("preprocessor_entries"),
         )
     seconds = time.monotonic() - started
     log.info("trained %s.%s in %.1fs", draft["schema"], draft["name"], seconds)

@@ -241,12 +241,6 @@ def _guidance_draft(stmt: ast.CreateModel, names: list[str], types: list[str], t
     entries = preprocessors.parse(stmt.preprocessors, features, preprocessors.TRANSFORMERS, where)
     type_of = dict(zip(names, types, strict=True))
     for columns, transformers in entries or []:
-        for name in transformers:
-            if name in guidance.NOT_SUPPORTED_YET:
-                raise FeatureNotSupported(
-                    f"{where}: transformer {name} is not supported yet with AUTO ON; leave it out "
-                    "(the columns are then preprocessed automatically)."
-                )
         for column in columns:
             base = type_of[column].upper().split("(")[0].strip()
             for name in transformers:
@@ -262,6 +256,8 @@ _USES = {
     "NumericPassthrough": "it takes numbers and booleans.",
     "StandardScaler": "it takes numbers and booleans.",
     "MinMax": "it takes numbers and booleans.",
+    "Normalizer": "it takes numbers and booleans.",
+    "PCA": "it takes numbers and booleans.",
     "DateTimeVectorizer": "it takes DATE and TIMESTAMP columns (CAST a text date first).",
     "OneHotEncoder": "a DATE or TIMESTAMP column takes DateTimeVectorizer only.",
     "OrdinalEncoder": "a DATE or TIMESTAMP column takes DateTimeVectorizer only.",
