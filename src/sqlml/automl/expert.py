@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sqlml.automl.budget import Deadline
-from sqlml.automl.explain import Explanation
+from sqlml.automl.explain import Explanation, document, spread
 from sqlml.automl.learners.base import split_bias
 from sqlml.automl.preprocessing import numeric_matrix
 from sqlml.errors import TrainingDataError
@@ -88,13 +88,9 @@ class XGBoostModel:
     classes: list | None = None  # unused: AUTO OFF models have no probability function
     explanation: dict | None = None  # explain_model's document
 
-    def margin_and_output(self, columns: list) -> tuple[np.ndarray, np.ndarray]:
-        X = numeric_matrix(columns)
-        return X, self.booster.predict(_matrix(X))
-
     def predict(self, columns: list) -> pa.Array:
         """The prediction function's values (module docstring)."""
-        _, out = self.margin_and_output(columns)
+        out = self.booster.predict(_matrix(numeric_matrix(columns)))
         if self.objective == "binary:logistic":
             out = (out > 0.5).astype(np.int64)
         elif self.objective in ("binary:hinge", "multi:softmax"):
@@ -109,7 +105,7 @@ class XGBoostModel:
     def explain_matrix(self, X: np.ndarray) -> Explanation:
         """Contributions to the margin of each row's prediction (for multi:softmax, of the
         predicted class); XGBoost computes them in float32, so the small residue is spread over
-        the columns in proportion to their size."""
+        the columns (explain.spread)."""
         dmatrix = _matrix(X)
         phi, bias = split_bias(self.booster.predict(dmatrix, pred_contribs=True), X.shape[1])
         value = self.booster.predict(dmatrix, output_margin=True).astype(np.float64)
@@ -119,31 +115,12 @@ class XGBoostModel:
             phi, bias, value = phi[rows, :, k][:, :, None], bias[rows, k][:, None], value[rows, k]
         value = value.reshape(len(X), 1)
         residue = value - bias - phi.sum(axis=1)
-        size = np.abs(phi)
-        share = size / np.maximum(size.sum(axis=1, keepdims=True), 1e-300)
-        return Explanation(
-            list(self.features), bias, phi + share * residue[:, None, :], value, residue
-        )
+        return Explanation(list(self.features), bias, spread(phi, residue), value, residue)
 
     def global_document(self, X: np.ndarray) -> dict:
         """explain_model's document: mean absolute margin contributions over the rows of X."""
-        found = self.explain_matrix(X)
-        mean_abs = np.abs(found.contributions[:, :, 0]).mean(axis=0)
-        return {
-            "version": "1.0",
-            "explanations": {
-                "kernel_shap": {
-                    "label0": {
-                        "global_shap_values": {
-                            n: float(v) for n, v in zip(self.features, mean_abs, strict=True)
-                        },
-                        "expected_value": float(found.expected.mean()),
-                    }
-                }
-            },
-            "rows": len(X),
-            "methods": ["TreeSHAP (XGBoost pred_contribs), in the margin space"],
-        }
+        methods = ["TreeSHAP (XGBoost pred_contribs), in the margin space"]
+        return document(self.explain_matrix(X), [(0, None)], methods)
 
     def save(self, directory: Path) -> dict:
         self.booster.save_model(str(directory / BOOSTER_FILE))

@@ -140,7 +140,7 @@ def _secant(y, y0, x, x0, derivative_at_x0):
     return np.where(close, derivative_at_x0, (y - y0) / np.where(close, 1.0, dx))
 
 
-def _spread(c: np.ndarray, residue: np.ndarray) -> np.ndarray:
+def spread(c: np.ndarray, residue: np.ndarray) -> np.ndarray:
     """``residue`` (rows x outputs) added to the columns in proportion to their contributions
     to all outputs together: one share per column keeps a classifier's contributions summing
     to zero over its classes."""
@@ -190,7 +190,7 @@ def explain(model, matrices: dict[str, np.ndarray]) -> Explanation:
     value = value[:, None] if value.ndim == 1 else value
     columns = [spec["name"] for spec in plan["columns"]] + pca_names(plan.get("mixes", []))
     residue = value - total_e - total_c.sum(axis=1)
-    return Explanation(columns, total_e, _spread(total_c, residue), value, residue)
+    return Explanation(columns, total_e, spread(total_c, residue), value, residue)
 
 
 def global_explanation(model, explanation: Explanation) -> dict:
@@ -204,6 +204,11 @@ def global_explanation(model, explanation: Explanation) -> dict:
         outputs = [(model.positive, model.classes[model.positive])]
     else:
         outputs = list(enumerate(model.classes))
+    return document(explanation, outputs, sorted({METHODS[m.learner] for m in model.members}))
+
+
+def document(explanation: Explanation, outputs: list[tuple[int, object]], methods: list) -> dict:
+    """The document for the ``outputs`` (output index, label or None) of ``explanation``."""
     labels = {}
     for i, (k, label) in enumerate(outputs):
         mean_abs = np.abs(explanation.contributions[:, :, k]).mean(axis=0)
@@ -220,5 +225,5 @@ def global_explanation(model, explanation: Explanation) -> dict:
         "version": "1.0",
         "explanations": {"kernel_shap": labels},
         "rows": int(len(explanation.value)),
-        "methods": sorted({METHODS[m.learner] for m in model.members}),
+        "methods": methods,
     }

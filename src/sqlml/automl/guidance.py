@@ -73,6 +73,19 @@ def guided_profile(profile: ColumnProfile, transformers: list[str]) -> ColumnPro
     return ColumnProfile(profile.name, kind, profile.null_fraction, profile.distinct)
 
 
+def fit_scaler(name: str, x: np.ndarray) -> tuple[float, float]:
+    """(shift, scale) of StandardScaler (mean, standard deviation) or MinMax (minimum, range)
+    over the non-NaN values of ``x``; a zero scale becomes 1."""
+    seen = x[~np.isnan(x)]
+    if not len(seen):
+        return 0.0, 1.0
+    if name == "StandardScaler":
+        shift, scale = float(seen.mean()), float(seen.std())
+    else:
+        shift, scale = float(seen.min()), float(seen.max() - seen.min())
+    return shift, scale if scale > 0 else 1.0
+
+
 def fit_steps(values: np.ndarray, transformers: list[str]) -> dict:
     """The plan entries for one feature's value: ``steps`` (shift, scale) in order,
     ``impute`` (the value NULL becomes) and ``indicator``. ``values`` is the feature as the plan
@@ -83,14 +96,7 @@ def fit_steps(values: np.ndarray, transformers: list[str]) -> dict:
     for name in transformers:
         if name not in SCALERS:
             continue
-        seen = x[~np.isnan(x)]
-        if name == "StandardScaler":
-            shift, scale = (float(seen.mean()), float(seen.std())) if len(seen) else (0.0, 1.0)
-        else:
-            shift, scale = (
-                (float(seen.min()), float(seen.max() - seen.min())) if len(seen) else (0.0, 1.0)
-            )
-        steps.append([shift, scale if scale > 0 else 1.0])
+        steps.append(list(fit_scaler(name, x)))
         x = (x - steps[-1][0]) / steps[-1][1]
     if steps:
         out["steps"] = steps

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from sqlml.automl.guidance import SCALERS, by_column, fit_scaler
 from sqlml.automl.preprocessing import numeric_matrix
 from sqlml.errors import TrainingDataError
 
@@ -26,19 +27,9 @@ CENTERS_FILE = "centers.npz"
 def _fit_steps(x: np.ndarray, transformers: list[str]) -> list[dict]:
     steps = []
     for name in transformers:
-        seen = x[~np.isnan(x)]
-        if name == "StandardScaler":
-            mean = float(seen.mean()) if len(seen) else 0.0
-            scale = float(seen.std()) if len(seen) else 1.0
-            step = {"kind": name, "shift": mean, "scale": scale if scale > 0 else 1.0}
-        elif name == "MinMax":
-            low = float(seen.min()) if len(seen) else 0.0
-            span = float(seen.max()) - low if len(seen) else 1.0
-            step = {"kind": name, "shift": low, "scale": span if span > 0 else 1.0}
-        else:  # NumericPassthrough
-            step = {"kind": name, "shift": 0.0, "scale": 1.0}
-        steps.append(step)
-        x = (x - step["shift"]) / step["scale"]
+        shift, scale = fit_scaler(name, x) if name in SCALERS else (0.0, 1.0)
+        steps.append({"kind": name, "shift": shift, "scale": scale})
+        x = (x - shift) / scale
     return steps
 
 
@@ -109,10 +100,7 @@ def train_kmeans(
             f"{table.num_rows}."
         )
     X = numeric_matrix([table.column(n) for n in names], np.float64)
-    chosen = {}
-    for columns, transformers in preprocessors or []:
-        for name in columns:
-            chosen[name] = transformers
+    chosen = by_column(preprocessors)
     steps, fill = [], []
     for j, name in enumerate(names):
         column_steps = _fit_steps(X[:, j], chosen.get(name, ["NumericPassthrough"]))

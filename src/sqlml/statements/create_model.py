@@ -313,18 +313,18 @@ def create_model(session, stmt: ast.CreateModel):
     check_columns(stmt, names)
     target = match_target(stmt, names) if stmt.target is not None else None
     settings = S.effective_settings(stmt.settings_dict)
-    expert_fields = {}
+    kind_fields = {}
     if stmt.model_type == "KMEANS":
         check_numeric(stmt, names, types)
-        expert_fields = _kmeans_draft(stmt, names)
+        kind_fields = _kmeans_draft(stmt, names)
     elif stmt.auto is False:
         check_numeric(stmt, names, types)
-        expert_fields = _expert_draft(session, stmt, query, target)
+        kind_fields = _expert_draft(session, stmt, query, target)
     elif stmt.preprocessors is not None:
-        expert_fields = _guidance_draft(stmt, names, types, target)
+        kind_fields = _guidance_draft(stmt, names, types, target)
     max_rows = max(1, settings["MAX_CELLS"] // len(names))
     # Classification targets are sampled per class, so rare classes keep their share.
-    problem_type = expert_fields.get("problem_type", stmt.problem_type)
+    problem_type = kind_fields.get("problem_type", stmt.problem_type)
     stratify = target if problem_type != "REGRESSION" else None
     job_dir = J.new_job_folder(session.store)
     try:
@@ -350,7 +350,7 @@ def create_model(session, stmt: ast.CreateModel):
         "problem_type": stmt.problem_type,
         "objective": stmt.objective,
         "auto": stmt.auto is not False,
-        **expert_fields,
+        **kind_fields,
         "model_type": stmt.model_type,
         "iam_role": stmt.iam_role,
         "settings": settings,
