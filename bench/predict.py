@@ -1,6 +1,6 @@
 """Prediction throughput and latency: the SQL function against the model called directly.
 
-    python bench/predict.py [--rows 1000000] [--max-runtime 60] [--repeat 3]
+    python bench/predict.py [--rows 1000000] [--max-runtime 60] [--repeat 5]
 
 Builds a DuckDB table of ``--rows`` rows x 20 columns (14 DOUBLE, 2 BIGINT, 4 VARCHAR of 5 to
 1,000 levels; seeded, generated in SQL) with a regression target, and two models on its first
@@ -12,7 +12,8 @@ Builds a DuckDB table of ``--rows`` rows x 20 columns (14 DOUBLE, 2 BIGINT, 4 VA
 
 For each model, each path runs in a fresh process (so its peak memory is its own), ``--repeat``
 times for ``lgb`` and ``--auto-repeat`` times (default once) for ``auto``, whose ensemble takes
-minutes per pass; the best time is kept:
+minutes per pass. The runs go in rounds of one run per path, in an order that rotates between
+rounds, and the best time of each path is kept (``--auto-repeat 0`` skips ``auto``):
 
 - ``sql``: ``SELECT sum(fn(c1, ..., c20)) FROM big``, the function streaming DuckDB's batches;
 - ``raw``: the model called once on the whole preprocessed matrix (``booster.predict`` for
@@ -202,28 +203,39 @@ def run_path(folder: Path, model: str, path: str) -> dict:
     return out
 
 
-def measure(folder: Path, model: str, path: str, repeat: int) -> dict:
-    results = []
-    for _ in range(repeat if path != "latency" else 1):
-        done = subprocess.run(
-            [sys.executable, __file__, "--run-one", str(folder), model, path],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    if path == "latency":
-        return results[0]
-    best = min(results, key=lambda r: r["seconds"])
-    best["peak_mb"] = statistics.median(r["peak_mb"] for r in results)
-    return best
+def _run_one(folder: Path, model: str, path: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--run-one", str(folder), model, path],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(folder: Path, model: str, paths: tuple[str, ...], repeat: int) -> dict[str, dict]:
+    """Each path ``repeat`` times, in rounds that run every path once, in an order that rotates
+    from round to round: a slow spell of the shared machine then falls on all paths alike
+    instead of on whichever ran during it. The best time of each path is kept (noise only ever
+    slows a run down), with the median of its peak memory."""
+    runs: dict[str, list[dict]] = {p: [] for p in paths}
+    for k in range(repeat):
+        for path in paths[k % len(paths) :] + paths[: k % len(paths)]:
+            runs[path].append(_run_one(folder, model, path))
+    out = {}
+    for path, results in runs.items():
+        best = min(results, key=lambda r: r["seconds"])
+        best["peak_mb"] = statistics.median(r["peak_mb"] for r in results)
+        best["all_seconds"] = sorted(r["seconds"] for r in results)
+        out[path] = best
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--max-runtime", type=int, default=60)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
         "--auto-repeat", type=int, default=1, help="runs per path for the (slow) ensemble"
     )
@@ -246,22 +258,25 @@ def main() -> int:
         print(f"auto = {(folder / 'chosen.txt').read_text()}")
         print()
         print(
-            "| model | path | rows/s | seconds | peak MB | vs raw | sum |\n"
-            "|---|---|---|---|---|---|---|"
+            "| model | path | rows/s | best s | all runs s | peak MB | vs raw | sum |\n"
+            "|---|---|---|---|---|---|---|---|"
         )
         for model in ("lgb", "auto"):
             repeat = args.repeat if model == "lgb" else args.auto_repeat
-            found = {p: measure(folder, model, p, repeat) for p in ("raw", "sql", "pandas")}
+            if repeat < 1:
+                continue
+            found = measure(folder, model, ("raw", "sql", "pandas"), repeat)
             for path, r in found.items():
                 ratio = r["rows_per_s"] / found["raw"]["rows_per_s"]
                 print(
                     f"| {model} | {path} | {r['rows_per_s']:,.0f} | {r['seconds']:.2f} | "
+                    f"{' '.join(f'{x:.2f}' for x in r['all_seconds'])} | "
                     f"{r['peak_mb']:.0f} | {ratio:.3f} | {r['total']:.6g} |"
                 )
-            latency = measure(folder, model, "latency", 1)
+            latency = _run_one(folder, model, "latency")
             print(
                 f"| {model} | one row | p50 {latency['p50_ms']:.2f} ms | "
-                f"p99 {latency['p99_ms']:.2f} ms | | | built-in: p50 "
+                f"p99 {latency['p99_ms']:.2f} ms | | | | built-in: p50 "
                 f"{latency['base_p50_ms']:.2f} ms, p99 {latency['base_p99_ms']:.2f} ms |"
             )
     return 0
