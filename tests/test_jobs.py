@@ -468,3 +468,60 @@ def test_two_processes_share_one_model_store(tmp_path):
                 n = conn.execute(f"SELECT count(predict_{other}({PENGUIN_FEATURES})) FROM penguins")
                 assert n.fetchone()[0] == 344
             no_partial_packages(conn)
+
+
+# -- the data snapshot -----------------------------------------------------------------------
+
+
+def test_snapshot_is_an_arrow_file_of_the_rows_with_enum_and_hugeint_as_the_function_sees_them(
+    aconn, tmp_path, monkeypatch
+):
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    aconn.sql("CREATE TYPE isle AS ENUM ('Biscoe', 'Dream', 'Torgersen')")
+    aconn.sql(
+        "CREATE TABLE typed AS SELECT species, island::isle AS island, "
+        "body_mass_g::HUGEINT AS mass, bill_length_mm FROM penguins"
+    )
+    marker = pause_marker(tmp_path, "trainer:queued", monkeypatch)
+    aconn.sql("CREATE MODEL typed FROM typed TARGET species FUNCTION predict_typed")
+    pid = paused_pid(marker, "trainer:queued")
+    job_dir = J.job_path(aconn.store, "main", "typed")
+    table = ipc.open_file(pa.memory_map(str(job_dir / J.SNAPSHOT_FILE))).read_all()
+    assert table.num_rows == 344
+    assert table.column_names == ["species", "island", "mass", "bill_length_mm"]
+    assert table.schema.field("island").type == pa.string()
+    assert table.schema.field("mass").type == pa.float64()
+    assert sorted(set(table.column("island").to_pylist())) == ["Biscoe", "Dream", "Torgersen"]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: state(aconn, "typed") == "FAILED", timeout=5, what="FAILED")
+    aconn.sql("DROP MODEL typed")
+    assert not job_dir.exists()
+    # and the model trains from it, its function taking the ENUM and HUGEINT columns
+    monkeypatch.delenv("SQLML_PAUSE_AT")
+    aconn.sql(
+        "CREATE MODEL typed FROM typed TARGET species FUNCTION predict_typed "
+        f"{FAST} SETTINGS (MAX_RUNTIME 3)"
+    )
+    aconn.wait_model("typed")
+    rows = aconn.execute(
+        "SELECT predict_typed(island, mass, bill_length_mm) = species FROM typed "
+        "WHERE mass IS NOT NULL"
+    ).fetchall()
+    assert len(rows) == 342 and sum(r[0] for r in rows) > 250
+
+
+def test_a_parquet_snapshot_left_by_an_earlier_build_is_still_read(tmp_path):
+    import duckdb
+    import pyarrow as pa
+
+    from sqlml.jobs.training import _read_snapshot
+
+    legacy = tmp_path / J.LEGACY_SNAPSHOT_FILE
+    duckdb.sql(f"COPY (SELECT range AS x, 'a' || range AS s FROM range(5)) TO '{legacy}'")
+    draft = {"training": {}}
+    table = _read_snapshot(tmp_path / J.SNAPSHOT_FILE, draft)
+    assert table.column("x").to_pylist() == [0, 1, 2, 3, 4]
+    assert table.schema.field("s").type == pa.string()
+    assert draft["training"]["arrow_mb"] >= 0

@@ -4,8 +4,9 @@ A job folder ``<store>/.jobs/<schema>.<name>/`` holds:
 
 - ``job.json``: the manifest draft, the training budget, when it was submitted, the limit on
   concurrent jobs it was submitted under;
-- ``snapshot.parquet``: the training data, exported when CREATE MODEL ran (our analogue of
-  Redshift's export to S3);
+- ``snapshot.arrow``: the training data, exported when CREATE MODEL ran (our analogue of
+  Redshift's export to S3), as an uncompressed Arrow IPC file the trainer memory-maps (a job
+  folder left by an earlier build holds ``snapshot.parquet`` instead, still read);
 - ``status.json``: the state (QUEUED, TRAINING or FAILED), progress and failure, always replaced
   atomically, so a reader never waits for the trainer and never sees half a file;
 - ``alive.lock``: locked (flock) by the trainer process for as long as it lives. The kernel
@@ -31,7 +32,8 @@ from sqlml.store.package import package_key, remove_folder, write_atomic
 
 JOBS_DIR = ".jobs"
 JOB_FILE = "job.json"
-SNAPSHOT_FILE = "snapshot.parquet"
+SNAPSHOT_FILE = "snapshot.arrow"
+LEGACY_SNAPSHOT_FILE = "snapshot.parquet"  # written by earlier versions
 STATUS_FILE = "status.json"
 ALIVE_FILE = "alive.lock"
 PID_FILE = "trainer.pid"

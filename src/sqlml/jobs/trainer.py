@@ -2,7 +2,7 @@
 
 It inherits ``ALIVE_FD``, the descriptor holding the job's alive.lock, and keeps it open until it
 exits, so the job is known to be alive exactly as long as this process is. It waits for a
-training slot (QUEUED), trains on the job's Parquet snapshot (TRAINING, with progress written
+training slot (QUEUED), trains on the job's data snapshot (TRAINING, with progress written
 after every candidate), publishes the package into the store and removes the job folder (READY),
 or records the error (FAILED). It never opens the database: training runs apart from the user's
 session, and DuckDB's worker threads do not compete with the learners' (idle DuckDB workers slow

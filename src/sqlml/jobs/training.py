@@ -1,4 +1,4 @@
-"""Training jobs: a Parquet snapshot and a job file in, a READY model package out.
+"""Training jobs: a data snapshot and a job file in, a READY model package out.
 
 The session's side: ``submit`` starts a trainer process (:mod:`sqlml.jobs.trainer`) for a job
 folder and returns at once; ``wait`` blocks until the model is READY or FAILED; ``cancel`` stops
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from sqlml import errors
@@ -148,7 +149,14 @@ def cancel(store: ModelStore, job_dir: Path, grace_seconds: float = 10.0) -> Non
 
 
 def _read_snapshot(path: Path, draft: dict) -> pa.Table:
-    table = pq.read_table(path)
+    """The snapshot as a table. The Arrow IPC file is memory-mapped, not read: the columns are
+    the page cache's pages, shared with the file and unmapped once training drops the table.
+    A job folder from an earlier build has a Parquet snapshot beside the job file instead."""
+    legacy = path.with_name(J.LEGACY_SNAPSHOT_FILE)
+    if not path.exists() and legacy.exists():
+        table = pq.read_table(legacy)
+    else:
+        table = ipc.open_file(pa.memory_map(str(path))).read_all()
     draft["training"]["arrow_mb"] = round(table.nbytes / 2**20, 2)
     return table
 
@@ -162,7 +170,7 @@ def train_package(
     on_trial: Callable | None = None,
     still_wanted: Callable[[], bool] | None = None,
 ) -> dict:
-    """Train on the Parquet ``snapshot`` and write the package; return the final manifest.
+    """Train on the ``snapshot`` (jobs.status) and write the package; return the final manifest.
 
     ``draft`` is the manifest without training results: name, schema, target, features,
     function, settings, problem_type, objective and model_type as the user gave them (or None).
