@@ -136,3 +136,42 @@ def test_one_row_categories_and_null_only_columns_encode():
     profile = profile_column("n", nulls)
     assert (profile.kind, profile.reason) == ("dropped", "all values are NULL")
     assert transform(build_plan([nulls], [profile]), [nulls]).shape == (5, 0)
+
+
+def test_numbers_converted_together_equal_one_by_one():
+    """Prediction-sized batches convert their number columns in one Arrow call; whole tables
+    (and columns in several pieces) one column at a time. Both give the same matrix, whatever
+    the integer and float types, NULLs and NaNs."""
+    rng = np.random.default_rng(3)
+    n = 500
+    big = rng.integers(-(2**62), 2**62, n)
+    values = {
+        "i8": pa.array(rng.integers(-100, 100, n), pa.int8()),
+        "i32": pa.array(
+            [None if i % 7 == 0 else int(v) for i, v in enumerate(rng.integers(0, 2**31 - 1, n))],
+            pa.int32(),
+        ),
+        "i64": pa.array([None if i % 5 == 0 else int(v) for i, v in enumerate(big)], pa.int64()),
+        "u64": pa.array(rng.integers(0, 2**63, n, dtype=np.uint64) * 2 + 1, pa.uint64()),
+        "f32": pa.array(rng.normal(size=n).astype(np.float32)),
+        "f64": pa.array(
+            [
+                None if i % 3 == 0 else (float("nan") if i % 4 == 0 else float(v))
+                for i, v in enumerate(rng.normal(size=n) * 1e9)
+            ]
+        ),
+        "cat": pa.array([f"c{i % 4}" for i in range(n)]),
+    }
+    columns = list(values.values())
+    plan = build_plan(columns, [profile_column(k, v) for k, v in values.items()])
+    together = transform(plan, columns)
+    assert together.dtype == np.float32
+    pieces = [pa.chunked_array([c[:200], c[200:]]) for c in columns]  # converted one by one
+    one_by_one = transform(plan, pieces)
+    assert np.array_equal(together, one_by_one, equal_nan=True)
+    assert np.isnan(together[0, 1]) and np.isnan(together[0, 2]) and np.isnan(together[0, 5])
+    assert together[1, 0] == values["i8"][1].as_py()
+    assert together[2, 3] == np.float32(float(values["u64"][2].as_py()))
+    # a float64 (version 1) plan keeps every integer up to 2**53 exact
+    old = transform({**plan, "dtype": "float64"}, columns)
+    assert old[1, 2] == float(big[1]) and old.dtype == np.float64
