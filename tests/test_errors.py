@@ -263,3 +263,27 @@ def test_failed_create_leaves_nothing_behind(data, db_path):
     assert [p.name for p in store.iterdir() if not p.name.startswith(".")] == []
     assert [p.name for p in (store / ".jobs").iterdir() if p.name != ".slots"] == []
     data.sql(CREATE.format(name="m", fn="f"))  # the name is still free
+
+
+def test_query_failing_while_exported_names_the_query_and_leaves_the_connection_usable(conn):
+    # The error comes in row 150,001, after the first batches of the snapshot were written.
+    query = (
+        "SELECT CASE WHEN range > 150000 THEN error('bad row ' || range) ELSE range END AS x, "
+        "(range % 7)::DOUBLE AS y FROM range(200000)"
+    )
+    with pytest.raises(sqlml.TrainingQueryError, match="The FROM query failed: .*bad row 150001"):
+        conn.sql(f"CREATE MODEL m FROM ({query}) TARGET y FUNCTION f SETTINGS (MAX_CELLS 10000000)")
+    assert conn.sql("SELECT 42").fetchall() == [(42,)]
+    assert conn.models() == []
+    with pytest.raises(sqlml.ModelNotFound):
+        conn.sql("SHOW MODEL m")
+
+
+def test_a_list_of_enum_is_refused_like_any_list(conn):
+    conn.sql("CREATE TYPE colour AS ENUM ('red', 'blue')")
+    conn.sql(
+        "CREATE TABLE t AS SELECT ['red', 'blue']::colour[] AS tags, range::DOUBLE AS x, "
+        "(range % 3)::DOUBLE AS y FROM range(100)"
+    )
+    with pytest.raises(sqlml.TrainingDataError, match="'tags'"):
+        conn.sql("CREATE MODEL m FROM t TARGET y FUNCTION f SETTINGS (MAX_RUNTIME 5)")

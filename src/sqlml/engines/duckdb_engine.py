@@ -81,16 +81,30 @@ _NUMERIC = S.NUMERIC_TYPES
 SNAPSHOT_BATCH_ROWS = 65_536
 
 
-def _snapshot_column(name: str, sql_type: str) -> str:
+def _query_batches(reader: pa.RecordBatchReader):
+    """The reader's batches. An error of the query met while it runs (a CAST failing in row
+    300,000) comes out of the reader as an Arrow error or an OSError; either way it is the
+    user's query that failed (the reader reads nothing else)."""
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except (duckdb.Error, pa.ArrowException, OSError) as e:
+            raise TrainingQueryError(f"The FROM query failed: {e}") from e
+        yield batch
+
+
+def _snapshot_column(name: str, sql_type: duckdb.DuckDBPyType) -> str:
     """The snapshot's expression for one column: the column itself, except for the types whose
     Arrow form the trainer does not read as a feature. An ENUM is exported as its text (DuckDB
     would give an Arrow dictionary) and a HUGEINT / UHUGEINT as DOUBLE (a 38-digit decimal
-    otherwise), as the prediction function receives them."""
+    otherwise), as the prediction function receives them. A list of ENUMs stays a list (and is
+    refused as a feature, like every list)."""
     quoted = '"' + name.replace('"', '""') + '"'
-    base = sql_type.upper()
-    if base.startswith("ENUM"):
+    if sql_type.id == "enum":
         return f"CAST({quoted} AS VARCHAR) AS {quoted}"
-    if base in ("HUGEINT", "UHUGEINT"):
+    if sql_type.id in ("hugeint", "uhugeint"):
         return f"CAST({quoted} AS DOUBLE) AS {quoted}"
     return quoted
 
@@ -221,20 +235,25 @@ class DuckDBEngine:
             text, total = self._sampled_query(query, max_rows, seed, stratify)
             relation = self.connection.sql(text)
             columns = ", ".join(
-                _snapshot_column(name, str(t))
+                _snapshot_column(name, t)
                 for name, t in zip(relation.columns, relation.types, strict=True)
             )
             reader = self.connection.sql(f"SELECT {columns} FROM ({text})").to_arrow_reader(
                 SNAPSHOT_BATCH_ROWS
             )
-            written = 0
-            with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, reader.schema) as writer:
-                for batch in reader:
-                    writer.write_batch(batch)
-                    written += batch.num_rows
-            return written, total
         except duckdb.Error as e:
             raise TrainingQueryError(f"The FROM query failed: {e}") from e
+        written = 0
+        # The reader is closed whatever happens: a half-read one keeps the connection busy.
+        with (
+            reader,
+            pa.OSFile(str(path), "wb") as sink,
+            ipc.new_file(sink, reader.schema) as writer,
+        ):
+            for batch in _query_batches(reader):
+                writer.write_batch(batch)
+                written += batch.num_rows
+        return written, total
 
     # -- catalog ---------------------------------------------------------------------------
 
