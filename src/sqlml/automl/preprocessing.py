@@ -274,10 +274,15 @@ def numeric_matrix(columns: list, dtype=np.float32) -> np.ndarray:
     return out
 
 
+def _has_steps(spec: dict) -> bool:
+    """Whether the user's PREPROCESSORS put steps on this column (automl.guidance)."""
+    return "steps" in spec or "impute" in spec or bool(spec.get("indicator"))
+
+
 def _is_plain_number(spec: dict, column) -> bool:
     """A number column that becomes one feature as it is (no PREPROCESSORS step), held in one
     piece: ``transform`` converts all of these in one Arrow call."""
-    if spec["kind"] in _NOT_PLAIN or "steps" in spec or "impute" in spec or spec.get("indicator"):
+    if spec["kind"] in _NOT_PLAIN or _has_steps(spec):
         return False
     if isinstance(column, pa.ChunkedArray) and column.num_chunks != 1:
         return False
@@ -321,7 +326,7 @@ def transform(plan: dict, columns: list, lookups: dict | None = None) -> np.ndar
             j += 1
             continue
         parts = _parts(plan, spec, column, lookups)
-        if "steps" in spec or "impute" in spec or spec.get("indicator"):
+        if _has_steps(spec):
             first = apply_steps(spec, parts[0])  # the user's PREPROCESSORS
             parts = [first[0], *parts[1:], *first[1:]]  # an indicator goes last
         for part in parts:

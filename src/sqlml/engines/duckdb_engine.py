@@ -81,6 +81,11 @@ _NUMERIC = S.NUMERIC_TYPES
 SNAPSHOT_BATCH_ROWS = 65_536
 
 
+def _quoted(name: str) -> str:
+    """A column name as a DuckDB identifier: always quoted (a bare one may be a keyword)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _query_batches(reader: pa.RecordBatchReader):
     """The reader's batches. An error of the query met while it runs (a CAST failing in row
     300,000) comes out of the reader as an Arrow error or an OSError; either way it is the
@@ -101,7 +106,7 @@ def _snapshot_column(name: str, sql_type: duckdb.DuckDBPyType) -> str:
     would give an Arrow dictionary) and a HUGEINT / UHUGEINT as DOUBLE (a 38-digit decimal
     otherwise), as the prediction function receives them. A list of ENUMs stays a list (and is
     refused as a feature, like every list)."""
-    quoted = '"' + name.replace('"', '""') + '"'
+    quoted = _quoted(name)
     if sql_type.id == "enum":
         return f"CAST({quoted} AS VARCHAR) AS {quoted}"
     if sql_type.id in ("hugeint", "uhugeint"):
@@ -127,7 +132,7 @@ def function_return_type(sql_type: str) -> str:
 
 
 def _stratified_sample(query: str, column: str, fraction: float, seed: int) -> str:
-    quoted = '"' + column.replace('"', '""') + '"'
+    quoted = _quoted(column)
     return (
         f"SELECT * EXCLUDE (__sqlml_row) FROM (SELECT *, row_number() OVER () AS __sqlml_row "
         f"FROM ({query})) QUALIFY row_number() OVER (PARTITION BY {quoted} "
@@ -260,7 +265,7 @@ class DuckDBEngine:
     def numeric_summary(self, query: str, column: str) -> tuple:
         """The smallest and largest value of a numeric or boolean ``column`` of ``query``, and
         whether every value is a whole number (NULLs ignored; (None, None, True) if all NULL)."""
-        quoted = '"' + column.replace('"', '""') + '"'
+        quoted = _quoted(column)
         value = f"CAST({quoted} AS DOUBLE)"
         low, high, fractional = self.connection.execute(
             f"SELECT min({value}), max({value}), count(*) FILTER (WHERE {value} <> round({value})) "
