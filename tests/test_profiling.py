@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from sqlml.automl.preprocessing import TOP_LEVELS, build_plan, transform, view
+from sqlml.automl.preprocessing import TOP_LEVELS, build_plan, numeric_matrix, transform, view
 from sqlml.automl.profiling import check_target, infer_problem_type, profile_column
 from sqlml.errors import TrainingDataError
 
@@ -172,6 +172,10 @@ def test_numbers_converted_together_equal_one_by_one():
     assert np.isnan(together[0, 1]) and np.isnan(together[0, 2]) and np.isnan(together[0, 5])
     assert together[1, 0] == values["i8"][1].as_py()
     assert together[2, 3] == np.float32(float(values["u64"][2].as_py()))
+    # AUTO OFF models' matrix (numbers and booleans as they are) takes the same path
+    numbers = [*columns[:-1], pa.array([i % 2 == 0 for i in range(n)])]
+    split = [pa.chunked_array([c[:200], c[200:]]) for c in numbers]
+    assert np.array_equal(numeric_matrix(numbers), numeric_matrix(split), equal_nan=True)
     # a float64 (version 1) plan keeps every integer up to 2**53 exact
     old = transform({**plan, "dtype": "float64"}, columns)
     assert old[1, 2] == float(big[1]) and old.dtype == np.float64

@@ -269,8 +269,16 @@ def numeric_matrix(columns: list, dtype=np.float32) -> np.ndarray:
     models: no preprocessing)."""
     n = len(columns[0]) if columns else 0
     out = np.empty((n, len(columns)), dtype=dtype)
+    plain, positions = [], []
     for j, column in enumerate(columns):
-        out[:, j] = _float(column)
+        piece = _number_piece(column) if n <= TOGETHER_ROWS else None
+        if piece is None:
+            out[:, j] = _float(column)
+        else:
+            plain.append(piece)
+            positions.append(j)
+    if plain:
+        out[:, positions] = _numbers_matrix(plain)
     return out
 
 
@@ -279,14 +287,14 @@ def _has_steps(spec: dict) -> bool:
     return "steps" in spec or "impute" in spec or bool(spec.get("indicator"))
 
 
-def _is_plain_number(spec: dict, column) -> bool:
-    """A number column that becomes one feature as it is (no PREPROCESSORS step), held in one
-    piece: ``transform`` converts all of these in one Arrow call."""
-    if spec["kind"] in _NOT_PLAIN or _has_steps(spec):
-        return False
-    if isinstance(column, pa.ChunkedArray) and column.num_chunks != 1:
-        return False
-    return pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+def _number_piece(column) -> pa.Array | None:
+    """The column as one Arrow array of integers or floats, which ``_numbers_matrix`` converts
+    together with the others; None for any other type, or a column in several pieces."""
+    if isinstance(column, pa.ChunkedArray):
+        if column.num_chunks != 1:
+            return None
+        column = column.chunk(0)
+    return column if pa.types.is_integer(column.type) or pa.types.is_floating(column.type) else None
 
 
 _NOT_PLAIN = frozenset(("categorical", "high_cardinality", "datetime", "text", "time"))
@@ -320,8 +328,11 @@ def transform(plan: dict, columns: list, lookups: dict | None = None) -> np.ndar
         if spec["kind"] == "dropped":
             continue
         column = columns[spec["index"]]
-        if together and _is_plain_number(spec, column):
-            plain.append(column if isinstance(column, pa.Array) else column.chunk(0))
+        # A number column that becomes one feature as it is (no PREPROCESSORS step).
+        plain_kind = together and spec["kind"] not in _NOT_PLAIN and not _has_steps(spec)
+        piece = _number_piece(column) if plain_kind else None
+        if piece is not None:
+            plain.append(piece)
             positions.append(j)
             j += 1
             continue
