@@ -11,7 +11,7 @@ import pytest
 
 import sqlml
 from sqlml.automl.guidance import guided_profile
-from sqlml.automl.preprocessing import build_plan, feature_sources, transform
+from sqlml.automl.preprocessing import build_plan, feature_sources, transform, view_slots
 from sqlml.automl.profiling import profile_column
 from sqlml.runtime.predictor import load_predictor
 from tests.conftest import load
@@ -205,6 +205,10 @@ def test_normalizer_and_pca_on_a_small_frame():
     assert np.allclose(np.hypot(X[:, 3], X[:, 4]), 1.0, atol=1e-6)
     # The stored plan replays exactly what training computed.
     assert np.array_equal(transform(json.loads(json.dumps(plan)), arrays), X)
+    # A view of it cannot be computed alone: the mixes need every feature first.
+    assert view_slots(plan, plan["views"]["tree"]["columns"]) is None
+    with pytest.raises(ValueError, match="Normalizer or PCA"):
+        transform(plan, arrays, slots=list(range(len(plan["features"]))))
     sources = feature_sources(plan)
     assert sources[0] == -1  # the component belongs to the set "PCA(a, b)"
 

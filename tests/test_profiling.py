@@ -8,7 +8,14 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from sqlml.automl.preprocessing import TOP_LEVELS, build_plan, numeric_matrix, transform, view
+from sqlml.automl.preprocessing import (
+    TOP_LEVELS,
+    build_plan,
+    numeric_matrix,
+    transform,
+    view,
+    view_slots,
+)
 from sqlml.automl.profiling import check_target, infer_problem_type, profile_column
 from sqlml.errors import TrainingDataError
 
@@ -179,3 +186,32 @@ def test_numbers_converted_together_equal_one_by_one():
     # a float64 (version 1) plan keeps every integer up to 2**53 exact
     old = transform({**plan, "dtype": "float64"}, columns)
     assert old[1, 2] == float(big[1]) and old.dtype == np.float64
+
+
+def test_a_view_computed_directly_equals_the_view_taken_from_the_whole_matrix():
+    """Prediction computes the one view its members read straight into its matrix; it must be
+    the columns the learners were trained on, in their order, whatever the view leaves out."""
+    n = 400
+    values = {
+        "x": pa.array([None if i % 9 == 0 else i * 0.5 for i in range(n)]),
+        "many": pa.array([None if i % 11 == 0 else f"id{i % 300}" for i in range(n)]),
+        "k": pa.array([i % 7 for i in range(n)], pa.int16()),
+        "cat": pa.array([f"c{i % 4}" for i in range(n)]),
+        "day": pa.array([dt.date(2020, 1, 1) + dt.timedelta(days=i) for i in range(n)]),
+    }
+    columns = list(values.values())
+    plan = build_plan(columns, [profile_column(k, v) for k, v in values.items()])
+    whole = transform(plan, columns)
+    for name in ("tree", "catboost"):
+        indices, _ = view(plan, name)
+        assert len(indices) < whole.shape[1]  # each view leaves a column of "many" out
+        direct = transform(plan, columns, slots=view_slots(plan, indices))
+        assert np.array_equal(direct, np.take(whole, indices, axis=1), equal_nan=True)
+    # the same for a batch too large to convert its numbers together
+    big = [pa.chunked_array([c] * 50) for c in columns]
+    indices, _ = view(plan, "tree")
+    assert np.array_equal(
+        transform(plan, big, slots=view_slots(plan, indices)),
+        np.take(transform(plan, big), indices, axis=1),
+        equal_nan=True,
+    )

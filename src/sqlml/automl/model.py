@@ -18,7 +18,7 @@ import numpy as np
 from sqlml.automl.dense import dense_transform
 from sqlml.automl.learners import LEARNERS
 from sqlml.automl.metrics import apply_temperature, decide_labels
-from sqlml.automl.preprocessing import compile_lookups, transform, view
+from sqlml.automl.preprocessing import compile_lookups, transform, view, view_slots
 
 PLAN_FILE = "preprocessing.json"
 DENSE_FILE = "dense.json"
@@ -57,24 +57,43 @@ class FittedModel:
     explanation: dict | None = None
     _lookups: dict = field(init=False, repr=False)
 
+    _views: tuple = field(init=False, repr=False, default=((), {}))
+
     def __post_init__(self) -> None:
         self._lookups = compile_lookups(self.plan)  # once per model, not once per batch
+
+    def views(self) -> dict[str, tuple]:
+        """Each view the members read: its feature indices (None: all) and ``transform``'s
+        slots for it. Computed once per set of members, not once per batch."""
+        learners = tuple(member.learner for member in self.members)
+        if self._views[0] != learners:
+            names = {"tree"} if self.dense_plan else set()
+            for learner in learners:
+                family, name = LEARNERS[learner].family, LEARNERS[learner].view
+                names.add("tree" if family == "dense" else name)
+            found = {}
+            for name in sorted(names):
+                indices, _ = view(self.plan, name)
+                found[name] = (indices, None if indices is None else view_slots(self.plan, indices))
+            self._views = (learners, found)
+        return self._views[1]
 
     # -- prediction ------------------------------------------------------------------------
 
     def matrices(self, columns: list) -> dict[str, np.ndarray]:
         """The feature matrix in every view a member needs (and the dense encoding)."""
+        views = self.views()
+        if len(views) == 1 and not self.dense_plan:
+            # One view, computed directly when it can be: the prediction function's usual case.
+            ((name, (indices, slots)),) = views.items()
+            if indices is None or slots is not None:
+                return {name: transform(self.plan, columns, self._lookups, slots)}
         return self.views_of(transform(self.plan, columns, self._lookups))
 
     def views_of(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """``matrices`` from the whole feature matrix ``X`` (``transform``'s output)."""
-        names = {"tree"} if self.dense_plan else set()
-        for member in self.members:
-            learner = LEARNERS[member.learner]
-            names.add("tree" if learner.family == "dense" else learner.view)
         out = {}
-        for name in names:
-            indices, _ = view(self.plan, name)
+        for name, (indices, _) in self.views().items():
             # np.take keeps rows contiguous (X[:, indices] is column-major), which the
             # boosters read faster: bench/predict.py went from 8.13 s to 7.99 s.
             out[name] = X if indices is None else np.take(X, indices, axis=1)
@@ -89,10 +108,15 @@ class FittedModel:
             learner = LEARNERS[member.learner]
             inputs = matrices["dense" if learner.family == "dense" else learner.view]
             preds = [learner.predict(m, inputs, self.problem_type) for m in member.models]
-            pred = np.average(preds, axis=0, weights=member.model_weights)
+            if len(preds) == 1:
+                pred = preds[0]  # a copy-free shortcut for np.average of one prediction
+            else:
+                pred = np.average(preds, axis=0, weights=member.model_weights)
             if member.target_transform == "log1p":
                 pred = np.expm1(pred)
-            total = member.weight * pred if total is None else total + member.weight * pred
+            if member.weight != 1.0:
+                pred = member.weight * pred
+            total = pred if total is None else total + pred
         if self.classes is not None:
             total = apply_temperature(total, self.temperature)
         return total

@@ -311,14 +311,33 @@ def _numbers_matrix(columns: list[pa.Array]) -> np.ndarray:
     return batch.to_tensor(null_to_nan=True, row_major=True).to_numpy()
 
 
-def transform(plan: dict, columns: list, lookups: dict | None = None) -> np.ndarray:
+def view_slots(plan: dict, columns: list[int]) -> list[int] | None:
+    """For ``transform``'s ``slots``: where each feature goes in the matrix of the view made of
+    ``columns`` (feature indices), -1 for a feature it leaves out. None when the view cannot
+    be computed on its own: the user's Normalizer and PCA mix all features first."""
+    if plan.get("mixes"):
+        return None
+    slots = [-1] * len(plan["features"])
+    for position, feature in enumerate(columns):
+        slots[feature] = position
+    return slots
+
+
+def transform(
+    plan: dict, columns: list, lookups: dict | None = None, slots: list[int] | None = None
+) -> np.ndarray:
     """The feature matrix for ``columns`` (one Arrow array per feature column, in FROM order).
 
-    Pass ``lookups`` from ``compile_lookups(plan)`` when transforming many batches.
+    Pass ``lookups`` from ``compile_lookups(plan)`` when transforming many batches, and
+    ``slots`` from ``view_slots`` to compute one view's matrix directly (a prediction batch
+    then skips building the whole matrix and copying the view out of it).
     """
+    if slots is not None and plan.get("mixes"):
+        raise ValueError("A plan with Normalizer or PCA steps computes every feature (no slots).")
     lookups = compile_lookups(plan) if lookups is None else lookups
     n = len(columns[0]) if columns else 0
-    out = np.empty((n, len(plan["features"])), dtype=np.dtype(plan.get("dtype", "float64")))
+    width = len(plan["features"]) if slots is None else sum(s >= 0 for s in slots)
+    out = np.empty((n, width), dtype=np.dtype(plan.get("dtype", "float64")))
     # Numbers copied as they are are converted together below, for prediction-sized batches
     # (a whole training table would need a second, float64 copy of its numbers at once).
     together = n <= TOGETHER_ROWS
@@ -332,8 +351,10 @@ def transform(plan: dict, columns: list, lookups: dict | None = None) -> np.ndar
         plain_kind = together and spec["kind"] not in _NOT_PLAIN and not _has_steps(spec)
         piece = _number_piece(column) if plain_kind else None
         if piece is not None:
-            plain.append(piece)
-            positions.append(j)
+            target = j if slots is None else slots[j]
+            if target >= 0:
+                plain.append(piece)
+                positions.append(target)
             j += 1
             continue
         parts = _parts(plan, spec, column, lookups)
@@ -341,13 +362,22 @@ def transform(plan: dict, columns: list, lookups: dict | None = None) -> np.ndar
             first = apply_steps(spec, parts[0])  # the user's PREPROCESSORS
             parts = [first[0], *parts[1:], *first[1:]]  # an indicator goes last
         for part in parts:
-            out[:, j] = part
+            target = j if slots is None else slots[j]
+            if target >= 0:
+                out[:, target] = part
             j += 1
     if plain:
-        out[:, positions] = _numbers_matrix(plain)
+        out[:, _run_or_list(positions)] = _numbers_matrix(plain)
     if plan.get("mixes"):  # the user's Normalizer and PCA
         apply_mixes(plan["mixes"], out)
     return out
+
+
+def _run_or_list(positions: list[int]) -> slice | list[int]:
+    """``positions`` as a slice when they are consecutive: numpy copies into a slice of columns
+    several times faster than into a list of them."""
+    first, last = positions[0], positions[-1]
+    return slice(first, last + 1) if positions == list(range(first, last + 1)) else positions
 
 
 def _parts(plan: dict, spec: dict, column, lookups: dict) -> list[np.ndarray]:
