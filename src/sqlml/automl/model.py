@@ -56,7 +56,6 @@ class FittedModel:
     # explain_model's document (automl.explain.global_explanation), computed after training
     explanation: dict | None = None
     _lookups: dict = field(init=False, repr=False)
-
     _views: tuple = field(init=False, repr=False, default=((), {}))
 
     def __post_init__(self) -> None:
@@ -84,7 +83,8 @@ class FittedModel:
         """The feature matrix in every view a member needs (and the dense encoding)."""
         views = self.views()
         if len(views) == 1 and not self.dense_plan:
-            # One view, computed directly when it can be: the prediction function's usual case.
+            # One view, computed directly (the prediction function's usual case) unless the
+            # plan's Normalizer or PCA needs every feature first (view_slots gave None).
             ((name, (indices, slots)),) = views.items()
             if indices is None or slots is not None:
                 return {name: transform(self.plan, columns, self._lookups, slots)}

@@ -277,8 +277,7 @@ def numeric_matrix(columns: list, dtype=np.float32) -> np.ndarray:
         else:
             plain.append(piece)
             positions.append(j)
-    if plain:
-        out[:, positions] = _numbers_matrix(plain)
+    _put_numbers(out, plain, positions)
     return out
 
 
@@ -336,7 +335,7 @@ def transform(
         raise ValueError("A plan with Normalizer or PCA steps computes every feature (no slots).")
     lookups = compile_lookups(plan) if lookups is None else lookups
     n = len(columns[0]) if columns else 0
-    width = len(plan["features"]) if slots is None else sum(s >= 0 for s in slots)
+    width = len(plan["features"]) if slots is None else len(slots) - slots.count(-1)
     out = np.empty((n, width), dtype=np.dtype(plan.get("dtype", "float64")))
     # Numbers copied as they are are converted together below, for prediction-sized batches
     # (a whole training table would need a second, float64 copy of its numbers at once).
@@ -366,18 +365,21 @@ def transform(
             if target >= 0:
                 out[:, target] = part
             j += 1
-    if plain:
-        out[:, _run_or_list(positions)] = _numbers_matrix(plain)
+    _put_numbers(out, plain, positions)
     if plan.get("mixes"):  # the user's Normalizer and PCA
         apply_mixes(plan["mixes"], out)
     return out
 
 
-def _run_or_list(positions: list[int]) -> slice | list[int]:
-    """``positions`` as a slice when they are consecutive: numpy copies into a slice of columns
-    several times faster than into a list of them."""
+def _put_numbers(out: np.ndarray, pieces: list[pa.Array], positions: list[int]) -> None:
+    """Write the number columns ``pieces`` into columns ``positions`` of ``out``, converted
+    together (``_numbers_matrix``). Consecutive positions are written as a slice, which numpy
+    copies into several times faster than into a list of columns."""
+    if not pieces:
+        return
     first, last = positions[0], positions[-1]
-    return slice(first, last + 1) if positions == list(range(first, last + 1)) else positions
+    consecutive = positions == list(range(first, last + 1))
+    out[:, slice(first, last + 1) if consecutive else positions] = _numbers_matrix(pieces)
 
 
 def _parts(plan: dict, spec: dict, column, lookups: dict) -> list[np.ndarray]:
