@@ -20,9 +20,14 @@ rounds, and the best time of each path is kept (``--auto-repeat 0`` skips ``auto
   ``lgb``, the ensemble's own predict for ``auto``), the matrix built before the clock starts;
 - ``pandas``: the round trip a user would write without sqlml: the table to a DataFrame, the
   model on it, the predictions written back as a table.
+- ``bound`` (``lgb`` only): what any DuckDB Python function reaches here. It is registered as
+  sqlml registers ``fn`` and receives the same columns in the same batches on DuckDB's threads,
+  but skips sqlml's preprocessing: the booster predicts the next slice of the ready-made matrix.
+  ``sql`` against ``bound`` is what sqlml's own per-batch work costs.
 
-Before the clock starts, the raw path builds its matrix and the other two read the table once
-(each path runs in a fresh process, and a first scan would also time reading the file). Peak
+Before the clock starts, the raw and bound paths build the matrix and the others read the
+table once (each path runs in a fresh process, and a first scan would also time reading the
+file). Peak
 memory is the process's peak RSS above its RSS at that point, with the model loaded. Then the
 p50 and p99 latency of a one-row ``SELECT fn(literal, ...)``, beside a one-row
 ``SELECT hash(literal, ...)`` (a built-in function of the same values: what DuckDB itself costs
@@ -39,6 +44,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -167,6 +173,33 @@ def run_path(folder: Path, model: str, path: str) -> dict:
         start = time.perf_counter()
         (total,) = conn.execute(f"SELECT sum({fn}({args})) FROM big").fetchone()
         seconds = time.perf_counter() - start
+    elif path == "bound":
+        # What any DuckDB Python function can reach here: it receives the same 20 columns,
+        # batch by batch and on DuckDB's threads, but skips sqlml's preprocessing and only has
+        # the booster predict the next ready-made slice of the preprocessed matrix.
+        table = conn.execute(f"SELECT {args} FROM big").arrow()
+        X = predictor.model.matrices([table.column(c) for c in FEATURES])["tree"]
+        rows = table.num_rows
+        del table
+        booster = predictor.model.members[0].models[0]
+        lock, taken = threading.Lock(), [0]
+
+        def bound(columns):
+            n = len(columns[0])
+            with lock:
+                start = taken[0] % (rows - n + 1)
+                taken[0] += n
+            return pa.array(booster.predict(X[start : start + n]))
+
+        # Registered as sqlml registers its functions: same wrapper, types and null handling.
+        types = [f["type"] for f in manifest["features"]]
+        conn.engine.register_function("bound", "bench", bound, types, "DOUBLE")
+        conn.execute(f"SELECT bound({args}) FROM big LIMIT 1").fetchall()
+        _warm(conn, args)
+        base = _rss_mb()
+        start = time.perf_counter()
+        (total,) = conn.execute(f"SELECT sum(bound({args})) FROM big").fetchone()
+        seconds = time.perf_counter() - start
     elif path == "pandas":
         rows = conn.execute("SELECT count(*) FROM big").fetchone()[0]
         _warm(conn, args)
@@ -269,7 +302,10 @@ def main() -> int:
             repeat = args.repeat if model == "lgb" else args.auto_repeat
             if repeat < 1:
                 continue
-            found = measure(folder, model, ("raw", "sql", "pandas"), repeat)
+            paths = (
+                ("raw", "sql", "bound", "pandas") if model == "lgb" else ("raw", "sql", "pandas")
+            )
+            found = measure(folder, model, paths, repeat)
             for path, r in found.items():
                 ratio = r["rows_per_s"] / found["raw"]["rows_per_s"]
                 # raw's time over this path's in each round: both ran within seconds of each
