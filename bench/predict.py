@@ -27,9 +27,8 @@ rounds, and the best time of each path is kept (``--auto-repeat 0`` skips ``auto
 
 Before the clock starts, the raw and bound paths build the matrix and the others read the
 table once (each path runs in a fresh process, and a first scan would also time reading the
-file). Peak
-memory is the process's peak RSS above its RSS at that point, with the model loaded. Then the
-p50 and p99 latency of a one-row ``SELECT fn(literal, ...)``, beside a one-row
+file). Peak memory is the process's peak RSS above its RSS at that point, with the model
+loaded. Then the p50 and p99 latency of a one-row ``SELECT fn(literal, ...)``, beside a one-row
 ``SELECT hash(literal, ...)`` (a built-in function of the same values: what DuckDB itself costs
 per statement). The ratios compare paths measured in the same run on the same machine: best
 time against best time, and the median over rounds of the ratio within a round.
@@ -138,6 +137,13 @@ def _warm(conn, args: str) -> None:
     conn.execute(f"SELECT sum(hash({args})) FROM big").fetchall()
 
 
+def _matrices(conn, predictor) -> tuple[dict, int]:
+    """The whole table preprocessed, as the model's matrices, and its row count (the table
+    itself is freed before the caller measures memory)."""
+    table = conn.execute(f"SELECT {', '.join(FEATURES)} FROM big").arrow()
+    return predictor.model.matrices([table.column(c) for c in FEATURES]), table.num_rows
+
+
 def run_path(folder: Path, model: str, path: str) -> dict:
     """One measurement, in this (fresh) process."""
     import numpy as np
@@ -153,10 +159,7 @@ def run_path(folder: Path, model: str, path: str) -> dict:
     args = ", ".join(FEATURES)
     out: dict = {"model": model, "path": path}
     if path == "raw":
-        table = conn.execute(f"SELECT {args} FROM big").arrow()
-        matrices = predictor.model.matrices([table.column(c) for c in FEATURES])
-        rows = table.num_rows
-        del table
+        matrices, rows = _matrices(conn, predictor)
         base = _rss_mb()
         start = time.perf_counter()
         if model == "lgb":
@@ -177,10 +180,8 @@ def run_path(folder: Path, model: str, path: str) -> dict:
         # What any DuckDB Python function can reach here: it receives the same 20 columns,
         # batch by batch and on DuckDB's threads, but skips sqlml's preprocessing and only has
         # the booster predict the next ready-made slice of the preprocessed matrix.
-        table = conn.execute(f"SELECT {args} FROM big").arrow()
-        X = predictor.model.matrices([table.column(c) for c in FEATURES])["tree"]
-        rows = table.num_rows
-        del table
+        matrices, rows = _matrices(conn, predictor)
+        X = matrices["tree"]
         booster = predictor.model.members[0].models[0]
         lock, taken = threading.Lock(), [0]
 
