@@ -193,8 +193,10 @@ def run_path(folder: Path, model: str, path: str) -> dict:
             return pa.array(booster.predict(X[start : start + n]))
 
         # Registered as sqlml registers its functions: same wrapper, types and null handling.
-        types = [f["type"] for f in manifest["features"]]
-        conn.engine.register_function("bound", "bench", bound, types, "DOUBLE")
+        from sqlml.statements import catalog
+
+        features, _ = catalog.columns(manifest, conn.engine)
+        conn.engine.register_function("bound", "bench", bound, features, pa.float64())
         conn.execute(f"SELECT bound({args}) FROM big LIMIT 1").fetchall()
         _warm(conn, args)
         base = _rss_mb()

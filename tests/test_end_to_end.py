@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import sqlml
-from sqlml.engines.duckdb_engine import DatabaseError
+from sqlml.errors import DatabaseError
 from tests.conftest import PENGUIN_FEATURES, load
 
 

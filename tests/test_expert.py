@@ -11,7 +11,7 @@ import xgboost as xgb
 
 import sqlml
 from sqlml import hyperparameters
-from sqlml.engines.duckdb_engine import DatabaseError
+from sqlml.errors import DatabaseError
 from tests.conftest import load
 
 FEATURES = "bill_length_mm, bill_depth_mm, flipper_length_mm"

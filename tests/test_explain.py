@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import sqlml
-from sqlml.engines.duckdb_engine import DatabaseError
+from sqlml.errors import DatabaseError
 from tests.conftest import PENGUIN_FEATURES, load
 
 V1_FIXTURE = Path(__file__).parent / "fixtures" / "packages" / "v1" / "main.peng"

@@ -525,3 +525,32 @@ def test_a_parquet_snapshot_left_by_an_earlier_build_is_still_read(tmp_path):
     assert table.column("x").to_pylist() == [0, 1, 2, 3, 4]
     assert table.schema.field("s").type == pa.string()
     assert draft["training"]["arrow_mb"] >= 0
+
+
+def _sleeping(pid: int) -> bool:
+    try:
+        return "nanosleep" in Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return False
+
+
+def _mapped_libraries(pid: int) -> set[str]:
+    with open(f"/proc/{pid}/maps") as f:
+        return {line.split()[-1] for line in f if "/" in line}
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc/<pid>/maps")
+def test_a_queued_trainer_has_not_loaded_the_learning_libraries(one_slot):
+    conn = one_slot
+    create(conn, "second", "f2", budget=30)
+    wait_for(lambda: state(conn, "second") == "QUEUED", what="second QUEUED")
+    pid = J.trainer_pid(J.job_path(conn.store, "main", "second"))
+    # Past its imports, the trainer sleeps between looks for a free slot.
+    wait_for(lambda: _sleeping(pid), what="the queued trainer to wait for a slot")
+    assert state(conn, "second") == "QUEUED"
+    paths = " ".join(sorted(_mapped_libraries(pid)))
+    assert "/python" in paths  # the maps are read right
+    for library in ("lightgbm", "catboost", "xgboost", "sklearn", "scipy", "duckdb"):
+        assert f"/{library}" not in paths
+    conn.wait_model("first")
+    assert conn.wait_model("second")["state"] == "READY"

@@ -10,7 +10,7 @@ import pytest
 from sklearn.cluster import KMeans
 
 import sqlml
-from sqlml.engines.duckdb_engine import DatabaseError
+from sqlml.errors import DatabaseError
 from sqlml.jobs.training import SEED
 from tests.conftest import DATA, load
 
@@ -179,3 +179,27 @@ def test_json_errors_give_the_position(peng):
 def test_kmeans_rules(peng, statement, message):
     with pytest.raises(sqlml.SqlmlError, match=message):
         peng.sql(statement)
+
+
+def test_max_runtime_is_kept_inside_the_fit(conn):
+    """250,000 rows, K 100, 50 trials of up to 100,000 iterations with no tolerance would run for
+    many minutes; MAX_RUNTIME 3 stops the iterations, and the best centers so far are the model."""
+    conn.sql(
+        "CREATE TABLE big AS SELECT random() AS a, random() AS b, random() AS c, random() AS d "
+        "FROM range(250000)"
+    )
+    conn.sql(
+        "CREATE MODEL big_km FROM big FUNCTION f_big AUTO OFF MODEL_TYPE KMEANS "
+        "PREPROCESSORS 'none' HYPERPARAMETERS DEFAULT EXCEPT (K '100', "
+        "LOCAL_LLOYD_MAX_ITER '100000', LOCAL_LLOYD_TOL '0', LOCAL_LLOYD_NUM_TRIALS '50') "
+        "SETTINGS (MAX_RUNTIME 3)"
+    )
+    manifest = conn.wait_model("big_km")
+    assert manifest["model"]["stopped_early"] is True
+    # The deadline is checked every few Lloyd iterations (well under a second each here): the
+    # fit ends near the budget, far from the minutes it would take unbounded.
+    assert manifest["training"]["seconds"] < 60
+    shown = dict(conn.execute("SHOW MODEL big_km").fetchall())
+    assert shown["Stopped Early"] == "MAX_RUNTIME ended the Lloyd iterations"
+    ids = conn.execute("SELECT DISTINCT f_big(a, b, c, d) FROM big").fetchall()
+    assert {i for (i,) in ids} <= set(range(100))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import sqlml
-from sqlml.engines.duckdb_engine import DatabaseError
+from sqlml.errors import DatabaseError
 
 
 def test_ddl_dml_and_queries(conn):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sqlml
-from sqlml.engines.duckdb_engine import DatabaseError
+from sqlml.errors import DatabaseError
 from tests.conftest import PENGUIN_FEATURES, load
 
 

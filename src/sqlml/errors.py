@@ -109,9 +109,40 @@ class InternalError(SqlmlError):
     sqlstate = "XX000"
 
 
+class DatabaseError(SqlmlError):
+    """An error the database engine raised for a statement, translated by the engine: the
+    SQLSTATE is chosen per error (``sqlstate``, PostgreSQL's code for the same mistake), the
+    message keeps what the engine said that helps (its "Did you mean", candidate columns), and
+    ``position`` is the 1-based character of the statement it points at, when it points.
+    ``name`` and ``arguments`` are set for a call of an unknown function (the function name and
+    the argument types as the engine printed them), so the front door can say more when the
+    function belongs to a model."""
+
+    sqlstate = "XX000"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sqlstate: str | None = None,
+        position: int | None = None,
+        hint: str | None = None,
+        name: str | None = None,
+        arguments: str | None = None,
+    ):
+        super().__init__(message)
+        if sqlstate is not None:
+            self.sqlstate = sqlstate
+        self.position = position
+        self.hint = hint
+        self.name = name
+        self.arguments = arguments
+
+
 __all__ = [
     "ColumnNotFound",
     "CorruptModelPackage",
+    "DatabaseError",
     "FeatureNotSupported",
     "FunctionAlreadyExists",
     "InternalError",

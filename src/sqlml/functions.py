@@ -1,55 +1,128 @@
-"""The SQL functions a model provides.
+"""The SQL functions of the models, kept in step with the model store.
 
-Every model has its prediction function (``FUNCTION fn``) and ``fn_explain``, the same arguments
-returning each input column's contribution to the prediction (like BigQuery's
-ML.EXPLAIN_PREDICT): ``STRUCT(label, value, expected_value, contributions)``, where
-``expected_value`` plus the contributions is ``value``, the prediction (a regression model's
-value, a classifier's probability of ``label``). A classification model also has
-``fn_probabilities``, as in Redshift: the same arguments, returning each class with its
-probability, most probable first. Redshift returns a SUPER ``{"probabilities": [...],
-"labels": [...]}``; here it is ``STRUCT(labels VARCHAR[], probabilities DOUBLE[])``, read with
-``p.labels[1]`` and ``p.probabilities[1]`` (DuckDB lists count from 1, Redshift's from 0).
+Every model's kind names its functions (``kinds``: the prediction function, ``fn_explain``,
+``fn_probabilities`` for classifiers). Before each statement the front door compares the
+store's fingerprint with the one it last saw and (re)registers or removes functions, so a model
+created by another connection or process is callable at once. A model that is not READY has
+stand-ins with the same signature that say which model it is, its state and what to do.
 """
 
 from __future__ import annotations
 
-PROBABILITIES_SUFFIX = "_probabilities"
-PROBABILITIES_TYPE = "STRUCT(labels VARCHAR[], probabilities DOUBLE[])"
-EXPLAIN_SUFFIX = "_explain"
-EXPLAIN_TYPE = (
-    "STRUCT(label VARCHAR, value DOUBLE, expected_value DOUBLE, "
-    "contributions STRUCT(feature VARCHAR, contribution DOUBLE)[])"
-)
-RETURN_TYPES = {"probabilities": PROBABILITIES_TYPE, "explain": EXPLAIN_TYPE}
-# What each kind of function is called in messages.
-DESCRIPTIONS = {"predict": "prediction", "probabilities": "probability", "explain": "explanation"}
-CLASSIFICATION = ("BINARY_CLASSIFICATION", "MULTICLASS_CLASSIFICATION")
+from pathlib import Path
+
+import pyarrow as pa
+
+from sqlml import kinds
+from sqlml.engines.base import Engine
+from sqlml.errors import ModelNotReady
+from sqlml.jobs import status as J
+from sqlml.kinds.base import TARGET, FunctionSpec
+from sqlml.runtime.predictor import load_predictor
+from sqlml.statements import catalog, explain_model
 
 
-def provides_probabilities(manifest: dict) -> bool:
-    """Classification models do. While a model trains without a PROBLEM_TYPE its kind is not
-    known yet, so its probability function's name is reserved (and says the model is not READY)."""
-    if manifest.get("auto") is False:  # as in Redshift: AUTO ON classifiers only
-        return False
-    problem_type = manifest.get("problem_type")
-    if problem_type in CLASSIFICATION:
-        return True
-    return problem_type is None and manifest.get("state") != "READY"
+def function_names(manifest: dict) -> dict[str, FunctionSpec]:
+    """Lower-case SQL function name -> what it computes, for one model."""
+    return kinds.for_manifest(manifest).functions(manifest)
 
 
-def function_names(manifest: dict) -> dict[str, str]:
-    """Lower-case SQL function name -> what it computes: "predict", "probabilities" or
-    "explain" (the Predictor method of that name)."""
-    name = manifest["function"]["name"].lower()
-    out = {name: "predict"}
-    if provides_probabilities(manifest):
-        out[name + PROBABILITIES_SUFFIX] = "probabilities"
-    if manifest.get("model_type") != "KMEANS":  # a cluster id has no contributions
-        out[name + EXPLAIN_SUFFIX] = "explain"
-    return out
+def by_function(models: list[tuple[Path, dict]]) -> dict[str, dict]:
+    """Each model function's name -> its model's manifest."""
+    return {name: m for _, m in models for name in function_names(m)}
 
 
-def reserved_names(function: str) -> set[str]:
-    """Every name a model with prediction function ``function`` may take."""
-    fn = function.lower()
-    return {fn, fn + PROBABILITIES_SUFFIX, fn + EXPLAIN_SUFFIX}
+class FunctionSync:
+    """Registers the functions of every model of ``store`` in ``engine``."""
+
+    def __init__(self, engine: Engine, store):
+        self.engine, self.store = engine, store
+        self._fingerprint: tuple | None = None
+
+    def sync(self, force: bool = False) -> None:
+        fingerprint = (self.store.fingerprint(), J.fingerprint(self.store))
+        if fingerprint == self._fingerprint and not force:
+            return
+        models = catalog.list_models(self.store)
+        wanted: dict[str, tuple] = {}
+        for directory, manifest in models:
+            for name, spec in function_names(manifest).items():
+                wanted.setdefault(name, (directory, manifest, spec))
+        registered = self.engine.registered_functions()
+        for name in registered.keys() - wanted.keys() - {explain_model.FUNCTION}:
+            self.engine.unregister_function(name)
+        self._register_explain_model(registered)
+        for name, (directory, manifest, spec) in wanted.items():
+            if registered.get(name) != manifest["package_id"]:
+                self._register(name, directory, manifest, spec)
+        self.engine.publish_model_info(
+            [(m["schema"], m["name"], m.get("owner", ""), m["state"]) for _, m in models]
+        )
+        self.engine.publish_leaderboards(
+            [
+                (m["schema"], m["name"], directory / m["model"]["leaderboard"])
+                for directory, m in models
+                if m["state"] == "READY" and m.get("model", {}).get("leaderboard")
+            ]
+        )
+        self._fingerprint = fingerprint
+
+    def _register_explain_model(self, registered: dict[str, str]) -> None:
+        token = f"{explain_model.FUNCTION}:{self.store.root}"
+        if registered.get(explain_model.FUNCTION) != token:
+            store = self.store
+            self.engine.register_function(
+                explain_model.FUNCTION,
+                token,
+                explain_model.function(lambda: catalog.list_models(store)),
+                [catalog.Column("model", self.engine.sql_type(pa.string()), pa.string())],
+                pa.json_(),
+            )
+
+    def _register(self, name: str, directory: Path, manifest: dict, spec: FunctionSpec) -> None:
+        features, target = catalog.columns(manifest, self.engine)
+        if manifest["state"] == "READY":
+            fn = _predict(directory, catalog.with_arrow_types(manifest, self.engine), spec.method)
+        else:
+            fn = self._not_ready(name, directory, manifest)
+        if spec.returns == TARGET:
+            returns = target
+            if returns is None:
+                default = kinds.for_manifest(manifest).default_target_type()
+                returns = catalog.Column("", self.engine.sql_type(default), default)
+        else:
+            returns = spec.returns
+        self.engine.register_function(name, manifest["package_id"], fn, features, returns)
+
+    def _not_ready(self, name: str, job_dir: Path, manifest: dict):
+        """A stand-in for the function of a model not READY yet."""
+        store, schema, model = self.store, manifest["schema"], manifest["name"]
+
+        def not_ready(columns: list) -> pa.Array:
+            resolved = J.resolve(store, job_dir) if job_dir.exists() else None
+            state = resolved[1]["state"] if resolved else "gone"
+            if state == "FAILED":
+                advice = (
+                    f"It FAILED: {catalog.failure(resolved[1])} DROP MODEL {model} and create "
+                    "it again."
+                )
+            elif state == "gone":
+                advice = "Its training just ended; run the query again."
+            else:
+                advice = f"It is {state}; SHOW MODEL {model} shows its progress."
+            raise ModelNotReady(
+                f"Prediction function {name} of model {schema}.{model} cannot be called before "
+                f"the model is READY. {advice}"
+            )
+
+        return not_ready
+
+
+def _predict(directory: Path, manifest: dict, method: str):
+    """The function computing ``method`` ("predict", "probabilities" or "explain") of the
+    model's predictor, loaded once per process."""
+
+    def call(columns: list) -> pa.Array:
+        return getattr(load_predictor(directory, manifest), method)(columns)
+
+    return call

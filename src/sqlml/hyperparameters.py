@@ -102,35 +102,12 @@ XGBOOST = {
     )
 }
 
-# SageMaker K-Means (reference §2.7). K-means here runs scikit-learn's Lloyd iterations on the
-# whole table: init_method, local_lloyd_max_iter, local_lloyd_tol and local_lloyd_num_trials
-# steer it; epochs, mini_batch_size, half_life_time_size and extra_center_factor belong to
-# SageMaker's streaming algorithm and are validated and recorded only.
-KMEANS = {
-    h.name: h
-    for h in (
-        Hyperparameter("k", int, None, low=1),
-        Hyperparameter("feature_dim", int, None, low=1),
-        Hyperparameter("epochs", int, 1, low=1),
-        Hyperparameter("eval_metrics", list, ["msd"], choices=("msd", "ssd")),
-        Hyperparameter("extra_center_factor", int, "auto", low=1, auto=True),
-        Hyperparameter("half_life_time_size", int, 0, low=0),
-        Hyperparameter("init_method", str, "random", choices=("random", "kmeans++")),
-        Hyperparameter("local_lloyd_init_method", str, "kmeans++", choices=("random", "kmeans++")),
-        Hyperparameter("local_lloyd_max_iter", int, 300, low=1),
-        Hyperparameter("local_lloyd_num_trials", int, "auto", low=1, auto=True),
-        Hyperparameter("local_lloyd_tol", float, 0.0001, 0, 1),
-        Hyperparameter("mini_batch_size", int, 5000, low=1),
-    )
-}
 
-TABLES = {"XGBOOST": XGBOOST, "KMEANS": KMEANS}
-
-
-def resolve(model_type: str, objective: str | None, pairs: tuple, where: str) -> dict[str, object]:
-    """Every hyperparameter's effective value: the defaults, with ``pairs`` (the DEFAULT EXCEPT
-    list, ``()`` for DEFAULT) validated and applied."""
-    table = TABLES[model_type]
+def resolve_table(
+    table: dict[str, Hyperparameter], model_type: str, pairs: tuple, where: str
+) -> dict[str, object]:
+    """Every hyperparameter of ``table`` with its effective value: the defaults, with ``pairs``
+    (the DEFAULT EXCEPT list, ``()`` for DEFAULT) validated and applied."""
     given: dict[str, object] = {}
     for key, text in pairs:
         name = key.lower()
@@ -144,11 +121,13 @@ def resolve(model_type: str, objective: str | None, pairs: tuple, where: str) ->
         given[name] = spec.parse(text, where)
     out = {name: spec.default for name, spec in table.items() if spec.default is not None}
     out.update(given)
-    if model_type == "KMEANS" and "k" not in out:
-        raise InvalidSetting(
-            f"{where}: MODEL_TYPE KMEANS needs the number of clusters: HYPERPARAMETERS DEFAULT "
-            "EXCEPT (K 'n')."
-        )
+    return out
+
+
+def resolve(model_type: str, objective: str | None, pairs: tuple, where: str) -> dict[str, object]:
+    """XGBoost's effective hyperparameters for ``objective`` (the one model type whose table
+    lives here; other kinds keep theirs in their module and call ``resolve_table``)."""
+    out = resolve_table(XGBOOST, model_type, pairs, where)
     if model_type == "XGBOOST":
         if objective == "multi:softmax" and "num_class" not in out:
             raise InvalidSetting(

@@ -27,7 +27,6 @@ TRANSFORMERS = (
     "StandardScaler",
     "MinMax",
 )
-KMEANS_TRANSFORMERS = ("StandardScaler", "MinMax", "NumericPassthrough")
 
 
 def parse(

@@ -179,27 +179,6 @@ XGBOOST_OBJECTIVES = (
     "binary:hinge",
     "multi:softmax",
 )
-# Numeric SQL types by base name (DuckDB's spellings; REAL is FLOAT).
-NUMERIC_TYPES = frozenset(
-    [
-        "TINYINT",
-        "SMALLINT",
-        "INTEGER",
-        "BIGINT",
-        "HUGEINT",
-        "UTINYINT",
-        "USMALLINT",
-        "UINTEGER",
-        "UBIGINT",
-        "UHUGEINT",
-        "DECIMAL",
-        "REAL",
-        "FLOAT",
-        "DOUBLE",
-    ]
-)
-# Column types AUTO OFF trains on as they are (reference §11).
-AUTO_OFF_TYPES = NUMERIC_TYPES | {"BOOLEAN"}
 FORECAST_OBJECTIVES = ("RMSE", "WAPE", "MAPE", "MASE", "AverageWeightedQuantileLoss")
 
 # Which objectives make sense for which problem type (SageMaker AutoMLJobObjective rules).

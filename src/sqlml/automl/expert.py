@@ -83,7 +83,7 @@ class XGBoostModel:
     booster: object
     objective: str
     features: list[str]
-    target_type: str
+    boolean_target: bool  # the prediction function returns booleans
     metrics: dict = field(default_factory=dict)
     classes: list | None = None  # unused: AUTO OFF models have no probability function
     explanation: dict | None = None  # explain_model's document
@@ -95,7 +95,7 @@ class XGBoostModel:
             out = (out > 0.5).astype(np.int64)
         elif self.objective in ("binary:hinge", "multi:softmax"):
             out = np.rint(out).astype(np.int64)
-        if self.target_type.upper() == "BOOLEAN":
+        if self.boolean_target:
             return pa.array(out.astype(bool))
         return pa.array(out)
 
@@ -137,18 +137,18 @@ class XGBoostModel:
         }
 
     @classmethod
-    def load(cls, section: dict, directory: Path, target_type: str) -> XGBoostModel:
+    def load(cls, section: dict, directory: Path, boolean_target: bool) -> XGBoostModel:
         import xgboost as xgb
 
         booster = xgb.Booster()
         booster.load_model(str(directory / section["booster"]))
-        return cls(booster, section["objective"], section["features"], target_type)
+        return cls(booster, section["objective"], section["features"], boolean_target)
 
 
 def train_xgboost(
     table: pa.Table,
     target: str,
-    target_type: str,
+    boolean_target: bool,
     objective: str,
     hyperparameters: dict,
     deadline: Deadline,
@@ -193,7 +193,7 @@ def train_xgboost(
         verbose_eval=False,
     )
     metrics = {f"train:{name}": float(values[-1]) for name, values in history["train"].items()}
-    model = XGBoostModel(booster, objective, names, target_type, metrics)
+    model = XGBoostModel(booster, objective, names, boolean_target, metrics)
     rows = np.random.default_rng(seed).choice(len(X), size=min(len(X), EXPLAIN_ROWS), replace=False)
     model.explanation = model.global_document(X[np.sort(rows)])
     return model

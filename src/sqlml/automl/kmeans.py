@@ -3,9 +3,12 @@
 The PREPROCESSORS entries scale columns before the Euclidean distances are taken: StandardScaler
 (mean 0, variance 1), MinMax (to [0, 1]) and NumericPassthrough, applied in the order listed and
 fitted on the training rows; columns in no entry pass through. A NULL becomes the column's
-training mean (after scaling). Clustering is scikit-learn's Lloyd K-means; the model is its
-centers. The prediction function returns the id (0 to K - 1) of each row's nearest center.
-Saved as a numpy ``.npz`` (centers) and a JSON manifest section (the scaling steps).
+training mean (after scaling). Clustering is scikit-learn's Lloyd K-means, run
+``STEP_ITERATIONS`` iterations at a time from the centers so far so that MAX_RUNTIME is kept
+inside the fit: when the deadline passes, the best trial's centers so far are the model (and
+``stopped_early`` says so). The model is its centers. The prediction function returns the id (0
+to K - 1) of each row's nearest center. Saved as a numpy ``.npz`` (centers) and a JSON manifest
+section (the scaling steps).
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from sqlml.automl.budget import Deadline
 from sqlml.automl.guidance import SCALERS, by_column, fit_scaler
 from sqlml.automl.preprocessing import numeric_matrix
 from sqlml.errors import TrainingDataError
 
 FORMAT = "kmeans/1"
 CENTERS_FILE = "centers.npz"
+# Lloyd iterations between two looks at the deadline.
+STEP_ITERATIONS = 10
 
 
 def _fit_steps(x: np.ndarray, transformers: list[str]) -> list[dict]:
@@ -41,6 +47,7 @@ class KMeansModel:
     features: list[str]
     metrics: dict = field(default_factory=dict)
     sizes: list[int] = field(default_factory=list)  # training rows per cluster
+    stopped_early: bool = False  # MAX_RUNTIME ended the iterations or trials
     objective: str | None = None
     classes: list | None = None
     explanation: dict | None = None
@@ -70,6 +77,7 @@ class KMeansModel:
             "fill": self.fill,
             "features": self.features,
             "sizes": self.sizes,
+            "stopped_early": self.stopped_early,
             "classes": None,
             "explanation": None,
         }
@@ -79,19 +87,62 @@ class KMeansModel:
         with np.load(directory / section["centers"], allow_pickle=False) as f:
             centers = f["centers"]
         return cls(
-            centers, section["steps"], section["fill"], section["features"], sizes=section["sizes"]
+            centers,
+            section["steps"],
+            section["fill"],
+            section["features"],
+            sizes=section["sizes"],
+            stopped_early=section.get("stopped_early", False),
         )
+
+
+def _lloyd(X: np.ndarray, k: int, hyperparameters: dict, seed: int, deadline: Deadline):
+    """Centers of the best of the trials (lowest inertia), and whether the deadline cut the
+    iterations or the trials short. The first trial's first step always runs.
+
+    The result is scikit-learn's ``KMeans(n_init=trials, random_state=seed)``: one random state
+    draws every trial's initial centers in turn, as scikit-learn's does, and a step that starts
+    from the previous step's centers continues the same Lloyd iterations."""
+    from sklearn.cluster import KMeans
+
+    state = np.random.RandomState(seed)
+    trials = hyperparameters.get("local_lloyd_num_trials", "auto")
+    random = hyperparameters["init_method"] != "kmeans++"
+    n_trials = (10 if random else 1) if trials == "auto" else int(trials)
+    max_iter = int(hyperparameters["local_lloyd_max_iter"])
+    tol = float(hyperparameters["local_lloyd_tol"])
+    best, stopped = None, False
+    for _ in range(n_trials):
+        if best is not None and deadline.expired():
+            return best.cluster_centers_, True
+        init, done = ("random" if random else "k-means++"), 0
+        while True:
+            step = min(STEP_ITERATIONS, max_iter - done)
+            fitted = KMeans(
+                n_clusters=k, init=init, n_init=1, max_iter=step, tol=tol, random_state=state
+            ).fit(X)
+            done += fitted.n_iter_
+            if fitted.n_iter_ < step or done >= max_iter:
+                break  # converged, or out of iterations
+            if deadline.expired():
+                stopped = True
+                break
+            init = fitted.cluster_centers_
+        if best is None or fitted.inertia_ < best.inertia_:
+            best = fitted
+        if stopped:
+            break
+    return best.cluster_centers_, stopped
 
 
 def train_kmeans(
     table: pa.Table,
     hyperparameters: dict,
     preprocessors: list | None,
+    deadline: Deadline,
     seed: int = 0,
     where: str = "CREATE MODEL",
 ) -> KMeansModel:
-    from sklearn.cluster import KMeans
-
     names = list(table.column_names)
     k = int(hyperparameters["k"])
     if table.num_rows < k:
@@ -110,16 +161,8 @@ def train_kmeans(
         fill.append(float(seen.mean()) if len(seen) else 0.0)
         X[np.isnan(X[:, j]), j] = fill[-1]
         steps.append(column_steps)
-    trials = hyperparameters.get("local_lloyd_num_trials", "auto")
-    fitted = KMeans(
-        n_clusters=k,
-        init="k-means++" if hyperparameters["init_method"] == "kmeans++" else "random",
-        n_init="auto" if trials == "auto" else int(trials),
-        max_iter=int(hyperparameters["local_lloyd_max_iter"]),
-        tol=float(hyperparameters["local_lloyd_tol"]),
-        random_state=seed,
-    ).fit(X)
-    model = KMeansModel(fitted.cluster_centers_, steps, fill, names)
+    centers, stopped = _lloyd(X, k, hyperparameters, seed, deadline)
+    model = KMeansModel(centers, steps, fill, names, stopped_early=stopped)
     labels = model.assign(X)  # the same assignment the prediction function makes
     model.sizes = np.bincount(labels, minlength=k).tolist()
     squared = ((X - model.centers[labels]) ** 2).sum(axis=1)

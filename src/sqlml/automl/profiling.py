@@ -77,7 +77,7 @@ def profile_column(name: str, column: pa.ChunkedArray | pa.Array) -> ColumnProfi
             f"Column '{name}' has type {column.type}, which sqlml cannot use as a feature. "
             "Cast it to a number, string, boolean or date in the FROM query, or leave it out."
         )
-    if pa.types.is_dictionary(column.type):  # an ENUM: count its values, not its codes
+    if pa.types.is_dictionary(column.type):  # dictionary-encoded: count its values, not its codes
         column = pc.cast(column, column.type.value_type)
     n = len(column)
     nulls = column.null_count

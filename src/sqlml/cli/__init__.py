@@ -51,21 +51,18 @@ def run_text(conn, text: str, out=sys.stdout, *, wait: bool = True) -> None:
     """Run a script, printing the result of every statement that returns rows. A CREATE MODEL
     is followed until the model is READY or FAILED, unless ``wait`` is False."""
     from sqlml.cli.follow import follow
-    from sqlml.sql import ast, parse_chunk, split_script
 
-    for chunk in split_script(text):
-        result = conn.execute(text[chunk.start : chunk.start + len(chunk.text)])
-        statement = parse_chunk(text, chunk)
-        if wait and isinstance(statement, ast.CreateModel):
-            rows = result.fetchall()
+    for result in conn.run(text):
+        table = result.arrow()
+        if table is None:
+            continue
+        rows = list(zip(*(c.to_pylist() for c in table.columns), strict=True))
+        if wait and result.command == "CREATE MODEL":
             manifest = follow(conn, rows[0][0])
             if manifest is not None:
                 metric, value = next(iter(manifest["metrics"].items()), (None, None))
                 rows = [(rows[0][0], "READY", manifest["function"]["name"], metric, value)]
-            print(format_table(result.columns, rows), file=out)
-            continue
-        if result.columns:
-            print(format_table(result.columns, result.fetchall()), file=out)
+        print(format_table(table.column_names, rows), file=out)
 
 
 def report(error: BaseException, debug: bool) -> None:

@@ -1,0 +1,30 @@
+"""Database engines behind one interface (:class:`~sqlml.engines.base.Engine`).
+
+``ENGINES`` maps an engine's name to the module and class implementing it; a module is imported
+only when its engine is opened, so the trainer process (which never opens a database) and users
+of one engine never load another's library. Only modules under ``engines/`` import a database
+library.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlml.engines.base import Capabilities, Column, Engine
+from sqlml.errors import InvalidSetting
+
+ENGINES = {"duckdb": ("sqlml.engines.duckdb_engine", "DuckDBEngine")}
+
+
+def open_engine(name: str, database: str | None) -> Engine:
+    """A connection of engine ``name`` to ``database``."""
+    try:
+        module, cls = ENGINES[name]
+    except KeyError:
+        raise InvalidSetting(
+            f"Unknown engine {name!r}; sqlml runs on {', '.join(sorted(ENGINES))}."
+        ) from None
+    return getattr(importlib.import_module(module), cls)(database)
+
+
+__all__ = ["ENGINES", "Capabilities", "Column", "Engine", "open_engine"]

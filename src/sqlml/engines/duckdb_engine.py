@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,12 +20,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from sqlml import settings as S
+from sqlml.engines import duckdb_errors, duckdb_types
+from sqlml.engines.base import Capabilities, Column, Engine
 from sqlml.errors import TrainingQueryError
-
-DatabaseError = duckdb.Error
-BinderError = duckdb.BinderException
-ConversionError = duckdb.ConversionException
+from sqlml.results import StatementResult
 
 _registry: dict[str, _SharedDatabase] = {}
 _registry_lock = threading.Lock()
@@ -75,9 +74,6 @@ def _with_arity(fn: Callable[[list], pa.Array], arity: int) -> Callable:
     return udf
 
 
-_NUMERIC = S.NUMERIC_TYPES
-
-
 SNAPSHOT_BATCH_ROWS = 65_536
 
 
@@ -96,39 +92,13 @@ def _query_batches(reader: pa.RecordBatchReader):
         except StopIteration:
             return
         except (duckdb.Error, pa.ArrowException, OSError) as e:
-            raise TrainingQueryError(f"The FROM query failed: {e}") from e
+            raise TrainingQueryError(f"The FROM query failed: {duckdb_errors.text(e)}") from e
         yield batch
 
 
 def _snapshot_column(name: str, sql_type: duckdb.DuckDBPyType) -> str:
-    """The snapshot's expression for one column: the column itself, except for the types whose
-    Arrow form the trainer does not read as a feature. An ENUM is exported as its text (DuckDB
-    would give an Arrow dictionary) and a HUGEINT / UHUGEINT as DOUBLE (a 38-digit decimal
-    otherwise), as the prediction function receives them. A list of ENUMs stays a list (and is
-    refused as a feature, like every list)."""
     quoted = _quoted(name)
-    if sql_type.id == "enum":
-        return f"CAST({quoted} AS VARCHAR) AS {quoted}"
-    if sql_type.id in ("hugeint", "uhugeint"):
-        return f"CAST({quoted} AS DOUBLE) AS {quoted}"
-    return quoted
-
-
-def function_parameter_type(sql_type: str) -> str:
-    """The type a prediction function declares for a feature column of type ``sql_type``.
-
-    Numeric features are declared DOUBLE, the type the model computes in, so that any numeric
-    argument (an INTEGER for a BIGINT column, a DECIMAL, a numeric literal) casts implicitly.
-    An ENUM is declared VARCHAR: an ENUM parameter would accept only that exact enum type.
-    """
-    base = sql_type.upper().split("(")[0].strip()
-    if base in _NUMERIC:
-        return "DOUBLE"
-    return "VARCHAR" if base.startswith("ENUM") else sql_type
-
-
-def function_return_type(sql_type: str) -> str:
-    return "VARCHAR" if sql_type.upper().startswith("ENUM") else sql_type
+    return f"{duckdb_types.snapshot_expression(quoted, sql_type)} AS {quoted}"
 
 
 def _stratified_sample(query: str, column: str, fraction: float, seed: int) -> str:
@@ -168,16 +138,54 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-class DuckDBEngine:
+# Statement kinds whose result is the number of rows changed (a "Count" column).
+_COUNTED = {"INSERT", "UPDATE", "DELETE", "COPY", "MERGE_INTO"}
+# Statement kinds that return rows.
+_ROWS = {"SELECT", "EXPLAIN", "PRAGMA", "CALL", "EXECUTE", "RELATION", "LOGICAL_PLAN"}
+# Words between CREATE / DROP / ALTER and the kind of object, left out of the command tag.
+_MODIFIERS = {"OR", "REPLACE", "TEMP", "TEMPORARY", "UNIQUE", "PERSISTENT", "IF", "NOT", "EXISTS"}
+_WORD = re.compile(r"[A-Za-z_]+")
+_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+
+
+def _command(kind: str, text: str) -> str:
+    """The PostgreSQL command tag's words for a statement of DuckDB's kind ``kind``."""
+    words = [w.upper() for w in _WORD.findall(_COMMENTS.sub("", text, count=1))[:8]]
+    head = words[0] if words else kind
+    if kind in ("SELECT", "EXPLAIN", "PRAGMA", "CALL"):
+        return "SELECT" if kind == "SELECT" else kind
+    if kind in _COUNTED:
+        return "MERGE" if kind == "MERGE_INTO" else kind
+    if head in ("CREATE", "DROP", "ALTER") and len(words) > 1:
+        rest = [w for w in words[1:] if w not in _MODIFIERS]
+        if head == "CREATE" and rest[:1] == ["TABLE"] and "AS" in words:
+            return "SELECT"  # CREATE TABLE ... AS: PostgreSQL tags it SELECT n
+        return f"{head} {rest[0]}" if rest else head
+    if head == "START" and words[1:2] == ["TRANSACTION"]:
+        return "START TRANSACTION"
+    if head == "END":
+        return "COMMIT"
+    return head
+
+
+class DuckDBEngine(Engine):
     """One user connection to a DuckDB database."""
 
     name = "duckdb"
+    dialect = "duckdb"
+    capabilities = Capabilities(
+        vectorized_functions=True,
+        temporary_views=True,
+        transactions=True,
+        functions_shadow_builtins=True,
+    )
 
     def __init__(self, database: str | None = None):
         self.database = database
         self._shared = _acquire(database)
         self.connection = self._shared.root.cursor()
         self.closed = False
+        self._arrow_types: dict[str, pa.DataType] = {}
 
     @property
     def path(self) -> Path | None:
@@ -191,29 +199,60 @@ class DuckDBEngine:
 
     # -- running SQL -----------------------------------------------------------------------
 
-    def sql(self, text: str, params=None):
-        """Run one statement; a relation for queries, None for the rest (DuckDB's behaviour)."""
-        return self.connection.sql(text, params=params)
+    def execute(self, text: str, params=None) -> StatementResult:
+        """Run one statement. Queries are lazy DuckDB relations read as Arrow batches; other
+        statements run at once (DuckDB's behaviour). Errors, including those met while the
+        rows are read, are SqlmlErrors."""
+        try:
+            statements = self.connection.extract_statements(text)
+            kind = statements[0].type.name if statements else "SELECT"
+            relation = self.connection.sql(text, params=params)
+        except duckdb.Error as e:
+            raise duckdb_errors.translate(e, text) from e
+        command = _command(kind, text)
+        if relation is None:
+            return StatementResult(command)
+        columns = relation.columns
+        if columns == ["Count"] and (kind in _COUNTED or command == "SELECT" and kind == "CREATE"):
+            return StatementResult(command, rowcount=relation.fetchall()[0][0])
+        if kind not in _ROWS and kind not in _COUNTED:
+            return StatementResult(command, native=relation)
+        return StatementResult(
+            command,
+            open_reader=relation.to_arrow_reader,
+            native=relation,
+            translate=lambda e: duckdb_errors.translate(e, text),
+        )
 
-    def from_arrow(self, table: pa.Table):
+    def to_native(self, table: pa.Table):
+        """A DuckDB relation over an Arrow table (what ``Connection.sql`` returns)."""
         return self.connection.from_arrow(table)
 
-    def query_schema(self, query: str) -> tuple[list[str], list[str]]:
-        """Column names and SQL types of a query's result, without running it to the end."""
+    def query_columns(self, query: str) -> list[Column]:
         try:
-            rel = self.connection.sql(query)
+            relation = self.connection.sql(query)
+            if relation is None:
+                raise TrainingQueryError("The FROM clause must be a query that returns rows.")
+            names, types = relation.columns, relation.types
+            exported = ", ".join(_snapshot_column(n, t) for n, t in zip(names, types, strict=True))
+            schema = (
+                self.connection.sql(f"SELECT {exported} FROM ({query}) LIMIT 0")
+                .to_arrow_table()
+                .schema
+            )
         except duckdb.Error as e:
-            raise TrainingQueryError(f"The FROM query failed: {e}") from e
-        if rel is None:
-            raise TrainingQueryError("The FROM clause must be a query that returns rows.")
-        return list(rel.columns), [str(t) for t in rel.types]
+            raise TrainingQueryError(f"The FROM query failed: {duckdb_errors.text(e)}") from e
+        return [Column(n, str(t), f.type) for n, t, f in zip(names, types, schema, strict=True)]
 
     def query_arrow(self, query: str, what: str) -> pa.Table:
-        """Every row of ``query`` as an Arrow table; ``what`` says whose query it is in errors."""
         try:
             return self.connection.sql(query).to_arrow_table()
         except duckdb.Error as e:
-            raise TrainingQueryError(f"{what}: the FROM query failed: {e}") from e
+            raise TrainingQueryError(
+                f"{what}: the FROM query failed: {duckdb_errors.text(e)}"
+            ) from e
+
+    # -- training data ---------------------------------------------------------------------
 
     def _sampled_query(
         self, query: str, max_rows: int | None, seed: int, stratify: str | None
@@ -247,7 +286,7 @@ class DuckDBEngine:
                 SNAPSHOT_BATCH_ROWS
             )
         except duckdb.Error as e:
-            raise TrainingQueryError(f"The FROM query failed: {e}") from e
+            raise TrainingQueryError(f"The FROM query failed: {duckdb_errors.text(e)}") from e
         written = 0
         # The reader is closed whatever happens: a half-read one keeps the connection busy.
         with (
@@ -350,12 +389,15 @@ class DuckDBEngine:
         name: str,
         token: str,
         fn: Callable[[list], pa.Array],
-        parameter_types: list[str],
-        return_type: str,
+        parameters: list[Column],
+        returns: pa.DataType | Column,
     ) -> None:
-        """Register (or replace) a vectorized function; ``token`` identifies this version."""
         key = name.lower()
-        params = [function_parameter_type(t) for t in parameter_types]
+        params = [duckdb_types.parameter_type(c.sql_type, c.arrow) for c in parameters]
+        if isinstance(returns, Column):
+            return_type = duckdb_types.return_type(returns.sql_type, returns.arrow)
+        else:
+            return_type = duckdb_types.sql_type(returns)
         with self._shared.lock:
             if key in self._shared.functions:
                 self._shared.root.remove_function(key)
@@ -376,3 +418,26 @@ class DuckDBEngine:
         with self._shared.lock:
             if self._shared.functions.pop(key, None) is not None:
                 self._shared.root.remove_function(key)
+
+    # -- types -----------------------------------------------------------------------------
+
+    def sql_type(self, arrow_type: pa.DataType) -> str:
+        return duckdb_types.sql_type(arrow_type)
+
+    def arrow_type(self, sql_type: str) -> pa.DataType:
+        """Values of ``sql_type`` as a query delivers them to sqlml (an ENUM as text, a
+        HUGEINT as DOUBLE, as in a training snapshot)."""
+        found = self._arrow_types.get(sql_type)
+        if found is None:
+            try:
+                found = self.query_columns(f"SELECT CAST(NULL AS {sql_type}) AS x")[0].arrow
+            except TrainingQueryError:
+                found = pa.string()  # not a DuckDB type: a text column is the safe reading
+            self._arrow_types[sql_type] = found
+        return found
+
+    def as_parameter(self, expression: str, column: Column) -> str:
+        return f"CAST({expression} AS {duckdb_types.parameter_type(column.sql_type, column.arrow)})"
+
+    def type_label(self, sql_type: str) -> str:
+        return duckdb_types.type_label(sql_type)

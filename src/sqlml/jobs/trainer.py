@@ -25,7 +25,6 @@ from sqlml.automl.budget import Deadline
 from sqlml.errors import SqlmlError
 from sqlml.jobs import status as J
 from sqlml.jobs.faults import pause_at
-from sqlml.jobs.training import train_package
 from sqlml.store import ModelStore
 
 log = logging.getLogger(__name__)
@@ -116,6 +115,10 @@ def run(job_dir: Path) -> int:
     try:
         pause_at("trainer:queued")
         _wait_for_slot(store, job_dir, job)  # the slot is held until this process ends
+        # The kinds and their learning libraries load only now: a queued trainer holds a few
+        # MB, not the ~200 MB of LightGBM, CatBoost, XGBoost and scikit-learn.
+        from sqlml.jobs.training import train_package
+
         deadline = Deadline(max(job["budget_seconds"], 0.5))
         J.update_status(job_dir, state="TRAINING", started_at=time.time(), pid=os.getpid())
         pause_at("trainer:training")

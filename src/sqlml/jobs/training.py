@@ -23,11 +23,8 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from sqlml import errors
+from sqlml import errors, kinds
 from sqlml.automl.budget import Deadline
-from sqlml.automl.expert import train_xgboost
-from sqlml.automl.kmeans import train_kmeans
-from sqlml.automl.train import train_model
 from sqlml.jobs import status as J
 from sqlml.jobs.faults import pause_at
 from sqlml.store import ModelStore
@@ -176,39 +173,16 @@ def train_package(
     function, settings, problem_type, objective and model_type as the user gave them (or None).
     """
     started = time.monotonic()
-    if draft.get("model_type") == "KMEANS":
-        model = train_kmeans(
-            _read_snapshot(snapshot, draft),
-            draft["hyperparameters"],
-            draft["preprocessor_entries"],
-            seed=SEED,
-            where=f"CREATE MODEL {draft['schema']}.{draft['name']}",
-        )
-    elif draft.get("auto") is False:  # AUTO OFF: the user's XGBoost, as it is
-        model = train_xgboost(
-            _read_snapshot(snapshot, draft),
-            draft["target"],
-            draft["target_type"],
-            draft["objective"],
-            draft["hyperparameters"],
-            deadline,
-            seed=SEED,
-            where=f"CREATE MODEL {draft['schema']}.{draft['name']}",
-        )
-    else:
-        model = train_model(
-            # Passed without keeping a reference, so training frees the Arrow data once encoded.
-            _read_snapshot(snapshot, draft),
-            draft["target"],
-            problem_type=draft["problem_type"],
-            objective=draft["objective"],
-            model_type=draft.get("model_type"),
-            deadline=deadline,
-            seed=SEED,
-            on_trial=on_trial,
-            scratch=snapshot.parent,  # the job's folder: removed with the job, whatever happens
-            preprocessors=draft.get("preprocessor_entries"),
-        )
+    kind = kinds.for_manifest(draft)
+    model = kind.train(
+        # Passed without keeping a reference, so training frees the Arrow data once encoded.
+        _read_snapshot(snapshot, draft),
+        draft,
+        deadline,
+        seed=SEED,
+        on_trial=on_trial,
+        scratch=snapshot.parent,  # the job's folder: removed with the job, whatever happens
+    )
     seconds = time.monotonic() - started
     log.info("trained %s.%s in %.1fs", draft["schema"], draft["name"], seconds)
     manifest = new_manifest(
@@ -222,9 +196,7 @@ def train_package(
                 "seconds": round(seconds, 3),
                 **({"rss_peak_mb": peak_rss_mb()} if peak_rss_mb else {}),
             },
-            "versions": library_versions(
-                "lightgbm", "catboost", "xgboost", "scikit-learn", "numpy", "pyarrow"
-            ),
+            "versions": library_versions(*kind.libraries),
         }
     )
 

@@ -1,7 +1,8 @@
-"""A stored model as a callable: Arrow arrays in, one Arrow array out.
+"""An AUTO ON model (an ensemble) as a callable: Arrow arrays in, one Arrow array out.
 
 The hot path is one ``transform`` (vectorized Arrow compute), one call per ensemble member's
-model, and a weighted sum, per batch.
+model, and a weighted sum, per batch. Other kinds' predictors live with their kind
+(``kinds/``); ``load_predictor`` caches any kind's.
 """
 
 from __future__ import annotations
@@ -14,11 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sqlml.automl.expert import FORMAT as EXPERT_FORMAT
-from sqlml.automl.expert import XGBoostModel
 from sqlml.automl.explain import explain
-from sqlml.automl.kmeans import FORMAT as KMEANS_FORMAT
-from sqlml.automl.kmeans import KMeansModel
 from sqlml.automl.model import FittedModel, Member
 from sqlml.errors import CorruptModelPackage
 
@@ -45,15 +42,11 @@ def _load_legacy(manifest: dict, directory: Path) -> FittedModel:
     )
 
 
-def load_fitted(directory: Path, manifest: dict) -> FittedModel | XGBoostModel | KMeansModel:
+def load_fitted(directory: Path, manifest: dict) -> FittedModel:
     section = manifest["model"]
     try:
         if section.get("learner") == "lightgbm":
             return _load_legacy(manifest, directory)
-        if section.get("format") == EXPERT_FORMAT:
-            return XGBoostModel.load(section, directory, manifest["target_type"])
-        if section.get("format") == KMEANS_FORMAT:
-            return KMeansModel.load(section, directory)
         if section.get("format") != "ensemble/1":
             raise CorruptModelPackage(
                 f"Model '{manifest['name']}' has model format {section.get('format')!r}, which "
@@ -86,8 +79,6 @@ class Predictor:
 
     def predict(self, columns: list) -> pa.Array:
         """The label (classification) or value (regression) of every row."""
-        if isinstance(self.model, XGBoostModel | KMeansModel):
-            return self.model.predict(columns)
         raw = self.predict_raw(columns)
         if self._labels is None:
             return pa.array(raw, pa.float64())
@@ -95,7 +86,8 @@ class Predictor:
 
     def probabilities(self, columns: list) -> pa.Array:
         """Each row's classes with their probabilities, most probable first, as
-        ``STRUCT(labels VARCHAR[], probabilities DOUBLE[])`` (Redshift's ``_probabilities``)."""
+        ``kinds.base.PROBABILITIES``, a struct of labels and probabilities (Redshift's
+        ``_probabilities``)."""
         if self._label_text is None:
             raise TypeError(f"Model '{self.manifest['name']}' is not a classifier.")
         raw = np.asarray(self.predict_raw(columns), dtype=np.float64)
@@ -114,47 +106,49 @@ class Predictor:
 
     def explain(self, columns: list) -> pa.Array:
         """Each row's prediction as expected value plus one contribution per input column, as
-        ``STRUCT(label, value, expected_value, contributions)`` (functions.EXPLAIN_TYPE);
+        ``kinds.base.EXPLANATION`` (label, value, expected_value, contributions);
         contributions are sorted by size, largest first. A classifier's row explains the
         probability of its predicted label; a regression model's, the predicted value."""
         n = len(columns[0]) if columns else 0
         if n == 0:
             return pa.array([], pa.struct(_EXPLAIN_FIELDS))
-        if isinstance(self.model, XGBoostModel):
-            found = self.model.explain(columns)
-            labels = pc.cast(self.model.predict(columns), pa.string())
-            if self.model.objective.startswith("reg:"):
-                labels = pa.nulls(n, pa.string())
-            k = np.zeros(n, dtype=np.int64)
-        elif self._labels is None:
-            found = explain(self.model, self.model.matrices(columns))
+        found = explain(self.model, self.model.matrices(columns))
+        if self._labels is None:
             k = np.zeros(n, dtype=np.int64)
             labels = pa.nulls(n, pa.string())
         else:
-            found = explain(self.model, self.model.matrices(columns))
             k = self.model.labels(found.value)
             labels = self._label_text.take(pa.array(k))
-        rows = np.arange(n)
-        contributions = found.contributions[rows, :, k]  # (n, columns)
-        order = np.argsort(-np.abs(contributions), axis=1, kind="stable")
-        width = contributions.shape[1]
-        offsets = pa.array(np.arange(0, n * width + 1, width, dtype=np.int32))
-        entries = pa.StructArray.from_arrays(
-            [
-                pa.array(found.columns, pa.string()).take(pa.array(order.ravel())),
-                pa.array(np.take_along_axis(contributions, order, axis=1).ravel()),
-            ],
-            names=["feature", "contribution"],
-        )
-        return pa.StructArray.from_arrays(
-            [
-                labels,
-                pa.array(found.value[rows, k]),
-                pa.array(found.expected[rows, k]),
-                pa.ListArray.from_arrays(offsets, entries),
-            ],
-            names=[f.name for f in _EXPLAIN_FIELDS],
-        )
+        return explanation_array(found, labels, k)
+
+
+def explanation_array(found, labels: pa.Array, k: np.ndarray) -> pa.Array:
+    """Explanations (automl.explain.Explanation) as ``kinds.base.EXPLANATION`` structs (label,
+    value, expected_value, contributions): row i explains output ``k[i]`` and is labelled ``labels[i]``."""
+    n = len(k)
+    if n == 0:
+        return pa.array([], pa.struct(_EXPLAIN_FIELDS))
+    rows = np.arange(n)
+    contributions = found.contributions[rows, :, k]  # (n, columns)
+    order = np.argsort(-np.abs(contributions), axis=1, kind="stable")
+    width = contributions.shape[1]
+    offsets = pa.array(np.arange(0, n * width + 1, width, dtype=np.int32))
+    entries = pa.StructArray.from_arrays(
+        [
+            pa.array(found.columns, pa.string()).take(pa.array(order.ravel())),
+            pa.array(np.take_along_axis(contributions, order, axis=1).ravel()),
+        ],
+        names=["feature", "contribution"],
+    )
+    return pa.StructArray.from_arrays(
+        [
+            labels,
+            pa.array(found.value[rows, k]),
+            pa.array(found.expected[rows, k]),
+            pa.ListArray.from_arrays(offsets, entries),
+        ],
+        names=[f.name for f in _EXPLAIN_FIELDS],
+    )
 
 
 _EXPLAIN_FIELDS = [
@@ -168,17 +162,27 @@ _EXPLAIN_FIELDS = [
 ]
 
 
-_cache: dict[tuple[str, str], Predictor] = {}
+_cache: dict[tuple[str, str], object] = {}
 _lock = threading.Lock()
 
 
-def load_predictor(directory: Path, manifest: dict) -> Predictor:
-    """A process-wide cache of loaded models, keyed by package folder and package id."""
+def load_predictor(directory: Path, manifest: dict):
+    """A process-wide cache of loaded models of any kind, keyed by package folder and package
+    id."""
+    from sqlml import kinds
+
     key = (str(directory), manifest["package_id"])
     with _lock:
         predictor = _cache.get(key)
         if predictor is None:
-            predictor = Predictor.load(directory, manifest)
+            try:
+                predictor = kinds.for_manifest(manifest).load(directory, manifest)
+            except CorruptModelPackage:
+                raise
+            except Exception as e:  # noqa: BLE001 -- any unreadable artifact is a corrupt package
+                raise CorruptModelPackage(
+                    f"Model '{manifest['name']}' cannot be loaded from {directory}: {e}"
+                ) from e
             for stale in [k for k in _cache if k[0] == key[0]]:
                 del _cache[stale]
             _cache[key] = predictor

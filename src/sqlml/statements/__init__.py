@@ -1,1 +1,21 @@
-"""Handlers of the ML statements, one module per statement; ``session`` dispatches to them."""
+"""One handler per ML statement: ``HANDLERS`` maps a statement's type to the function that runs
+it, given the session (its engine, model store and settings) and the typed statement, and
+returning a :class:`~sqlml.results.StatementResult`."""
+
+from __future__ import annotations
+
+from sqlml.sql import ast
+from sqlml.statements.create_model import create_model_statement
+from sqlml.statements.drop_model import drop_model
+from sqlml.statements.evaluate_model import evaluate_model
+from sqlml.statements.show_model import show_model, show_models
+
+HANDLERS = {
+    ast.CreateModel: create_model_statement,
+    ast.ShowModel: show_model,
+    ast.ShowModelAll: show_models,
+    ast.DropModel: drop_model,
+    ast.EvaluateModel: evaluate_model,
+}
+
+__all__ = ["HANDLERS"]

@@ -27,25 +27,26 @@ def _status(text: str) -> str:
 
 
 def document(directory: Path, manifest: dict) -> str:
+    from sqlml import kinds
+
     what = f"{manifest['schema']}.{manifest['name']}"
     state = manifest["state"]
     if state == "FAILED":
         return _status(f"training job failed: {manifest.get('failure_reason') or 'unknown'}")
-    if manifest.get("model_type") == "KMEANS":
-        return _status(
-            "not available for KMEANS models (as in Redshift): a cluster id has no "
-            "feature contributions"
-        )
+    kind = kinds.for_manifest(manifest)
+    unavailable = kind.unavailable_explanation(manifest)
+    if unavailable:
+        return _status(unavailable)
     if state != "READY":
         return _status(WAITING)
-    name = manifest.get("model", {}).get("explanation")
-    if not name or not (directory / name).exists():
+    found = kind.explanation(directory, manifest)
+    if found is None:
         return _status(
             f"not available: model {what} was trained by a version of sqlml that did not "
             f"explain models, or explaining it failed; CREATE MODEL it again, or use "
             f"{manifest['function']['name']}_explain(...) for per-row contributions"
         )
-    return (directory / name).read_text()
+    return found
 
 
 def resolve(models: list[tuple[Path, dict]], text: str) -> tuple[Path, dict]:

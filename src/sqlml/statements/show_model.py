@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+from collections.abc import Callable
 
 import pyarrow as pa
 
+from sqlml import kinds
 from sqlml import settings as S
+from sqlml.kinds.base import hyperparameter_rows
+from sqlml.results import StatementResult
+from sqlml.sql import ast
+from sqlml.statements import catalog
 
 
 def _creation_time(iso: str) -> str:
@@ -20,18 +25,6 @@ def _creation_time(iso: str) -> str:
 
 def _metric(value: float) -> str:
     return f"{value:.6f}"
-
-
-def compact_type(sql_type: str) -> str:
-    """A type name without spaces, so the space-separated parameter list stays readable."""
-    upper = sql_type.upper()
-    if upper.startswith("ENUM"):
-        return "ENUM"
-    return (
-        upper.replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
-        .replace("TIME WITH TIME ZONE", "TIMETZ")
-        .replace(" ", "")
-    )
 
 
 def _training_rows(training: dict) -> str:
@@ -57,8 +50,11 @@ def progress_text(state: str, progress: dict) -> str:
     return f"{state}: " + ", ".join(parts)
 
 
-def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
-    """The Key/Value rows of SHOW MODEL for one manifest."""
+def model_rows(
+    manifest: dict, store_path: str, type_label: Callable[[str], str] = str
+) -> list[tuple[str, str]]:
+    """The Key/Value rows of SHOW MODEL for one manifest; ``type_label`` shortens the engine's
+    type names for the one-line parameter type list."""
     settings = manifest.get("settings", {})
     training = manifest.get("training", {})
     model = manifest.get("model", {})
@@ -99,24 +95,12 @@ def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
         ("Objective", manifest.get("objective") or ""),
         ("Function Name", manifest["function"]["name"]),
         ("Function Parameters", " ".join(f["name"] for f in features)),
-        ("Function Parameter Types", " ".join(compact_type(f["type"]) for f in features)),
+        ("Function Parameter Types", " ".join(type_label(f["type"]) for f in features)),
         ("Function Return Type", manifest.get("target_type", "")),
     ]
-    summary = model.get("summary") or {}
-    if summary.get("chosen"):
-        rows.append(("Chosen Model", summary["chosen"]))
-    if summary.get("validation"):
-        rows.append(("Validation", summary["validation"]))
-    if summary.get("trials"):
-        rows.append(("Candidates Tried", str(summary["trials"])))
-    if model.get("positive_class") is not None:
-        rows.append(("Positive Class", str(model["positive_class"])))
-    if model.get("threshold") not in (None, 0.5):
-        rows.append(("Decision Threshold", f"{model['threshold']:.4f}"))
+    rows += kinds.for_manifest(manifest).show_rows(manifest)
     if manifest.get("auto") is False or manifest.get("preprocessors"):
         rows.append(("Preprocessors", manifest.get("preprocessors") or "none"))
-    if model.get("sizes"):
-        rows.append(("Cluster Sizes", " ".join(str(n) for n in model["sizes"])))
     if manifest.get("iam_role"):
         rows.append(("IAM Role", manifest["iam_role"]))
     if settings.get("S3_BUCKET"):
@@ -126,22 +110,7 @@ def model_rows(manifest: dict, store_path: str) -> list[tuple[str, str]]:
         ("Max Cells", str(settings.get("MAX_CELLS", ""))),
         ("Model Store", store_path),
     ]
-    values = manifest.get("hyperparameters")
-    if values is not None:  # AUTO OFF: every effective value, defaults included, as Redshift
-        rows += [("", ""), ("HYPERPARAMETERS:", "")]
-        shown = dict(values)
-        if manifest.get("objective"):
-            shown["objective"] = manifest["objective"]
-        rows += [(k, _hyperparameter(v)) for k, v in sorted(shown.items())]
-    return rows
-
-
-def _hyperparameter(value) -> str:
-    if isinstance(value, list):  # eval_metrics
-        return json.dumps(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return rows + hyperparameter_rows(manifest)
 
 
 def key_value_table(rows: list[tuple[str, str]]) -> pa.Table:
@@ -158,3 +127,15 @@ def models_table(manifests: list[dict]) -> pa.Table:
             "Function Name": [m["function"]["name"] for m in ordered],
         }
     )
+
+
+def show_model(session, stmt: ast.ShowModel) -> StatementResult:
+    manifest = session.find_model(stmt.name)
+    path = catalog.model_folder(session.store, manifest)
+    rows = model_rows(manifest, str(path), session.engine.type_label)
+    return StatementResult.of_table("SHOW MODEL", key_value_table(rows))
+
+
+def show_models(session, stmt: ast.ShowModelAll) -> StatementResult:
+    table = models_table([m for _, m in session.models()])
+    return StatementResult.of_table("SHOW MODEL", table)

@@ -1,0 +1,150 @@
+"""The engine interface: what sqlml asks of the database that stores the tables and runs SQL.
+
+An engine runs statements to Arrow, reads a query's schema, exports training snapshots with
+sampling, registers vectorized functions, publishes the catalog views, and translates its own
+types and errors: outside ``engines/`` nothing knows an engine's type names or error texts
+(ibis's backends, with capability flags for what differs).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from sqlml.results import StatementResult
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a query's result: its name, its type as the engine spells it (what SHOW
+    MODEL shows a user), and the Arrow type its values arrive in (what sqlml reasons with)."""
+
+    name: str
+    sql_type: str
+    arrow: pa.DataType
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do, so callers ask instead of assuming."""
+
+    # Python functions callable from SQL, handed Arrow batches (prediction functions).
+    vectorized_functions: bool = True
+    # Session-scoped views (the catalog views sqlml_leaderboard, stv_ml_model_info...).
+    temporary_views: bool = True
+    # BEGIN / COMMIT / ROLLBACK.
+    transactions: bool = True
+    # A function may be registered under a built-in function's name without error, so
+    # sqlml must check names itself (DuckDB).
+    functions_shadow_builtins: bool = False
+
+
+# What a registered function computes: list of argument Arrow arrays -> one Arrow array.
+VectorFunction = Callable[[list], pa.Array]
+
+
+class Engine(ABC):
+    """One user's connection to a database."""
+
+    name: str
+    dialect: str  # sqlglot's name for the engine's SQL dialect
+    capabilities: Capabilities
+
+    # -- running SQL -----------------------------------------------------------------------
+
+    @abstractmethod
+    def execute(self, text: str, params=None) -> StatementResult:
+        """Run one statement that is not an ML statement. Every error is a SqlmlError."""
+
+    @abstractmethod
+    def query_columns(self, query: str) -> list[Column]:
+        """The columns of a query's result, without running it to the end
+        (TrainingQueryError if it fails)."""
+
+    @abstractmethod
+    def query_arrow(self, query: str, what: str) -> pa.Table:
+        """Every row of ``query``; ``what`` names whose query it is in errors."""
+
+    @abstractmethod
+    def export_training_data(
+        self, query: str, path: Path, max_rows: int | None, seed: int, stratify: str | None = None
+    ) -> tuple[int, int]:
+        """Write a seeded sample of at most ``max_rows`` rows (per class of ``stratify`` when
+        given) to an Arrow IPC file; return (rows written, rows in the query)."""
+
+    @abstractmethod
+    def numeric_summary(self, query: str, column: str) -> tuple:
+        """(smallest, largest, every value whole) of a numeric or boolean column."""
+
+    def to_native(self, table: pa.Table):
+        """The engine's own form of a result table, for embedded callers (default: Arrow)."""
+        return table
+
+    # -- catalog ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def current_schema(self) -> str: ...
+
+    @abstractmethod
+    def schema_exists(self, schema: str) -> bool: ...
+
+    @abstractmethod
+    def function_exists(self, name: str) -> bool:
+        """True when any function, built-in or not, has this name."""
+
+    @abstractmethod
+    def publish_model_info(self, models: list[tuple[str, str, str, str]]) -> None:
+        """The catalog views of the models: (schema, name, owner, state) rows."""
+
+    @abstractmethod
+    def publish_leaderboards(self, entries: list[tuple[str, str, Path]]) -> None:
+        """The ``sqlml_leaderboard`` view over (schema, model, leaderboard file) entries."""
+
+    # -- functions -------------------------------------------------------------------------
+
+    @abstractmethod
+    def registered_functions(self) -> dict[str, str]:
+        """Lower-case name -> the token it was registered with."""
+
+    @abstractmethod
+    def register_function(
+        self,
+        name: str,
+        token: str,
+        fn: VectorFunction,
+        parameters: list[Column],
+        returns: pa.DataType | Column,
+    ) -> None:
+        """Register (or replace) a vectorized function. Each parameter is a column of the
+        training data (the engine chooses the parameter type a call accepts); the return type
+        is an Arrow type, or the column whose type the function returns."""
+
+    @abstractmethod
+    def unregister_function(self, name: str) -> None: ...
+
+    # -- types -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def sql_type(self, arrow_type: pa.DataType) -> str:
+        """How the engine spells an Arrow type."""
+
+    @abstractmethod
+    def arrow_type(self, sql_type: str) -> pa.DataType:
+        """The Arrow type of values of an engine type (as a query result delivers them)."""
+
+    @abstractmethod
+    def as_parameter(self, expression: str, column: Column) -> str:
+        """``expression`` cast as a function's parameter for ``column`` casts its argument."""
+
+    @abstractmethod
+    def type_label(self, sql_type: str) -> str:
+        """A type's name without spaces or arguments' clutter, for one-line listings."""
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    @abstractmethod
+    def close(self) -> None: ...

@@ -1,0 +1,52 @@
+"""Kinds of model, and the registry from a manifest's ``kind`` (or a statement) to each.
+
+To add a kind: write a module with a :class:`~sqlml.kinds.base.ModelKind` subclass and add one
+line to ``KINDS``. Kinds are asked in order which CREATE MODEL statements they take (the
+catch-all AUTO ON kind last), and which manifests written before ``kind`` existed are theirs.
+"""
+
+from __future__ import annotations
+
+from sqlml.errors import CorruptModelPackage
+from sqlml.kinds.auto import AutoKind
+from sqlml.kinds.base import ModelKind
+from sqlml.kinds.kmeans import KMeansKind
+from sqlml.kinds.xgboost import XGBoostKind
+from sqlml.sql import ast
+
+KINDS: dict[str, ModelKind] = {
+    kind.name: kind
+    for kind in (
+        KMeansKind(),
+        XGBoostKind(),
+        AutoKind(),  # last: takes every statement the kinds before it do not
+    )
+}
+
+
+def for_statement(stmt: ast.CreateModel) -> ModelKind:
+    """The kind that trains ``stmt``."""
+    return next(kind for kind in KINDS.values() if kind.claims(stmt))
+
+
+def kind_name(manifest: dict) -> str:
+    """The manifest's kind; for a manifest written before kinds were named, the first kind
+    that reads it."""
+    name = manifest.get("kind")
+    if name is None:
+        return next(k.name for k in KINDS.values() if k.reads(manifest))
+    return name
+
+
+def for_manifest(manifest: dict) -> ModelKind:
+    name = kind_name(manifest)
+    kind = KINDS.get(name)
+    if kind is None:
+        raise CorruptModelPackage(
+            f"Model '{manifest.get('name')}' is of kind {name!r}, which this version of sqlml "
+            f"does not know (it knows {', '.join(KINDS)}). Upgrade sqlml."
+        )
+    return kind
+
+
+__all__ = ["KINDS", "ModelKind", "for_manifest", "for_statement", "kind_name"]

@@ -1,0 +1,25 @@
+"""DROP MODEL [IF EXISTS]: stop its training if it trains, remove its package and functions."""
+
+from __future__ import annotations
+
+from sqlml.jobs import status as J
+from sqlml.jobs import training
+from sqlml.results import StatementResult
+from sqlml.sql import ast
+
+
+def drop_model(session, stmt: ast.DropModel) -> StatementResult:
+    schema = stmt.name.schema or session.engine.current_schema()
+    store = session.store
+    job_dir = J.job_path(store, schema, stmt.name.name)
+    # Existence, not readability: a corrupt package can be dropped too.
+    if not store.path(schema, stmt.name.name).exists() and not job_dir.exists():
+        if stmt.if_exists:
+            return StatementResult("DROP MODEL")
+        session.find_model(stmt.name)  # raises ModelNotFound with a hint
+    with store.locked():
+        if job_dir.exists():
+            training.cancel(store, job_dir)  # QUEUED or TRAINING: stop the trainer first
+        store.delete(schema, stmt.name.name)
+    session.sync_functions(force=True)
+    return StatementResult("DROP MODEL")

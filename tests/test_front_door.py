@@ -1,0 +1,133 @@
+"""The front door: one result per statement with its command tag, every error a SqlmlError with
+a SQLSTATE and what the engine said that helps."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+import sqlml
+from sqlml.errors import DatabaseError, SqlmlError
+
+
+@pytest.fixture
+def db(tmp_path):
+    with sqlml.connect(tmp_path / "front.duckdb") as conn:
+        yield conn
+
+
+def test_each_statement_of_a_script_gives_its_tag_and_rows(db):
+    script = """
+        CREATE TABLE t (a INTEGER PRIMARY KEY, b VARCHAR);
+        INSERT INTO t VALUES (1, 'x'), (2, 'y'), (3, NULL);
+        SELECT * FROM t ORDER BY a;
+        UPDATE t SET b = 'z' WHERE a > 1;
+        DELETE FROM t WHERE a = 3;
+        CREATE TABLE u AS SELECT * FROM t;
+        BEGIN; COMMIT;
+        CREATE OR REPLACE TEMP VIEW v AS SELECT 1 AS one;
+        DROP VIEW v;
+        SHOW MODEL ALL;
+    """
+    seen = []
+    for result in db.run(script):
+        table = result.arrow()
+        seen.append((result.tag, None if table is None else table.num_rows))
+    assert seen == [
+        ("CREATE TABLE", None),
+        ("INSERT 0 3", None),
+        ("SELECT 3", 3),
+        ("UPDATE 2", None),
+        ("DELETE 1", None),
+        ("SELECT 2", None),
+        ("BEGIN", None),
+        ("COMMIT", None),
+        ("CREATE VIEW", None),
+        ("DROP VIEW", None),
+        ("SHOW MODEL", 0),
+    ]
+
+
+def test_rows_stream_as_arrow_batches_with_their_schema(db):
+    (result,) = db.run("SELECT range AS n, range::VARCHAR AS s FROM range(5000)")
+    reader = result.reader()
+    assert reader.schema == pa.schema([("n", pa.int64()), ("s", pa.string())])
+    assert sum(batch.num_rows for batch in reader) == 5000
+    assert result.tag == "SELECT 5000"
+
+
+def test_parameters_reach_the_engine(db):
+    db.sql("CREATE TABLE t AS SELECT range AS n FROM range(10)")
+    assert db.execute("SELECT count(*) FROM t WHERE n > ?", [6]).fetchall() == [(3,)]
+    assert db.execute("INSERT INTO t VALUES (?)", [42]).tag == "INSERT 0 1"
+    with pytest.raises(SqlmlError, match="Parameters can only be given with a single statement"):
+        list(db.run("SELECT 1; SELECT 2", [1]))
+
+
+@pytest.mark.parametrize(
+    ("statement", "sqlstate", "says"),
+    [
+        ("SELECT * FROM missing_table", "42P01", "missing_table does not exist"),
+        ("SELECT * FROM tabel", "42P01", 'Did you mean "table1"'),
+        ("SELECT nope FROM table1", "42703", 'Candidate bindings: "a"'),
+        ("SELEC 1", "42601", 'syntax error at or near "SELEC"'),
+        ("SELECT no_such_function(1)", "42883", "no_such_function does not exist"),
+        ("INSERT INTO table1 VALUES (1)", "23505", "Duplicate key"),
+        ("INSERT INTO table1 VALUES (NULL)", "23502", "NOT NULL constraint"),
+        ("SELECT CAST('x' AS INTEGER)", "22P02", "Could not convert string 'x'"),
+        ("SELECT * FROM missing_schema.t", "42P01", "missing_schema"),
+        ("CREATE TABLE table1 (a INTEGER)", "42P07", "already exists"),
+    ],
+)
+def test_engine_errors_carry_postgresql_sqlstates(db, statement, sqlstate, says):
+    db.sql("CREATE TABLE table1 (a INTEGER PRIMARY KEY)")
+    db.sql("INSERT INTO table1 VALUES (1)")
+    with pytest.raises(DatabaseError, match=says) as raised:
+        db.execute(statement)
+    assert raised.value.sqlstate == sqlstate
+    assert isinstance(raised.value, SqlmlError)
+    assert not str(raised.value).startswith(("Catalog Error", "Binder Error", "Parser Error"))
+
+
+def test_a_syntax_error_points_at_its_position(db):
+    with pytest.raises(DatabaseError) as raised:
+        db.execute("SELECT 1,\n  2 FRM t")
+    assert raised.value.sqlstate == "42601"
+    # "FRM" reads as an alias of 2: the error is at "t", the 19th character.
+    assert raised.value.position == len("SELECT 1,\n  2 FRM ") + 1
+
+
+def test_errors_met_while_rows_are_read_are_translated(db):
+    db.sql(
+        "CREATE TABLE s AS SELECT CASE WHEN range < 3000 THEN '1' ELSE 'x' END AS v FROM range(5000)"
+    )
+    (result,) = db.run("SELECT CAST(v AS INTEGER) FROM s")
+    with pytest.raises(DatabaseError, match="Could not convert") as raised:
+        result.arrow()
+    assert raised.value.sqlstate == "22P02"
+    assert db.execute("SELECT count(*) FROM s").fetchall() == [(5000,)]  # the connection is free
+
+
+def test_an_unread_result_is_closed_before_the_next_statement(db):
+    results = db.run("SELECT * FROM range(100000); SELECT 42")
+    first = next(results)
+    assert first.has_rows  # not read
+    second = next(results)
+    assert second.arrow().to_pylist() == [{"42": 42}]
+
+
+def test_a_half_read_result_is_closed_before_the_next_statement(db):
+    results = db.run("SELECT * FROM range(1000000); SELECT 42")
+    first = next(results)
+    assert first.reader().read_next_batch().num_rows > 0
+    assert next(results).arrow().to_pylist() == [{"42": 42}]
+    assert db.execute("SELECT 1").fetchall() == [(1,)]
+
+
+def test_sql_and_execute_keep_their_embedded_shapes(db):
+    relation = db.sql("SELECT 1 AS a UNION ALL SELECT 2")
+    assert relation.fetchall() == [(1,), (2,)]  # a DuckDB relation
+    assert db.sql("CREATE TABLE w (a INTEGER)") is None
+    result = db.execute("SELECT 7 AS seven")
+    assert result.columns == ["seven"] and result.fetchone() == (7,) and result.tag == "SELECT 1"
+    assert db.execute("SHOW MODEL ALL").columns[:2] == ["Schema Name", "Model Name"]
