@@ -9,6 +9,7 @@ and created again.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -554,3 +555,26 @@ def test_a_queued_trainer_has_not_loaded_the_learning_libraries(one_slot):
         assert f"/{library}" not in paths
     conn.wait_model("first")
     assert conn.wait_model("second")["state"] == "READY"
+
+
+def test_a_trainer_whose_job_folder_is_removed_stops(aconn):
+    create(aconn, budget=120, model_type="")
+    wait_for(lambda: state(aconn) == "TRAINING", what="TRAINING")
+    job_dir = J.job_path(aconn.store, "main", "peng")
+    pid = J.trainer_pid(job_dir)
+    J.remove_folder(job_dir)  # not DROP MODEL: the folder just goes
+    wait_for(lambda: pid_gone(pid), timeout=60, what="the trainer to stop")
+    assert aconn.store.directories() == []  # it published nothing
+    assert aconn.execute("SHOW MODEL ALL").fetchall() == []
+
+
+def test_queued_trainers_stop_when_the_store_is_removed(one_slot):
+    conn = one_slot
+    create(conn, "second", "f2", budget=30)
+    wait_for(lambda: state(conn, "second") == "QUEUED", what="second QUEUED")
+    pids = [J.trainer_pid(J.job_path(conn.store, "main", n)) for n in ("first", "second")]
+    wait_for(lambda: _sleeping(pids[1]), what="the queued trainer to wait for a slot")
+    shutil.rmtree(conn.store.root)
+    for pid in pids:
+        wait_for(lambda pid=pid: pid_gone(pid), timeout=60, what=f"trainer {pid} to stop")
+    assert not conn.store.root.exists()  # nobody recreated it

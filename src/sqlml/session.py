@@ -71,7 +71,7 @@ class Connection:
     def run(self, text: str, params=None) -> Iterator[StatementResult]:
         """Run a script statement by statement, yielding each one's result. A result's rows
         are read before the next statement runs (what is left unread is closed then)."""
-        chunks = split_script(text)
+        chunks = split_script(text, self.engine.dialect)
         if params is not None and len(chunks) > 1:
             raise SqlmlError("Parameters can only be given with a single statement.")
         for chunk in chunks:
@@ -150,7 +150,7 @@ class Connection:
     def wait_model(self, name: str, timeout: float | None = None) -> dict:
         """Block until model ``name`` ([schema.]name) is READY and return its manifest; raise the
         training error if it FAILED, TrainingTimeout after ``timeout`` seconds (it goes on)."""
-        ref = parse_name(name)
+        ref = parse_name(name, dialect=self.engine.dialect)
         schema = ref.schema or self.engine.current_schema()
         self.find_model(ref)  # ModelNotFound, with suggestions
         try:
@@ -162,7 +162,7 @@ class Connection:
         """The model's state and training progress, read without waiting: ``state``, and while
         training ``trials``, ``best`` ({candidate, score}), ``elapsed``, ``time_left``; when FAILED,
         ``error``."""
-        manifest = self.find_model(parse_name(name))
+        manifest = self.find_model(parse_name(name, dialect=self.engine.dialect))
         return {"state": manifest["state"], **manifest.get("progress", {})}
 
     def models(self) -> list[tuple[Path, dict]]:

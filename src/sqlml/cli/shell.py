@@ -22,7 +22,7 @@ def _setup_history():
     return readline
 
 
-def statement_complete(buffer: str) -> bool:
+def statement_complete(buffer: str, dialect: str = "duckdb") -> bool:
     """True when ``buffer`` ends with a ``;`` that is not inside a quote or comment."""
     from sqlglot.errors import TokenError
     from sqlglot.tokens import TokenType
@@ -30,7 +30,7 @@ def statement_complete(buffer: str) -> bool:
     from sqlml.sql.lexer import tokenize
 
     try:
-        tokens = tokenize(buffer)
+        tokens = tokenize(buffer, dialect)
     except TokenError:
         return False  # an open quote or comment: keep reading
     return bool(tokens) and tokens[-1].token_type == TokenType.SEMICOLON
@@ -62,7 +62,7 @@ def run_shell(conn, *, debug: bool = False, stdin=None, wait: bool = True) -> in
         if not buffer and line.strip() in (".quit", ".exit"):
             break
         buffer = f"{buffer}\n{line}" if buffer else line
-        if statement_complete(buffer):
+        if statement_complete(buffer, conn.engine.dialect):
             try:
                 run_text(conn, buffer, wait=wait)
             except Exception as e:  # noqa: BLE001 -- one clear line, the shell goes on

@@ -70,8 +70,15 @@ def _first_in_line(store: ModelStore, job_dir: Path, submitted_at: float) -> boo
     return True
 
 
+class JobGone(Exception):
+    """The job's folder (or the whole store) was removed under the trainer: nobody wants the
+    model any more, so the trainer stops."""
+
+
 def _wait_for_slot(store: ModelStore, job_dir: Path, job: dict) -> int:
     while True:
+        if not job_dir.exists():  # checked first: looking for slots would recreate the store
+            raise JobGone(job_dir)
         if _first_in_line(store, job_dir, job["submitted_at"]):
             fd = J.take_slot(store, job["max_jobs"])
             if fd is not None:
@@ -89,6 +96,8 @@ class _Progress:
         self.best_record: dict | None = None
 
     def __call__(self, trial) -> None:
+        if not self.job_dir.exists():
+            raise JobGone(self.job_dir)
         self.trials += 1
         if trial.status == "ok" and (self.best is None or trial.selection > self.best):
             self.best = trial.selection
@@ -138,6 +147,9 @@ def run(job_dir: Path) -> int:
         with store.locked():
             J.remove_folder(job_dir)
         return 0
+    except JobGone:
+        log.info("job folder %s was removed: stopping", job_dir)
+        return 1
     except SqlmlError as e:
         error = {"class": type(e).__name__, "message": str(e)}
     except Exception as e:  # noqa: BLE001 -- reported through the job's status, never swallowed
@@ -146,6 +158,8 @@ def run(job_dir: Path) -> int:
             "message": f"{type(e).__name__}: {e}",
             "traceback": traceback.format_exc(),
         }
+    if not job_dir.exists():
+        return 1  # dropped, or the store removed: there is nobody to tell
     with store.locked():
         if job_dir.exists():
             J.update_status(job_dir, state="FAILED", error=error)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from sqlml.errors import SqlSyntaxError
 from sqlml.sql import ast
-from sqlml.sql.lexer import Chunk, split_script
+from sqlml.sql.lexer import DEFAULT_DIALECT, Chunk, split_script
 from sqlml.sql.parser import Parser
 from sqlml.sql.render import to_sql
 
@@ -34,14 +34,14 @@ def parse_chunk(script: str, chunk: Chunk) -> ast.Statement:
     return Parser(script, chunk).parse()
 
 
-def parse(text: str) -> list[ast.Statement]:
+def parse(text: str, dialect: str = DEFAULT_DIALECT) -> list[ast.Statement]:
     """Every statement of a script, in order. Non-ML statements become ``Passthrough``."""
-    return [parse_chunk(text, chunk) for chunk in split_script(text)]
+    return [parse_chunk(text, chunk) for chunk in split_script(text, dialect)]
 
 
-def parse_name(text: str, what: str = "a model name") -> ast.Name:
+def parse_name(text: str, what: str = "a model name", dialect: str = DEFAULT_DIALECT) -> ast.Name:
     """``name`` or ``schema.name``, with SQL's rules: unquoted parts fold to lower case."""
-    chunks = split_script(text)
+    chunks = split_script(text, dialect)
     if len(chunks) != 1:
         raise SqlSyntaxError(f"Expected {what}, got {text!r}")
     parser = Parser(text, chunks[0])

@@ -1,15 +1,15 @@
 """Tokens with positions, and the splitting of a script into statements.
 
-We reuse sqlglot's DuckDB tokenizer: it already knows quoted identifiers, escaped quotes, line
-and block comments and dollar-quoted strings, so a ``;`` inside any of them never splits a
-statement.
+We reuse sqlglot's tokenizer of the session's SQL dialect (the engine's: ``duckdb`` by
+default): it already knows quoted identifiers, escaped quotes, line and block comments and
+dollar-quoted strings, so a ``;`` inside any of them never splits a statement.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
@@ -17,9 +17,13 @@ STRING_TYPES = (TokenType.STRING, TokenType.HEREDOC_STRING, TokenType.NATIONAL_S
 NOT_WORDS = STRING_TYPES + (TokenType.IDENTIFIER, TokenType.NUMBER)
 
 
-def tokenize(text: str) -> list[Token]:
-    """Tokens of ``text``; raises sqlglot's TokenError on an unterminated quote or comment."""
-    return DuckDB().tokenizer_class().tokenize(text)
+DEFAULT_DIALECT = "duckdb"
+
+
+def tokenize(text: str, dialect: str = DEFAULT_DIALECT) -> list[Token]:
+    """Tokens of ``text`` in sqlglot's ``dialect``; raises sqlglot's TokenError on an
+    unterminated quote or comment."""
+    return Dialect.get_or_raise(dialect).tokenizer_class().tokenize(text)
 
 
 def is_word(token: Token) -> bool:
@@ -65,14 +69,14 @@ def is_ml_statement(tokens) -> bool:
     return head in ML_STARTS
 
 
-def split_script(text: str) -> list[Chunk]:
+def split_script(text: str, dialect: str = DEFAULT_DIALECT) -> list[Chunk]:
     """Split ``text`` at top-level semicolons. Empty statements (only comments) are dropped.
 
     If the text cannot be tokenized (an unterminated quote, say) it is returned as one chunk
     without tokens, so that the database reports the error in its own words.
     """
     try:
-        tokens = tokenize(text)
+        tokens = tokenize(text, dialect)
     except TokenError:
         return [Chunk(text, 0, ())] if text.strip() else []
     chunks: list[Chunk] = []
