@@ -7,6 +7,7 @@ model, and a weighted sum, per batch. Other kinds' predictors live with their ki
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
@@ -42,9 +43,22 @@ def _load_legacy(manifest: dict, directory: Path) -> FittedModel:
     )
 
 
+@contextlib.contextmanager
+def reading_package(directory: Path, manifest: dict):
+    """Any error reading a package's artifacts is a CorruptModelPackage naming the model."""
+    try:
+        yield
+    except CorruptModelPackage:
+        raise
+    except Exception as e:  # noqa: BLE001 -- any unreadable artifact is a corrupt package
+        raise CorruptModelPackage(
+            f"Model '{manifest['name']}' cannot be loaded from {directory}: {e}"
+        ) from e
+
+
 def load_fitted(directory: Path, manifest: dict) -> FittedModel:
     section = manifest["model"]
-    try:
+    with reading_package(directory, manifest):
         if section.get("learner") == "lightgbm":
             return _load_legacy(manifest, directory)
         if section.get("format") != "ensemble/1":
@@ -53,12 +67,6 @@ def load_fitted(directory: Path, manifest: dict) -> FittedModel:
                 "this version of sqlml cannot load. Upgrade sqlml."
             )
         return FittedModel.load(section, directory, manifest["problem_type"], manifest["objective"])
-    except CorruptModelPackage:
-        raise
-    except Exception as e:  # noqa: BLE001 -- any unreadable artifact is a corrupt package
-        raise CorruptModelPackage(
-            f"Model '{manifest['name']}' cannot be loaded from {directory}: {e}"
-        ) from e
 
 
 class Predictor:
@@ -175,14 +183,8 @@ def load_predictor(directory: Path, manifest: dict):
     with _lock:
         predictor = _cache.get(key)
         if predictor is None:
-            try:
+            with reading_package(directory, manifest):
                 predictor = kinds.for_manifest(manifest).load(directory, manifest)
-            except CorruptModelPackage:
-                raise
-            except Exception as e:  # noqa: BLE001 -- any unreadable artifact is a corrupt package
-                raise CorruptModelPackage(
-                    f"Model '{manifest['name']}' cannot be loaded from {directory}: {e}"
-                ) from e
             for stale in [k for k in _cache if k[0] == key[0]]:
                 del _cache[stale]
             _cache[key] = predictor
