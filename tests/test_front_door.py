@@ -131,3 +131,9 @@ def test_sql_and_execute_keep_their_embedded_shapes(db):
     result = db.execute("SELECT 7 AS seven")
     assert result.columns == ["seven"] and result.fetchone() == (7,) and result.tag == "SELECT 1"
     assert db.execute("SHOW MODEL ALL").columns[:2] == ["Schema Name", "Model Name"]
+
+
+def test_an_unknown_engine_is_named(tmp_path):
+    with pytest.raises(SqlmlError, match="Unknown engine 'oracle'; sqlml runs on duckdb") as e:
+        sqlml.connect(tmp_path / "x.duckdb", engine="oracle")
+    assert e.value.sqlstate == "22023"

@@ -30,6 +30,7 @@ def connect(
     model_store: str | Path | None = None,
     synchronous: bool = False,
     max_training_jobs: int | None = None,
+    engine: str = "duckdb",
 ) -> Connection:
     """Open (or create) a DuckDB database with ML statements.
 
@@ -42,6 +43,7 @@ def connect(
             default it returns once training has started; ``wait_model`` waits.
         max_training_jobs: how many models train at once (each trainer uses every core);
             further CREATE MODEL statements wait as QUEUED. Default: one per two cores.
+        engine: the database engine (``sqlml.engines.ENGINES``); DuckDB is the one so far.
     """
     from sqlml.session import Connection
 
@@ -50,6 +52,7 @@ def connect(
         model_store=model_store,
         synchronous=synchronous,
         max_training_jobs=max_training_jobs,
+        engine=engine,
     )
 
 
