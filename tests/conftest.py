@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,29 +34,54 @@ def load(conn, name: str, table: str | None = None) -> None:
     )
 
 
+# The shared penguins model's budget. Large enough that the search finishes several candidates
+# (and the model is accurate) on a slow or busy machine; it is trained once per test session.
+PENGUINS_RUNTIME = 30
+
+
 def _train_penguins(conn) -> None:
     load(conn, "penguins")
     conn.sql(
         "CREATE MODEL peng FROM (SELECT species, island, bill_length_mm, bill_depth_mm, "
         "flipper_length_mm, body_mass_g, sex FROM penguins WHERE fold <> 0) "
-        "TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 6)"
+        f"TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME {PENGUINS_RUNTIME})"
+    )
+
+
+@pytest.fixture(scope="session")
+def _penguins_template(tmp_path_factory) -> Path:
+    """A database ``test.duckdb`` with the penguins table and its model store holding ``peng``,
+    trained once per session; the fixtures below hand out copies of it."""
+    db_path = tmp_path_factory.mktemp("penguins-template") / "test.duckdb"
+    with sqlml.connect(db_path, synchronous=True) as connection:
+        _train_penguins(connection)
+    return db_path
+
+
+def _copy_penguins(template: Path, db_path: Path) -> None:
+    shutil.copyfile(template, db_path)
+    shutil.copytree(
+        template.parent / f"{template.name}.models", db_path.parent / f"{db_path.name}.models"
     )
 
 
 @pytest.fixture
-def penguins(conn):
-    """A connection with the penguins table and a trained model ``peng`` / ``predict_species``."""
-    _train_penguins(conn)
-    return conn
+def penguins(_penguins_template, db_path):
+    """A connection with the penguins table and a trained model ``peng`` / ``predict_species``:
+    a private copy of the session's model, so the test may change or drop it."""
+    _copy_penguins(_penguins_template, db_path)
+    connection = sqlml.connect(db_path, synchronous=True)
+    yield connection
+    connection.close()
 
 
 @pytest.fixture(scope="module")
-def shared_penguins(tmp_path_factory):
-    """``penguins``, trained once per test module, for tests that only read the model and the
+def shared_penguins(_penguins_template, tmp_path_factory):
+    """``penguins``, one copy per test module, for tests that only read the model and the
     table (they must not change either)."""
     db_path = tmp_path_factory.mktemp("shared") / "test.duckdb"
+    _copy_penguins(_penguins_template, db_path)
     connection = sqlml.connect(db_path, synchronous=True)
-    _train_penguins(connection)
     yield connection, db_path
     connection.close()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import DATA
 
 PENGUINS = (DATA / "penguins.parquet").as_posix()
@@ -34,6 +36,7 @@ def test_command_prints_aligned_tables(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_script_file_trains_and_shows_a_model(tmp_path):
     db = str(tmp_path / "cli.duckdb")
     script = tmp_path / "train.sql"
@@ -41,7 +44,7 @@ def test_script_file_trains_and_shows_a_model(tmp_path):
         CREATE TABLE penguins AS SELECT * FROM read_parquet('{PENGUINS}');
         CREATE MODEL peng
         FROM (SELECT species, island, bill_length_mm, sex FROM penguins)
-        TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 10);
+        TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 20);
         SHOW MODEL peng;
     """)
     out = sqlml(db, str(script))
@@ -142,9 +145,10 @@ def prepare(tmp_path) -> str:
     return db
 
 
+@pytest.mark.slow
 def test_terminal_shows_live_progress_until_ready(tmp_path):
     db = prepare(tmp_path)
-    code, output = in_terminal([db, "-c", FOLLOWED.format(budget=6)])
+    code, output = in_terminal([db, "-c", FOLLOWED.format(budget=20)])
     assert code == 0, output
     # The progress line is redrawn in place (carriage return, clear line) with the live figures.
     assert "\r\x1b[Kmain.peng: TRAINING: " in output
@@ -152,6 +156,7 @@ def test_terminal_shows_live_progress_until_ready(tmp_path):
     assert "| READY" in output  # the final table, once READY
 
 
+@pytest.mark.slow
 def test_ctrl_c_detaches_and_training_goes_on(tmp_path):
     db = prepare(tmp_path)
     # Interrupt at the first progress line (QUEUED or TRAINING), long before the budget ends.
@@ -167,9 +172,10 @@ def test_ctrl_c_detaches_and_training_goes_on(tmp_path):
         assert conn.wait_model("peng")["state"] == "READY"
 
 
+@pytest.mark.slow
 def test_no_wait_returns_at_once(tmp_path):
     db = prepare(tmp_path)
-    out = sqlml(db, "--no-wait", "-c", FOLLOWED.format(budget=6))
+    out = sqlml(db, "--no-wait", "-c", FOLLOWED.format(budget=15))
     assert out.returncode == 0, out.stderr
     state = out.stdout.splitlines()[2].split("|")[1].strip()
     assert state in ("QUEUED", "TRAINING")
@@ -179,9 +185,10 @@ def test_no_wait_returns_at_once(tmp_path):
         assert conn.wait_model("peng")["state"] == "READY"
 
 
+@pytest.mark.slow
 def test_piped_output_prints_state_changes_only(tmp_path):
     db = prepare(tmp_path)
-    out = sqlml(db, "-c", FOLLOWED.format(budget=4))
+    out = sqlml(db, "-c", FOLLOWED.format(budget=15))
     assert out.returncode == 0, out.stderr
     assert "\r" not in out.stderr
     assert "main.peng: TRAINING" in out.stderr.splitlines()

@@ -10,13 +10,14 @@ import pytest
 
 import sqlml
 from sqlml.errors import DatabaseError
-from tests.conftest import PENGUIN_FEATURES, load
+from tests.conftest import PENGUIN_FEATURES, PENGUINS_RUNTIME, load
 
 
 def show(conn, name: str) -> dict[str, str]:
     return dict(conn.execute(f"SHOW MODEL {name}").fetchall())
 
 
+@pytest.mark.slow
 def test_create_show_predict_drop(penguins, db_path):
     info = show(penguins, "peng")
     assert info["Model Name"] == "peng"
@@ -29,7 +30,7 @@ def test_create_show_predict_drop(penguins, db_path):
     assert info["Function Parameters"] == PENGUIN_FEATURES.replace(",", "")
     assert info["Function Parameter Types"] == "VARCHAR DOUBLE DOUBLE BIGINT BIGINT VARCHAR"
     assert info["Target Column"] == "species"
-    assert info["Max Runtime"] == "6"
+    assert info["Max Runtime"] == str(PENGUINS_RUNTIME)
     assert info["Query"].startswith("SELECT species, island")
 
     (accuracy,) = penguins.execute(
@@ -48,6 +49,7 @@ def test_create_show_predict_drop(penguins, db_path):
         penguins.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
 
 
+@pytest.mark.slow
 def test_function_survives_a_new_process(penguins, db_path):
     expected = penguins.execute(
         f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins ORDER BY ALL"
@@ -64,6 +66,7 @@ def test_function_survives_a_new_process(penguins, db_path):
     assert [tuple(r) for r in json.loads(out.stdout)] == expected
 
 
+@pytest.mark.slow
 def test_second_connection_in_process_sees_new_models(db_path):
     first = sqlml.connect(db_path, synchronous=True)
     second = sqlml.connect(db_path, synchronous=True)
@@ -71,7 +74,7 @@ def test_second_connection_in_process_sees_new_models(db_path):
         load(first, "penguins")
         first.sql(
             f"CREATE MODEL m FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
-            "TARGET species FUNCTION f_species SETTINGS (MAX_RUNTIME 4)"
+            "TARGET species FUNCTION f_species SETTINGS (MAX_RUNTIME 15)"
         )
         rows = second.execute(f"SELECT f_species({PENGUIN_FEATURES}) FROM penguins").fetchall()
         assert len(rows) == 344
@@ -84,6 +87,7 @@ def test_second_connection_in_process_sees_new_models(db_path):
         second.close()
 
 
+@pytest.mark.slow
 def test_regression_with_dates_returns_target_type(conn):
     load(conn, "bike_sharing_hourly", "bikes")
     features = (
@@ -93,7 +97,7 @@ def test_regression_with_dates_returns_target_type(conn):
     conn.sql(
         f"CREATE MODEL bikes_model FROM (SELECT {features}, rentals FROM bikes "
         "WHERE fold <> 0) TARGET rentals FUNCTION predict_rentals "
-        "SETTINGS (MAX_RUNTIME 10)"
+        "SETTINGS (MAX_RUNTIME 30)"
     )
     info = show(conn, "bikes_model")
     assert info["Problem Type"] == "Regression"
@@ -108,16 +112,18 @@ def test_regression_with_dates_returns_target_type(conn):
     assert rmse < 80
 
 
+@pytest.mark.slow
 def test_binary_boolean_and_integer_targets(conn):
     load(conn, "penguins")
     conn.sql(
         "CREATE MODEL is_gentoo FROM (SELECT bill_length_mm, bill_depth_mm, body_mass_g, "
         "species = 'Gentoo' AS gentoo FROM penguins) TARGET gentoo FUNCTION f_gentoo "
-        "SETTINGS (MAX_RUNTIME 4)"
+        "SETTINGS (MAX_RUNTIME 15)"
     )
     conn.sql(
         "CREATE MODEL is_male FROM (SELECT bill_length_mm, bill_depth_mm, body_mass_g, "
-        "(sex = 'MALE')::INT AS male FROM penguins) TARGET male FUNCTION f_male SETTINGS (MAX_RUNTIME 4)"
+        "(sex = 'MALE')::INT AS male FROM penguins) TARGET male FUNCTION f_male "
+        "SETTINGS (MAX_RUNTIME 15)"
     )
     assert show(conn, "is_gentoo")["Problem Type"] == "BinaryClassification"
     assert show(conn, "is_male")["Problem Type"] == "BinaryClassification"
@@ -129,18 +135,20 @@ def test_binary_boolean_and_integer_targets(conn):
     assert types == [("BOOLEAN", "INTEGER")]
 
 
+@pytest.mark.slow
 def test_problem_type_and_objective_given(conn):
     load(conn, "penguins")
     conn.sql(
         "CREATE MODEL m FROM (SELECT bill_length_mm, body_mass_g, "
         "(sex = 'MALE')::INT AS male FROM penguins) TARGET male FUNCTION f "
-        "PROBLEM_TYPE REGRESSION OBJECTIVE 'mse' SETTINGS (MAX_RUNTIME 4)"
+        "PROBLEM_TYPE REGRESSION OBJECTIVE 'mse' SETTINGS (MAX_RUNTIME 15)"
     )
     info = show(conn, "m")
     assert info["Problem Type"] == "Regression"
     assert "validation:mse" in info
 
 
+@pytest.mark.slow
 def test_nulls_unseen_categories_and_castable_arguments(penguins):
     rows = penguins.execute(
         "SELECT predict_species(NULL, NULL, NULL, NULL, NULL, NULL), "
@@ -154,6 +162,7 @@ def test_nulls_unseen_categories_and_castable_arguments(penguins):
     assert rows[0][3] == "Gentoo"
 
 
+@pytest.mark.slow
 def test_sql_prediction_equals_stored_model_in_python(penguins, db_path):
     import pyarrow.parquet as pq
 
@@ -174,13 +183,14 @@ def test_sql_prediction_equals_stored_model_in_python(penguins, db_path):
     assert sql_labels == python_labels
 
 
+@pytest.mark.slow
 def test_schema_qualified_model_and_function(conn):
     load(conn, "penguins")
     conn.sql("CREATE SCHEMA ml")
     conn.sql(
         f"CREATE MODEL ml.species FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
         "TARGET species FUNCTION ml.predict_sp IAM_ROLE default "
-        "SETTINGS (S3_BUCKET 'my-bucket', MAX_RUNTIME 4)"
+        "SETTINGS (S3_BUCKET 'my-bucket', MAX_RUNTIME 15)"
     )
     info = show(conn, "ml.species")
     assert info["Schema Name"] == "ml"
@@ -193,12 +203,13 @@ def test_schema_qualified_model_and_function(conn):
     assert conn.execute("SHOW MODEL ALL").fetchall() == []
 
 
+@pytest.mark.slow
 def test_from_table_and_case_insensitive_names(conn):
     load(conn, "car_evaluation", "Cars")
     conn.sql("CREATE TABLE cars_train AS SELECT * EXCLUDE (fold) FROM Cars")
     conn.sql(
         "create model CarModel from cars_train target ACCEPTABILITY function Predict_Car "
-        "settings (max_runtime 8);"
+        "settings (max_runtime 30);"
     )
     info = show(conn, "carmodel")
     assert info["Table"] == "cars_train"
@@ -211,11 +222,12 @@ def test_from_table_and_case_insensitive_names(conn):
     assert accuracy > 0.9
 
 
+@pytest.mark.slow
 def test_max_cells_samples_rows(conn):
     load(conn, "penguins")
     conn.sql(
         f"CREATE MODEL m FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
-        "TARGET species FUNCTION f SETTINGS (MAX_CELLS 1400, MAX_RUNTIME 4)"
+        "TARGET species FUNCTION f SETTINGS (MAX_CELLS 1400, MAX_RUNTIME 15)"
     )
     info = show(conn, "m")
     used, _, rest = info["Training Rows"].partition(" of ")
@@ -225,13 +237,14 @@ def test_max_cells_samples_rows(conn):
     assert info["Max Cells"] == "1400"
 
 
+@pytest.mark.slow
 def test_in_memory_database_with_explicit_store(tmp_path):
     store = tmp_path / "models"
     with sqlml.connect(model_store=store, synchronous=True) as conn:
         load(conn, "penguins")
         conn.sql(
             f"CREATE MODEL m FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
-            "TARGET species FUNCTION f SETTINGS (MAX_RUNTIME 4)"
+            "TARGET species FUNCTION f SETTINGS (MAX_RUNTIME 15)"
         )
         assert (store / "main.m" / "model.json").is_file()
 
@@ -248,6 +261,7 @@ def test_in_memory_database_store_is_temporary():
     assert not root.exists()
 
 
+@pytest.mark.slow
 def test_every_supported_column_type(conn):
     conn.sql("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
     conn.sql("""
@@ -264,7 +278,7 @@ def test_every_supported_column_type(conn):
     """)
     conn.sql(
         "CREATE MODEL mixed_model FROM mixed TARGET y FUNCTION predict_mixed "
-        "SETTINGS (MAX_RUNTIME 8)"
+        "SETTINGS (MAX_RUNTIME 30)"
     )
     info = dict(conn.execute("SHOW MODEL mixed_model").fetchall())
     assert info["Function Parameter Types"] == (
@@ -277,6 +291,7 @@ def test_every_supported_column_type(conn):
     assert rmse < 3  # y ranges over 0..31 and is a function of cat and flag
 
 
+@pytest.mark.slow
 def test_leaderboard_is_queryable_in_sql(penguins):
     rows = penguins.execute(
         "SELECT model_name, trial, candidate, learner, status, score, ensemble_weight "
@@ -293,11 +308,12 @@ def test_leaderboard_is_queryable_in_sql(penguins):
     assert penguins.execute("SELECT count(*) FROM sqlml_leaderboard").fetchone() == (0,)
 
 
+@pytest.mark.slow
 def test_model_type_restricts_the_search_through_sql(conn):
     load(conn, "penguins")
     conn.sql(
         f"CREATE MODEL lin FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
-        "TARGET species FUNCTION f_lin MODEL_TYPE LINEAR_LEARNER SETTINGS (MAX_RUNTIME 4)"
+        "TARGET species FUNCTION f_lin MODEL_TYPE LINEAR_LEARNER SETTINGS (MAX_RUNTIME 10)"
     )
     info = dict(conn.execute("SHOW MODEL lin").fetchall())
     assert info["Model Type"] == "linear_learner"

@@ -12,13 +12,25 @@ BASE = (
     f"CREATE MODEL {{name}} FROM (SELECT species, {PENGUIN_FEATURES} FROM penguins) "
     "TARGET species FUNCTION {fn}"
 )
-CREATE = BASE + " SETTINGS (MAX_RUNTIME 4)"
+# Large enough that a first candidate finishes on a slow or busy machine.
+CREATE = BASE + " SETTINGS (MAX_RUNTIME 15)"
 
 
 @pytest.fixture
 def data(conn):
     load(conn, "penguins")
     return conn
+
+
+@pytest.fixture(scope="module")
+def model_m(tmp_path_factory):
+    """The penguins table and a model ``m`` / ``f``, trained once for the module's tests that
+    only call its function."""
+    connection = sqlml.connect(tmp_path_factory.mktemp("errors") / "test.duckdb", synchronous=True)
+    load(connection, "penguins")
+    connection.sql(CREATE.format(name="m", fn="f"))
+    yield connection
+    connection.close()
 
 
 @pytest.mark.parametrize(
@@ -53,12 +65,14 @@ def test_unknown_model(data):
     assert data.sql("DROP MODEL IF EXISTS nope") is None
 
 
+@pytest.mark.slow
 def test_unknown_model_suggests_a_close_name(data):
     data.sql(CREATE.format(name="species_model", fn="f1"))
     with pytest.raises(sqlml.ModelNotFound, match="Did you mean SPECIES_MODEL"):
         data.sql("SHOW MODEL specie_model")
 
 
+@pytest.mark.slow
 def test_duplicate_model_name(data):
     data.sql(CREATE.format(name="m", fn="f1"))
     with pytest.raises(sqlml.ModelAlreadyExists, match=r"main\.m already exists"):
@@ -67,6 +81,7 @@ def test_duplicate_model_name(data):
     assert data.execute(f"SELECT count(f1({PENGUIN_FEATURES})) FROM penguins").fetchone() == (344,)
 
 
+@pytest.mark.slow
 def test_function_taken_by_another_model(data):
     data.sql(CREATE.format(name="m1", fn="f"))
     with pytest.raises(sqlml.FunctionAlreadyExists, match=r"prediction function of model main\.m1"):
@@ -127,6 +142,7 @@ def test_unknown_column_keeps_the_database_message(data):
         )
 
 
+@pytest.mark.slow
 def test_target_entirely_null(data):
     with pytest.raises(sqlml.TrainingDataError, match="NULL in every row"):
         data.sql(
@@ -135,6 +151,7 @@ def test_target_entirely_null(data):
         )
 
 
+@pytest.mark.slow
 def test_single_class(data):
     with pytest.raises(sqlml.TrainingDataError, match="single value .'Adelie'."):
         data.sql(
@@ -143,6 +160,7 @@ def test_single_class(data):
         )
 
 
+@pytest.mark.slow
 def test_no_usable_feature(data):
     with pytest.raises(sqlml.TrainingDataError, match="'c' is constant"):
         data.sql(
@@ -150,6 +168,7 @@ def test_no_usable_feature(data):
         )
 
 
+@pytest.mark.slow
 def test_date_target_refused(data):
     with pytest.raises(sqlml.TrainingDataError, match="TARGET column 'd' has type date"):
         data.sql(
@@ -158,6 +177,7 @@ def test_date_target_refused(data):
         )
 
 
+@pytest.mark.slow
 def test_unusable_feature_type_named(data):
     with pytest.raises(sqlml.TrainingDataError, match="Column 'l' has type list"):
         data.sql(
@@ -166,20 +186,20 @@ def test_unusable_feature_type_named(data):
         )
 
 
-def test_prediction_function_wrong_arity(data):
-    data.sql(CREATE.format(name="m", fn="f"))
+@pytest.mark.slow
+def test_prediction_function_wrong_arity(model_m):
     with pytest.raises(sqlml.PredictionCallError) as info:
-        data.execute("SELECT f(island, sex) FROM penguins")
+        model_m.execute("SELECT f(island, sex) FROM penguins")
     message = str(info.value)
     assert "takes 6 arguments" in message
     assert "island VARCHAR, bill_length_mm DOUBLE" in message
     assert "model main.m" in message
 
 
-def test_prediction_function_uncastable_value(data):
-    data.sql(CREATE.format(name="m", fn="f"))
+@pytest.mark.slow
+def test_prediction_function_uncastable_value(model_m):
     with pytest.raises(sqlml.PredictionCallError, match="cannot be converted") as info:
-        data.execute("SELECT f('Biscoe', 'not a number', 1, 2, 3, 'MALE')")
+        model_m.execute("SELECT f('Biscoe', 'not a number', 1, 2, 3, 'MALE')")
     assert "not a number" in str(info.value)
 
 
@@ -233,6 +253,7 @@ def test_hyperparameters_need_auto_off(data):
         data.sql(CREATE.format(name="m", fn="f") + " HYPERPARAMETERS DEFAULT")
 
 
+@pytest.mark.slow
 def test_objective_must_fit_the_problem(data):
     with pytest.raises(sqlml.InvalidSetting, match="OBJECTIVE 'MSE' does not fit"):
         data.sql(CREATE.format(name="m", fn="f") + " OBJECTIVE 'MSE'")
@@ -240,6 +261,7 @@ def test_objective_must_fit_the_problem(data):
         data.sql(CREATE.format(name="m", fn="f") + " OBJECTIVE 'binary:logistic'")
 
 
+@pytest.mark.slow
 def test_problem_type_must_fit_the_target(data):
     with pytest.raises(sqlml.TrainingDataError, match="exactly two distinct target values"):
         data.sql(CREATE.format(name="m", fn="f") + " PROBLEM_TYPE BINARY_CLASSIFICATION")
@@ -253,6 +275,7 @@ def test_syntax_error_has_position(data):
     assert (info.value.line, info.value.col, info.value.token) == (3, 3, "TARGT")
 
 
+@pytest.mark.slow
 def test_failed_create_leaves_nothing_behind(data, db_path):
     with pytest.raises(sqlml.TrainingDataError):
         data.sql(
@@ -279,6 +302,7 @@ def test_query_failing_while_exported_names_the_query_and_leaves_the_connection_
         conn.sql("SHOW MODEL m")
 
 
+@pytest.mark.slow
 def test_a_list_of_enum_is_refused_like_any_list(conn):
     conn.sql("CREATE TYPE colour AS ENUM ('red', 'blue')")
     conn.sql(

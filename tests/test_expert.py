@@ -49,6 +49,7 @@ def peng(conn):
     return conn
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("objective", list(OBJECTIVES))
 def test_every_objective_trains_and_predicts_as_the_booster_does(peng, objective):
     target, extra = OBJECTIVES[objective]
@@ -81,6 +82,7 @@ def test_every_objective_trains_and_predicts_as_the_booster_does(peng, objective
     assert shown["Preprocessors"] == "none"
 
 
+@pytest.mark.slow
 def test_show_model_lists_every_hyperparameter(peng):
     peng.sql(expert_sql("m", "binary:logistic", "sex = 'MALE'", ", ETA '0.2', max_depth '4'"))
     shown = peng.execute("SHOW MODEL m").fetchall()
@@ -107,6 +109,7 @@ def test_show_model_lists_every_hyperparameter(peng):
     assert 0.0 <= float(metric) < 0.3
 
 
+@pytest.mark.slow
 def test_clause_order_and_hyperparameters_default(peng):
     peng.sql(
         f"CREATE MODEL m FROM (SELECT {FEATURES}, body_mass_g FROM penguins) "
@@ -120,6 +123,7 @@ def test_clause_order_and_hyperparameters_default(peng):
     assert shown["num_round"] == "100"
 
 
+@pytest.mark.slow
 def test_no_probability_function_and_margin_explanations(peng):
     peng.sql(expert_sql("m", "binary:logistic", "sex = 'MALE'"))
     with pytest.raises(DatabaseError, match="f_m_probabilities does not exist"):

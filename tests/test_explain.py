@@ -34,15 +34,16 @@ def more(shared_penguins):
     conn.sql(
         "CREATE MODEL is_male FROM (SELECT bill_length_mm, bill_depth_mm, island, "
         "sex = 'MALE' AS male FROM penguins WHERE sex IS NOT NULL) TARGET male "
-        "FUNCTION f_male SETTINGS (MAX_RUNTIME 4)"
+        "FUNCTION f_male SETTINGS (MAX_RUNTIME 15)"
     )
     conn.sql(
         "CREATE MODEL mass FROM (SELECT bill_length_mm, island, sex, body_mass_g FROM penguins) "
-        "TARGET body_mass_g FUNCTION f_mass SETTINGS (MAX_RUNTIME 4)"
+        "TARGET body_mass_g FUNCTION f_mass SETTINGS (MAX_RUNTIME 15)"
     )
     return conn
 
 
+@pytest.mark.slow
 def test_contributions_add_up_to_the_predicted_labels_probability(peng):
     rows = peng.execute(
         f"SELECT predict_species({PENGUIN_FEATURES}), "
@@ -62,6 +63,7 @@ def test_contributions_add_up_to_the_predicted_labels_probability(peng):
         assert sizes == sorted(sizes, reverse=True)
 
 
+@pytest.mark.slow
 def test_the_sum_in_sql_and_the_most_influential_column(peng):
     (worst, top) = peng.execute(
         "SELECT max(abs(e.expected_value + list_sum(list_transform(e.contributions, "
@@ -72,6 +74,7 @@ def test_the_sum_in_sql_and_the_most_influential_column(peng):
     assert top in COLUMNS and top not in ("sex", "body_mass_g")
 
 
+@pytest.mark.slow
 def test_regression_and_binary_rows_add_up(more):
     for fn, args in (
         ("f_mass", "bill_length_mm, island, sex"),
@@ -89,6 +92,7 @@ def test_regression_and_binary_rows_add_up(more):
                 assert e["label"] == str(prediction).lower() and 0.0 <= e["value"] <= 1.0
 
 
+@pytest.mark.slow
 def test_nulls_and_unseen_categories_are_explained(peng):
     (e,) = peng.execute(
         "SELECT predict_species_explain('Atlantis', NULL, 18.0, 190, NULL, 'unknown')"
@@ -97,6 +101,7 @@ def test_nulls_and_unseen_categories_are_explained(peng):
     assert total == pytest.approx(e["value"], abs=1e-9)
 
 
+@pytest.mark.slow
 def test_explain_model_has_redshifts_shape(peng):
     (doc,) = peng.execute("SELECT explain_model('peng')").fetchone()
     doc = json.loads(doc)
@@ -118,6 +123,7 @@ def test_explain_model_has_redshifts_shape(peng):
     assert one == pytest.approx(json.loads(values)["island"])
 
 
+@pytest.mark.slow
 def test_explain_model_of_binary_and_regression_models(more):
     male = json.loads(more.execute("SELECT explain_model('is_male')").fetchone()[0])
     mass = json.loads(more.execute("SELECT explain_model('mass')").fetchone()[0])
@@ -129,6 +135,7 @@ def test_explain_model_of_binary_and_regression_models(more):
     assert 3000 < only["expected_value"] < 5500  # grams: the mean body mass, roughly
 
 
+@pytest.mark.slow
 def test_explain_model_over_a_column_of_names(peng):
     rows = peng.execute(
         "SELECT name, explain_model(name) IS NULL FROM (VALUES ('peng'), (NULL), ('peng')) t(name)"
@@ -136,6 +143,7 @@ def test_explain_model_over_a_column_of_names(peng):
     assert rows == [("peng", False), (None, True), ("peng", False)]
 
 
+@pytest.mark.slow
 def test_explain_model_of_an_unknown_model_suggests_one(peng):
     with pytest.raises(
         sqlml.ModelNotFound, match=r"model pengg does not exist\. Did you mean PENG"
@@ -145,13 +153,14 @@ def test_explain_model_of_an_unknown_model_suggests_one(peng):
         peng.execute("SELECT explain_model('not a name')")
 
 
+@pytest.mark.slow
 def test_an_unqualified_name_in_two_schemas_must_be_qualified(conn):
     load(conn, "penguins")
     conn.sql("CREATE SCHEMA other")
     for schema in ("main", "other"):
         conn.sql(
             f"CREATE MODEL {schema}.twin FROM (SELECT species, island FROM penguins) "
-            f"TARGET species FUNCTION {schema}.f_{schema} SETTINGS (MAX_RUNTIME 2)"
+            f"TARGET species FUNCTION {schema}.f_{schema} SETTINGS (MAX_RUNTIME 15)"
         )
     with pytest.raises(sqlml.SqlmlError, match=r"main\.twin, other\.twin have this name"):
         conn.execute("SELECT explain_model('twin')")
@@ -159,6 +168,7 @@ def test_an_unqualified_name_in_two_schemas_must_be_qualified(conn):
     assert "kernel_shap" in json.loads(doc)["explanations"]
 
 
+@pytest.mark.slow
 def test_a_model_still_training_is_waited_for(training):
     (doc,) = training.execute("SELECT explain_model('slow')").fetchone()
     assert json.loads(doc) == {"explanations": "waiting for training job to complete"}
@@ -186,12 +196,14 @@ def test_a_first_format_package_explains_rows_but_has_no_global_document(tmp_pat
         assert total == pytest.approx(e["value"], abs=1e-9)
 
 
+@pytest.mark.slow
 def test_wrong_arity_names_the_explanation_function(peng):
     with pytest.raises(sqlml.PredictionCallError, match="predict_species_explain") as info:
         peng.execute("SELECT predict_species_explain('Biscoe')")
     assert "takes 6 arguments" in str(info.value)
 
 
+@pytest.mark.slow
 def test_explanation_function_names_are_reserved(penguins):
     with pytest.raises(
         sqlml.FunctionAlreadyExists, match="explanation function of model main.peng"
@@ -208,6 +220,7 @@ def test_explanation_function_names_are_reserved(penguins):
         )
 
 
+@pytest.mark.slow
 def test_a_dropped_models_explanations_are_gone(penguins):
     penguins.sql("DROP MODEL peng")
     with pytest.raises(DatabaseError, match="predict_species_explain does not exist"):

@@ -101,11 +101,12 @@ GUIDED = (
       {"ColumnSet": ["body_mass_g"], "Transformers": ["MinMax"]},
       {"ColumnSet": ["bill_depth_mm"], "Transformers": ["NumericPassthrough"]},
       {"ColumnSet": ["day"], "Transformers": ["DateTimeVectorizer"]}]' """
-    "SETTINGS (MAX_RUNTIME 6)"
+    "SETTINGS (MAX_RUNTIME 30)"
 )
 ARGS = "island, bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g, sex, day"
 
 
+@pytest.mark.slow
 def test_guided_model_predicts_in_sql_as_in_python(peng):
     peng.sql(GUIDED)
     manifest = peng.store.get("main", "g")
@@ -166,10 +167,11 @@ def test_guidance_mistakes(peng, entries, error, message):
     assert peng.execute("SHOW MODEL ALL").fetchall() == []
 
 
+@pytest.mark.slow
 def test_preprocessors_none_with_auto_on_is_fully_automatic(peng):
     peng.sql(
         "CREATE MODEL g FROM (SELECT species, island, bill_length_mm FROM penguins) "
-        "TARGET species FUNCTION f_g PREPROCESSORS 'none' SETTINGS (MAX_RUNTIME 6)"
+        "TARGET species FUNCTION f_g PREPROCESSORS 'none' SETTINGS (MAX_RUNTIME 15)"
     )
     plan = json.loads((peng.store.path("main", "g") / "preprocessing.json").read_text())
     assert all("transformers" not in s for s in plan["columns"])
@@ -213,13 +215,14 @@ def test_normalizer_and_pca_on_a_small_frame():
     assert sources[0] == -1  # the component belongs to the set "PCA(a, b)"
 
 
+@pytest.mark.slow
 def test_pca_model_predicts_and_explains_in_sql(peng):
     peng.sql(
         "CREATE MODEL g FROM (SELECT species, island, bill_length_mm, bill_depth_mm, "
         "flipper_length_mm, body_mass_g FROM penguins) TARGET species FUNCTION f_g "
         """PREPROCESSORS '[{"ColumnSet": ["bill_length_mm", "bill_depth_mm",
           "flipper_length_mm", "body_mass_g"], "Transformers": ["StandardScaler", "PCA"]}]' """
-        "SETTINGS (MAX_RUNTIME 6)"
+        "SETTINGS (MAX_RUNTIME 15)"
     )
     args = "island, bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g"
     table = peng.execute(f"SELECT {args} FROM penguins").arrow()

@@ -99,10 +99,11 @@ def no_partial_packages(conn) -> None:
 # -- the asynchronous flow ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_create_model_returns_at_once_and_becomes_ready(aconn):
     started = time.monotonic()
-    rows = create(aconn, budget=6)
-    assert time.monotonic() - started < 5  # the budget is 6 s: it did not wait for training
+    rows = create(aconn, budget=10)
+    assert time.monotonic() - started < 5  # the budget is 10 s: it did not wait for training
     assert rows[0][0] == "main.peng"
     assert rows[0][1] in ("QUEUED", "TRAINING")
     assert state(aconn) in ("QUEUED", "TRAINING")
@@ -118,6 +119,7 @@ def test_create_model_returns_at_once_and_becomes_ready(aconn):
     assert len(rows) == 344 and {r[0] for r in rows} <= {"Adelie", "Chinstrap", "Gentoo"}
 
 
+@pytest.mark.slow
 def test_progress_is_reported_while_training(aconn):
     create(aconn, budget=20, model_type="")
     wait_for(lambda: aconn.model_status("peng").get("trials", 0) >= 1, what="a first trial")
@@ -131,8 +133,9 @@ def test_progress_is_reported_while_training(aconn):
     aconn.wait_model("peng")
 
 
+@pytest.mark.slow
 def test_function_of_a_model_not_ready_names_model_and_state(aconn, db_path):
-    create(aconn, budget=6)
+    create(aconn, budget=10)
     with pytest.raises(ModelNotReady, match=r"predict_species of model main\.peng .*READY"):
         aconn.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
     # the same in another connection of this process
@@ -154,8 +157,9 @@ def test_function_of_a_model_not_ready_names_model_and_state(aconn, db_path):
         other.close()
 
 
+@pytest.mark.slow
 def test_ready_model_is_picked_up_by_a_process_opened_later(aconn, db_path):
-    create(aconn, budget=4)
+    create(aconn, budget=10)
     aconn.close()
     code = textwrap.dedent(
         f"""
@@ -170,6 +174,7 @@ def test_ready_model_is_picked_up_by_a_process_opened_later(aconn, db_path):
     assert out.stdout.strip() == "344"
 
 
+@pytest.mark.slow
 def test_failed_training_is_reported_with_its_reason_and_can_be_recreated(aconn):
     aconn.sql("CREATE TABLE bad AS SELECT range % 7 AS x, 'a' AS y FROM range(70)")
     aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad SETTINGS (MAX_RUNTIME 5)")
@@ -185,10 +190,11 @@ def test_failed_training_is_reported_with_its_reason_and_can_be_recreated(aconn)
         aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad2")
     aconn.sql("DROP MODEL bad")
     aconn.sql("UPDATE bad SET y = 'b' WHERE x < 3")
-    aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad SETTINGS (MAX_RUNTIME 3)")
+    aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad SETTINGS (MAX_RUNTIME 15)")
     assert aconn.wait_model("bad")["state"] == "READY"
 
 
+@pytest.mark.slow
 def test_synchronous_failure_leaves_nothing(db_path):
     with sqlml.connect(db_path, synchronous=True) as conn:
         conn.sql("CREATE TABLE bad AS SELECT 1 AS x, 'a' AS y FROM range(50)")
@@ -198,10 +204,11 @@ def test_synchronous_failure_leaves_nothing(db_path):
         assert J.job_folders(conn.store) == []
 
 
+@pytest.mark.slow
 def test_wait_model_errors(aconn):
     with pytest.raises(ModelNotFound, match="SHOW MODEL ALL"):
         aconn.wait_model("nope")
-    create(aconn, budget=6)
+    create(aconn, budget=10)
     with pytest.raises(sqlml.errors.TrainingTimeout, match="goes on training"):
         aconn.wait_model("peng", timeout=0.2)
     aconn.wait_model("main.peng")
@@ -212,16 +219,17 @@ def test_wait_model_errors(aconn):
 
 @pytest.fixture
 def one_slot(db_path):
-    """One training slot, taken by model ``first`` (8 s); a second CREATE MODEL must queue."""
+    """One training slot, taken by model ``first`` (20 s); a second CREATE MODEL must queue."""
     with sqlml.connect(db_path, max_training_jobs=1) as conn:
         load(conn, "penguins")
-        create(conn, "first", "f1", budget=8, model_type="")
+        create(conn, "first", "f1", budget=20, model_type="")
         yield conn
 
 
+@pytest.mark.slow
 def test_jobs_beyond_the_limit_wait_as_queued(one_slot):
     conn = one_slot
-    create(conn, "second", "f2", budget=3)
+    create(conn, "second", "f2", budget=10)
     wait_for(lambda: state(conn, "first") == "TRAINING", what="first TRAINING")
     assert state(conn, "second") == "QUEUED"
     show = dict(conn.execute("SHOW MODEL second").fetchall())
@@ -230,6 +238,7 @@ def test_jobs_beyond_the_limit_wait_as_queued(one_slot):
     assert conn.wait_model("second")["state"] == "READY"
 
 
+@pytest.mark.slow
 def test_drop_model_cancels_a_training_job(aconn):
     create(aconn, budget=60, model_type="")
     wait_for(lambda: state(aconn) == "TRAINING", what="TRAINING")
@@ -243,10 +252,11 @@ def test_drop_model_cancels_a_training_job(aconn):
     assert aconn.execute("SHOW MODEL ALL").fetchall() == []
     with pytest.raises(Exception, match="predict_species"):
         aconn.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
-    create(aconn, budget=3)  # the name is free again
+    create(aconn, budget=10)  # the name is free again
     assert aconn.wait_model("peng")["state"] == "READY"
 
 
+@pytest.mark.slow
 def test_drop_model_cancels_a_queued_job(one_slot):
     conn = one_slot
     create(conn, "second", "f2", budget=5)
@@ -256,6 +266,7 @@ def test_drop_model_cancels_a_queued_job(one_slot):
     assert conn.wait_model("first")["state"] == "READY"
 
 
+@pytest.mark.slow
 def test_four_concurrent_create_model_while_queries_run(db_path):
     with sqlml.connect(db_path, max_training_jobs=2) as conn:
         load(conn, "penguins")
@@ -264,7 +275,7 @@ def test_four_concurrent_create_model_while_queries_run(db_path):
         def train(i: int) -> None:
             try:
                 with sqlml.connect(db_path, max_training_jobs=2) as own:
-                    create(own, f"m{i}", f"predict_m{i}", budget=4)
+                    create(own, f"m{i}", f"predict_m{i}", budget=10)
             except BaseException as e:  # noqa: BLE001 -- reported by the assertion below
                 errors.append(e)
 
@@ -291,11 +302,12 @@ def test_four_concurrent_create_model_while_queries_run(db_path):
         no_partial_packages(conn)
 
 
+@pytest.mark.slow
 def test_catalog_views_show_states(db_path):
     with sqlml.connect(db_path, max_training_jobs=1) as conn:
         load(conn, "penguins")
-        create(conn, "first", "f1", budget=4)
-        create(conn, "second", "f2", budget=3)
+        create(conn, "first", "f1", budget=10)
+        create(conn, "second", "f2", budget=10)
         rows = conn.execute(
             "SELECT model_name, life_cycle, model_state FROM stv_ml_model_info ORDER BY 1"
         ).fetchall()
@@ -316,9 +328,10 @@ def test_catalog_views_show_states(db_path):
 # -- crash safety: the trainer killed --------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["trainer:queued", "trainer:training"])
 def test_trainer_killed_makes_the_model_failed(aconn, tmp_path, monkeypatch, point):
-    create(aconn, "keep", "predict_keep", budget=3)
+    create(aconn, "keep", "predict_keep", budget=10)
     aconn.wait_model("keep")
     marker = pause_marker(tmp_path, point, monkeypatch)
     create(aconn, budget=5)
@@ -339,13 +352,14 @@ def test_trainer_killed_makes_the_model_failed(aconn, tmp_path, monkeypatch, poi
     # a FAILED model can be dropped and created again
     monkeypatch.delenv("SQLML_PAUSE_AT")
     aconn.sql("DROP MODEL peng")
-    create(aconn, budget=3)
+    create(aconn, budget=10)
     assert aconn.wait_model("peng")["state"] == "READY"
 
 
+@pytest.mark.slow
 def test_trainer_killed_after_publishing_leaves_a_ready_model(aconn, tmp_path, monkeypatch):
     marker = pause_marker(tmp_path, "trainer:published", monkeypatch)
-    create(aconn, budget=3)
+    create(aconn, budget=10)
     pid = paused_pid(marker, "trainer:published")
     os.kill(pid, signal.SIGKILL)
     # The lock goes when the last of the trainer's threads has exited.
@@ -388,9 +402,10 @@ def run_user(db_path, statement, env=None) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_user_process_killed_while_training_job_finishes(db_path):
     user = run_user(
-        db_path, CREATE.format(name="peng", fn="predict_species", budget=4, model_type=FAST)
+        db_path, CREATE.format(name="peng", fn="predict_species", budget=10, model_type=FAST)
     )
     assert user.stdout.readline().strip() == "submitted"
     user.send_signal(signal.SIGKILL)
@@ -435,6 +450,7 @@ TWO = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_model_store(tmp_path):
     """Each process has its own database file (DuckDB lets one process write a file at a time);
     both train into one model store at the same moment, and each sees both models."""
@@ -450,7 +466,7 @@ def test_two_processes_share_one_model_store(tmp_path):
                 str(store),
                 str(tmp_path / f"{name}.duckdb"),
                 penguins,
-                CREATE.format(name=name, fn=f"predict_{name}", budget=4, model_type=FAST),
+                CREATE.format(name=name, fn=f"predict_{name}", budget=10, model_type=FAST),
             ],
             stderr=subprocess.PIPE,
             text=True,
@@ -474,6 +490,7 @@ def test_two_processes_share_one_model_store(tmp_path):
 # -- the data snapshot -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_snapshot_is_an_arrow_file_of_the_rows_with_enum_and_hugeint_as_the_function_sees_them(
     aconn, tmp_path, monkeypatch
 ):
@@ -503,7 +520,7 @@ def test_snapshot_is_an_arrow_file_of_the_rows_with_enum_and_hugeint_as_the_func
     monkeypatch.delenv("SQLML_PAUSE_AT")
     aconn.sql(
         "CREATE MODEL typed FROM typed TARGET species FUNCTION predict_typed "
-        f"{FAST} SETTINGS (MAX_RUNTIME 3)"
+        f"{FAST} SETTINGS (MAX_RUNTIME 10)"
     )
     aconn.wait_model("typed")
     rows = aconn.execute(

@@ -38,6 +38,7 @@ def penguin_matrix() -> np.ndarray:
     return table[COLUMNS].to_numpy(dtype=np.float64)
 
 
+@pytest.mark.slow
 def test_cluster_ids_in_sql_equal_scikit_learns_assignments(peng):
     peng.sql(kmeans_sql())
     ids = [
@@ -59,6 +60,7 @@ def test_cluster_ids_in_sql_equal_scikit_learns_assignments(peng):
     assert typ == "INTEGER"
 
 
+@pytest.mark.slow
 def test_minmax_passthrough_and_nulls(peng):
     peng.sql(
         kmeans_sql(
@@ -84,6 +86,7 @@ def test_minmax_passthrough_and_nulls(peng):
     assert a == b
 
 
+@pytest.mark.slow
 def test_preprocessors_none_and_no_other_functions(peng):
     peng.sql(kmeans_sql("'none'", "K '4'"))
     (cluster,) = peng.execute("SELECT f_km(40.0, 18.0, 190, 3700)").fetchone()
@@ -132,6 +135,7 @@ BAD = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("preprocessors", "hyper", "message"), BAD)
 def test_mistakes_are_named_and_leave_nothing(peng, preprocessors, hyper, message):
     with pytest.raises(sqlml.SqlmlError, match=message.replace("(", r"\(").replace("[", r"\[")):

@@ -11,7 +11,7 @@ import pytest
 import sqlml
 from sqlml.runtime.predictor import Predictor
 from sqlml.store import FORMAT_VERSION, ModelStore
-from tests.conftest import PENGUIN_FEATURES
+from tests.conftest import PENGUIN_FEATURES, PENGUINS_RUNTIME
 
 FIXTURE = Path(__file__).parent / "fixtures" / "packages" / "v1" / "main.peng"
 
@@ -20,6 +20,7 @@ def store_of(db_path) -> Path:
     return db_path.parent / "test.duckdb.models"
 
 
+@pytest.mark.slow
 def test_manifest_records_the_model(penguins, db_path):
     manifest = json.loads((store_of(db_path) / "main.peng" / "model.json").read_text())
     assert manifest["format_version"] == FORMAT_VERSION
@@ -33,12 +34,13 @@ def test_manifest_records_the_model(penguins, db_path):
     assert manifest["features"][3] == {"name": "flipper_length_mm", "type": "BIGINT"}
     assert manifest["problem_type"] == "MULTICLASS_CLASSIFICATION"
     assert manifest["model"]["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
-    assert manifest["settings"]["MAX_RUNTIME"] == 6
+    assert manifest["settings"]["MAX_RUNTIME"] == PENGUINS_RUNTIME
     assert manifest["training"]["rows_used"] == 276
     assert set(manifest["versions"]) >= {"python", "sqlml", "lightgbm", "numpy", "pyarrow"}
     assert "validation:accuracy" in manifest["metrics"]
 
 
+@pytest.mark.slow
 def test_package_holds_only_code_free_formats(penguins, db_path):
     folder = store_of(db_path) / "main.peng"
     names = sorted(p.name for p in folder.iterdir())
@@ -58,6 +60,7 @@ def test_package_holds_only_code_free_formats(penguins, db_path):
     assert [p.name for p in store_of(db_path).iterdir() if p.name.startswith(".tmp")] == []
 
 
+@pytest.mark.slow
 def test_corrupt_package_is_skipped_and_reported(penguins, db_path):
     bad = store_of(db_path) / "main.broken"
     bad.mkdir()
@@ -70,6 +73,7 @@ def test_corrupt_package_is_skipped_and_reported(penguins, db_path):
     assert not bad.exists()
 
 
+@pytest.mark.slow
 def test_newer_format_is_refused_not_misread(penguins, db_path):
     path = store_of(db_path) / "main.peng" / "model.json"
     manifest = json.loads(path.read_text())
@@ -105,6 +109,7 @@ def test_first_format_fixture_keeps_loading(tmp_path):
         assert rows == [("Gentoo",)]
 
 
+@pytest.mark.slow
 def test_drop_removes_package_and_function(penguins, db_path):
     penguins.sql("DROP MODEL peng")
     assert not (store_of(db_path) / "main.peng").exists()

@@ -59,7 +59,7 @@ def test_fits_predicts_and_round_trips(name, problem, tmp_path):
     learner = LEARNERS[name]
     data = prepared(learner, make_data(problem))
     params = learner.portfolio(problem, len(data.y), data.X.shape[1])[0][1]
-    model = learner.fit(params, data, Deadline(60))
+    model = learner.fit(params, data, Deadline(600))
     pred = learner.predict(model, data.X_valid, problem)
     if problem == "REGRESSION":
         assert pred.shape == (len(data.y_valid),)
@@ -88,10 +88,10 @@ def test_deterministic_under_a_seed(name):
     data = prepared(learner, make_data("BINARY_CLASSIFICATION"))
     params = learner.portfolio("BINARY_CLASSIFICATION", len(data.y), 4)[0][1]
     first = learner.predict(
-        learner.fit(params, data, Deadline(60)), data.X_valid, "BINARY_CLASSIFICATION"
+        learner.fit(params, data, Deadline(600)), data.X_valid, "BINARY_CLASSIFICATION"
     )
     second = learner.predict(
-        learner.fit(params, data, Deadline(60)), data.X_valid, "BINARY_CLASSIFICATION"
+        learner.fit(params, data, Deadline(600)), data.X_valid, "BINARY_CLASSIFICATION"
     )
     assert np.allclose(first, second), np.abs(first - second).max()
 

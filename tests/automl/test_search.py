@@ -49,6 +49,7 @@ def table(n: int = 300, seed: int = 0) -> pa.Table:
     return pa.table({"x": x, "color": color, "noise": rng.normal(size=n), "y": y})
 
 
+@pytest.mark.slow
 def test_train_model_tunes_the_f1_threshold_and_records_the_leaderboard():
     model = train_model(table(), "y", deadline=Deadline(20))
     assert model.problem_type == "BINARY_CLASSIFICATION"
@@ -64,6 +65,7 @@ def test_train_model_tunes_the_f1_threshold_and_records_the_leaderboard():
     assert raw.shape == (300, 2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("model_type", "learners"),
     [
@@ -73,7 +75,7 @@ def test_train_model_tunes_the_f1_threshold_and_records_the_leaderboard():
     ],
 )
 def test_model_type_restricts_the_search(model_type, learners):
-    model = train_model(table(), "y", model_type=model_type, deadline=Deadline(8))
+    model = train_model(table(), "y", model_type=model_type, deadline=Deadline(20))
     assert {row["learner"] for row in model.leaderboard} == learners
     assert {m.learner for m in model.members} == learners
 
@@ -84,21 +86,23 @@ def test_no_time_for_any_candidate_is_a_clear_error():
         train_model(table(), "y", deadline=Deadline(5, clock=clock))
 
 
+@pytest.mark.slow
 def test_skewed_regression_tries_the_log_target():
     rng = np.random.default_rng(1)
     x = rng.normal(size=400)
     y = np.exp(2 + x + rng.normal(scale=0.2, size=400))
-    model = train_model(pa.table({"x": x, "y": y}), "y", deadline=Deadline(10))
+    model = train_model(pa.table({"x": x, "y": y}), "y", deadline=Deadline(20))
     assert any(row["target_transform"] == "log1p" for row in model.leaderboard)
 
 
+@pytest.mark.slow
 def test_candidate_models_wait_on_disk_and_are_cleaned_up(tmp_path):
     seen: list[set[str]] = []
 
     def on_trial(trial):
         seen.append({p.name for p in tmp_path.rglob("*") if p.is_file()})
 
-    model = train_model(table(), "y", deadline=Deadline(10), on_trial=on_trial, scratch=tmp_path)
+    model = train_model(table(), "y", deadline=Deadline(20), on_trial=on_trial, scratch=tmp_path)
     # While the search ran, every finished candidate's fold models were files in the scratch
     # folder; afterwards the folder is gone and the chosen models are in memory.
     assert seen and any(len(files) >= 5 for files in seen)

@@ -90,7 +90,7 @@ def fitted(problem: str, learners: list[str], temperature: float = 1.0, log1p=()
             params = learner.portfolio(problem, len(y), inputs.shape[1])[0][1]
             if "num_rounds" in params:  # a forest: fewer trees
                 params = {**params, "num_rounds": 30}
-            models.append(learner.fit(params, data, Deadline(60)))
+            models.append(learner.fit(params, data, Deadline(600)))
         transform_name = "log1p" if name in log1p else None
         model.members.append(Member(name, name, 1.0, transform_name, models, 0, [0.3, 0.7]))
     for member in model.members:
