@@ -1,7 +1,14 @@
-"""Shared fixtures: real DuckDB files on disk in a temporary folder, small real tables."""
+"""Shared fixtures: real DuckDB files on disk in a temporary folder, small real tables.
+
+Trainer processes started by the tests measure MAX_RUNTIME in their own CPU seconds
+(``SQLML_TRAINER_CLOCK=cpu``, inherited by every process the tests start): a budget then buys
+the same training however busy the machine is, so a test of what a model learns holds on a slow
+or loaded machine as on an idle one.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +17,8 @@ import pytest
 import sqlml
 
 DATA = Path(__file__).parent / "data"
+
+os.environ["SQLML_TRAINER_CLOCK"] = "cpu"
 
 PENGUIN_FEATURES = "island, bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g, sex"
 
@@ -34,9 +43,9 @@ def load(conn, name: str, table: str | None = None) -> None:
     )
 
 
-# The shared penguins model's budget. Large enough that the search finishes several candidates
-# (and the model is accurate) on a slow or busy machine; it is trained once per test session.
-PENGUINS_RUNTIME = 30
+# The shared penguins model's budget, in trainer CPU seconds. Large enough that the search
+# finishes several candidates (and the model is accurate); it is trained once per test session.
+PENGUINS_RUNTIME = 16
 
 
 def _train_penguins(conn) -> None:
@@ -95,7 +104,7 @@ def training(tmp_path):
     load(connection, "penguins")
     connection.sql(
         "CREATE MODEL slow FROM (SELECT species, island, bill_length_mm FROM penguins) "
-        "TARGET species FUNCTION f_slow SETTINGS (MAX_RUNTIME 20)"
+        "TARGET species FUNCTION f_slow SETTINGS (MAX_RUNTIME 12)"
     )
     yield connection
     connection.close()

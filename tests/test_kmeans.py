@@ -185,6 +185,7 @@ def test_kmeans_rules(peng, statement, message):
         peng.sql(statement)
 
 
+@pytest.mark.slow
 def test_max_runtime_is_kept_inside_the_fit(conn):
     """250,000 rows, K 100, 50 trials of up to 100,000 iterations with no tolerance would run for
     many minutes; MAX_RUNTIME 3 stops the iterations, and the best centers so far are the model."""

@@ -10,7 +10,6 @@ without a better score, or ``MAX_TUNING_TRIALS`` in all.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -161,13 +160,13 @@ class Search:
         cap: float | None = None,
     ) -> Trial:
         trial = Trial(len(self.trials) + 1, name, learner.name, params, transform)
-        started = time.monotonic()
+        started = self.deadline.clock()
         try:
             self._fit_folds(trial, learner, cap if cap is not None else self.usable())
         except Exception as e:  # noqa: BLE001 -- one failing candidate must not end the search
             log.warning("candidate %s failed: %s", name, e)
             trial.status, trial.error = "failed", f"{type(e).__name__}: {e}"
-        trial.seconds = time.monotonic() - started
+        trial.seconds = self.deadline.clock() - started
         if trial.status != "ok":
             trial.forget_models()
         if trial.status == "ok" and self._unit_seconds is None:

@@ -89,7 +89,7 @@ def match_target(stmt: ast.CreateModel, names: list[str]) -> str:
 
 
 def check_columns(stmt: ast.CreateModel, names: list[str]) -> None:
-    if stmt.target is None and not names:  # KMEANS: every column is a feature
+    if stmt.target is None and not names:  # no TARGET: every column is a feature
         raise TrainingDataError(f"CREATE MODEL {stmt.name}: the FROM query returns no columns.")
     if stmt.target is not None and len(names) < 2:
         raise TrainingDataError(
