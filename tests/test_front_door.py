@@ -89,6 +89,17 @@ def test_engine_errors_carry_postgresql_sqlstates(db, statement, sqlstate, says)
     assert not str(raised.value).startswith(("Catalog Error", "Binder Error", "Parser Error"))
 
 
+def test_suggestions_are_the_hint(db):
+    db.sql("CREATE TABLE table1 (a INTEGER)")
+    with pytest.raises(DatabaseError) as raised:
+        db.execute("SELECT * FROM tabel1")
+    assert raised.value.hint == 'Did you mean "table1"?'
+    with pytest.raises(DatabaseError) as raised:
+        db.execute("SELECT 1")
+        db.execute("SELEC 1")
+    assert raised.value.hint is None
+
+
 def test_a_syntax_error_points_at_its_position(db):
     with pytest.raises(DatabaseError) as raised:
         db.execute("SELECT 1,\n  2 FRM t")

@@ -151,10 +151,13 @@ def translate(error: BaseException, statement: str | None = None) -> errors.Sqlm
         prefix = _PREFIX.match(str(error).strip())
         kind = _BY_PREFIX.get(prefix.group(1) if prefix else "", duckdb.Error)
     no_match = _NO_MATCH.search(message)
+    # DuckDB's suggestions ("Did you mean ...", "Candidate bindings: ...") follow the first line.
+    hint = "\n".join(line for line in message.split("\n")[1:] if line.strip()) or None
     return errors.DatabaseError(
         message,
         sqlstate=_sqlstate(kind, message),
         position=position,
+        hint=hint,
         name=no_match.group(1).lower() if no_match else None,
         arguments=no_match.group(2) if no_match else None,
     )
