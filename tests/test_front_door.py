@@ -106,6 +106,10 @@ def test_a_syntax_error_points_at_its_position(db):
     assert raised.value.sqlstate == "42601"
     # "FRM" reads as an alias of 2: the error is at "t", the 19th character.
     assert raised.value.position == len("SELECT 1,\n  2 FRM ") + 1
+    script = "SELECT 1;\nSELECT 2 FRM t"
+    with pytest.raises(DatabaseError) as raised:
+        db.execute(script)
+    assert raised.value.position == script.index(" t") + 2  # counted from the script's start
 
 
 def test_errors_met_while_rows_are_read_are_translated(db):

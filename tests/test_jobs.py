@@ -598,3 +598,21 @@ def test_queued_trainers_stop_when_the_store_is_removed(one_slot):
     for pid in pids:
         wait_for(lambda pid=pid: pid_gone(pid), timeout=60, what=f"trainer {pid} to stop")
     assert not conn.store.root.exists()  # nobody recreated it
+
+
+@pytest.mark.slow
+def test_an_expert_trainer_whose_job_folder_is_removed_stops_mid_fit(aconn):
+    """XGBoost has no candidates to report between: the deadline its rounds check runs out."""
+    aconn.sql(
+        "CREATE MODEL peng FROM (SELECT body_mass_g, bill_length_mm, flipper_length_mm "
+        "FROM penguins WHERE body_mass_g IS NOT NULL) TARGET body_mass_g FUNCTION f_mass "
+        "AUTO OFF MODEL_TYPE XGBOOST OBJECTIVE 'reg:squarederror' PREPROCESSORS 'none' "
+        "HYPERPARAMETERS DEFAULT EXCEPT (NUM_ROUND '10000000') SETTINGS (MAX_RUNTIME 600)"
+    )
+    wait_for(lambda: state(aconn) == "TRAINING", what="TRAINING")
+    job_dir = J.job_path(aconn.store, "main", "peng")
+    pid = J.trainer_pid(job_dir)
+    time.sleep(1.0)  # well into the rounds
+    J.remove_folder(job_dir)
+    wait_for(lambda: pid_gone(pid), timeout=60, what="the trainer to stop")
+    assert aconn.store.directories() == []

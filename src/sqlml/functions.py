@@ -9,22 +9,22 @@ stand-ins with the same signature that say which model it is, its state and what
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pyarrow as pa
 
 from sqlml import kinds
 from sqlml.engines.base import Engine
-from sqlml.errors import ModelNotReady
+from sqlml.errors import CorruptModelPackage, DatabaseError, ModelNotReady
 from sqlml.jobs import status as J
 from sqlml.kinds.base import TARGET, FunctionSpec
 from sqlml.runtime.predictor import load_predictor
 from sqlml.statements import catalog, explain_model
 
+log = logging.getLogger(__name__)
 
-def function_names(manifest: dict) -> dict[str, FunctionSpec]:
-    """Lower-case SQL function name -> what it computes, for one model."""
-    return kinds.for_manifest(manifest).functions(manifest)
+function_names = kinds.function_names
 
 
 def by_function(models: list[tuple[Path, dict]]) -> dict[str, dict]:
@@ -53,8 +53,14 @@ class FunctionSync:
             self.engine.unregister_function(name)
         self._register_explain_model(registered)
         for name, (directory, manifest, spec) in wanted.items():
-            if registered.get(name) != manifest["package_id"]:
+            if registered.get(name) == manifest["package_id"]:
+                continue
+            try:
                 self._register(name, directory, manifest, spec)
+            except (CorruptModelPackage, DatabaseError, ValueError) as e:
+                # One unreadable model must not cost the others their functions, nor the
+                # connection its statements (DROP MODEL removes it).
+                log.warning("function %s not registered: %s", name, e)
         self.engine.publish_model_info(
             [(m["schema"], m["name"], m.get("owner", ""), m["state"]) for _, m in models]
         )

@@ -11,6 +11,7 @@ with the store (``functions.FunctionSync``).
 from __future__ import annotations
 
 import atexit
+import logging
 import shutil
 import tempfile
 import weakref
@@ -27,6 +28,8 @@ from sqlml.results import StatementResult
 from sqlml.sql import ast, parse_chunk, parse_name, split_script
 from sqlml.sql.lexer import is_word
 from sqlml.statements import HANDLERS, catalog
+
+log = logging.getLogger(__name__)
 
 
 def default_store_root(database: str | None) -> Path | None:
@@ -82,24 +85,31 @@ class Connection:
                 result.close()
 
     def _run_one(self, script: str, chunk, params) -> StatementResult:
-        self.sync_functions()
+        try:
+            self.sync_functions()
+        except DatabaseError as e:
+            # Inside a failed transaction the catalog views cannot be replaced; the statement
+            # (a ROLLBACK, say) must still run. The functions catch up at the next statement.
+            log.info("model functions not brought up to date: %s", e)
         statement = parse_chunk(script, chunk)
         if isinstance(statement, ast.Passthrough):
             try:
                 result = self.engine.execute(statement.sql, params)
             except DatabaseError as e:
-                raise self._explain(e, chunk.tokens) from e
-            tokens = chunk.tokens
+                raise self._explain(e, chunk) from e
             result.translate_errors(
-                lambda e: self._explain(e, tokens) if isinstance(e, DatabaseError) else e
+                lambda e: self._explain(e, chunk) if isinstance(e, DatabaseError) else e
             )
             return result
         if params is not None:
             raise SqlmlError(f"{type(statement).__name__} statements take no parameters.")
         return HANDLERS[type(statement)](self, statement)
 
-    def _explain(self, error: DatabaseError, tokens) -> SqlmlError:
-        """A clearer error when a model's function was misused; else the engine's error."""
+    def _explain(self, error: DatabaseError, chunk) -> SqlmlError:
+        """A clearer error when a model's function was misused; else the engine's error, its
+        position counted from the start of the script (as PostgreSQL counts it)."""
+        if error.position is not None:
+            error.position += chunk.start
         functions = by_function(self.models())
         if error.name in functions:
             manifest = functions[error.name]
@@ -111,7 +121,8 @@ class Connection:
                 "FROM query."
             )
         if error.sqlstate == "22P02":  # a value that cannot be converted to a parameter
-            called = [t.text.lower() for t in tokens if is_word(t) and t.text.lower() in functions]
+            words = [t.text.lower() for t in chunk.tokens if is_word(t)]
+            called = [w for w in words if w in functions]
             if called:
                 return PredictionCallError(
                     f"A value passed to prediction function {called[0]} cannot be converted to "

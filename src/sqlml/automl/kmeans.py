@@ -3,10 +3,10 @@
 The PREPROCESSORS entries scale columns before the Euclidean distances are taken: StandardScaler
 (mean 0, variance 1), MinMax (to [0, 1]) and NumericPassthrough, applied in the order listed and
 fitted on the training rows; columns in no entry pass through. A NULL becomes the column's
-training mean (after scaling). Clustering is scikit-learn's Lloyd K-means, run
-``STEP_ITERATIONS`` iterations at a time from the centers so far so that MAX_RUNTIME is kept
-inside the fit: when the deadline passes, the best trial's centers so far are the model (and
-``stopped_early`` says so). The model is its centers. The prediction function returns the id (0
+training mean (after scaling). Clustering is scikit-learn's Lloyd K-means; when a whole trial
+may not fit in what is left of MAX_RUNTIME it runs ``STEP_ITERATIONS`` iterations at a time from
+the centers so far, so that the deadline is kept inside the fit: when it passes, the best
+trial's centers so far are the model (and ``stopped_early`` says so). The model is its centers. The prediction function returns the id (0
 to K - 1) of each row's nearest center. Saved as a numpy ``.npz`` (centers) and a JSON manifest
 section (the scaling steps).
 """
@@ -96,39 +96,61 @@ class KMeansModel:
         )
 
 
+def _same_clustering(labels: np.ndarray, best: np.ndarray, k: int) -> bool:
+    """True when ``labels`` is ``best`` with its clusters renumbered (scikit-learn's rule for
+    not preferring a trial that found the same clusters again)."""
+    return len(np.unique(labels.astype(np.int64) * k + best)) == len(np.unique(labels))
+
+
 def _lloyd(X: np.ndarray, k: int, hyperparameters: dict, seed: int, deadline: Deadline):
     """Centers of the best of the trials (lowest inertia), and whether the deadline cut the
     iterations or the trials short. The first trial's first step always runs.
 
-    The result is scikit-learn's ``KMeans(n_init=trials, random_state=seed)``: one random state
-    draws every trial's initial centers in turn, as scikit-learn's does, and a step that starts
-    from the previous step's centers continues the same Lloyd iterations."""
+    While the budget affords a whole trial (twice a probe iteration's time, times the iteration
+    limit), a trial is one scikit-learn fit, and the result is exactly scikit-learn's
+    ``KMeans(n_init=trials, random_state=seed)``: one random state draws every trial's initial
+    centers in turn, as scikit-learn's loop does, and the best trial is chosen by its rule.
+    Otherwise the trial runs ``STEP_ITERATIONS`` at a time, each step starting from the last
+    one's centers, with the deadline checked between steps."""
     from sklearn.cluster import KMeans
 
-    state = np.random.RandomState(seed)
     trials = hyperparameters.get("local_lloyd_num_trials", "auto")
-    random = hyperparameters["init_method"] != "kmeans++"
-    n_trials = (10 if random else 1) if trials == "auto" else int(trials)
+    init = "random" if hyperparameters["init_method"] != "kmeans++" else "k-means++"
+    n_trials = (10 if init == "random" else 1) if trials == "auto" else int(trials)
     max_iter = int(hyperparameters["local_lloyd_max_iter"])
     tol = float(hyperparameters["local_lloyd_tol"])
+
+    def fit(start, iterations: int, state):
+        return KMeans(
+            n_clusters=k, init=start, n_init=1, max_iter=iterations, tol=tol, random_state=state
+        ).fit(X)
+
+    began = deadline.clock()
+    fit(init, 1, np.random.RandomState(seed + 1))  # a probe, on its own random state
+    per_iteration = deadline.clock() - began
+    state = np.random.RandomState(seed)
     best, stopped = None, False
     for _ in range(n_trials):
         if best is not None and deadline.expired():
             return best.cluster_centers_, True
-        init, done = ("random" if random else "k-means++"), 0
-        while True:
-            step = min(STEP_ITERATIONS, max_iter - done)
-            fitted = KMeans(
-                n_clusters=k, init=init, n_init=1, max_iter=step, tol=tol, random_state=state
-            ).fit(X)
-            done += fitted.n_iter_
-            if fitted.n_iter_ < step or done >= max_iter:
-                break  # converged, or out of iterations
-            if deadline.expired():
-                stopped = True
-                break
-            init = fitted.cluster_centers_
-        if best is None or fitted.inertia_ < best.inertia_:
+        if deadline.remaining() > 2 * per_iteration * max_iter:
+            fitted = fit(init, max_iter, state)
+        else:
+            fitted, done, start = None, 0, init
+            while True:
+                step = min(STEP_ITERATIONS, max_iter - done)
+                fitted = fit(start, step, state)
+                done += fitted.n_iter_
+                if fitted.n_iter_ < step or done >= max_iter:
+                    break  # converged, or out of iterations
+                if deadline.expired():
+                    stopped = True
+                    break
+                start = fitted.cluster_centers_
+        if best is None or (
+            fitted.inertia_ < best.inertia_
+            and not _same_clustering(fitted.labels_, best.labels_, k)
+        ):
             best = fitted
         if stopped:
             break

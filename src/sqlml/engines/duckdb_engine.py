@@ -22,7 +22,7 @@ import pyarrow.ipc as ipc
 
 from sqlml.engines import duckdb_errors, duckdb_types
 from sqlml.engines.base import Capabilities, Column, Engine
-from sqlml.errors import TrainingQueryError
+from sqlml.errors import InvalidSetting, TrainingQueryError
 from sqlml.results import StatementResult
 
 _registry: dict[str, _SharedDatabase] = {}
@@ -142,6 +142,8 @@ def _literal(text: str) -> str:
 _COUNTED = {"INSERT", "UPDATE", "DELETE", "COPY", "MERGE_INTO"}
 # Statement kinds that return rows.
 _ROWS = {"SELECT", "EXPLAIN", "PRAGMA", "CALL", "EXECUTE", "RELATION", "LOGICAL_PLAN"}
+# Commands a result with rows keeps as its tag's words.
+_ROW_COMMANDS = {"SELECT", "EXPLAIN", "PRAGMA", "CALL", "INSERT", "UPDATE", "DELETE", "MERGE"}
 # Words between CREATE / DROP / ALTER and the kind of object, left out of the command tag.
 _MODIFIERS = {"OR", "REPLACE", "TEMP", "TEMPORARY", "UNIQUE", "PERSISTENT", "IF", "NOT", "EXISTS"}
 _WORD = re.compile(r"[A-Za-z_]+")
@@ -185,7 +187,6 @@ class DuckDBEngine(Engine):
         self._shared = _acquire(database)
         self.connection = self._shared.root.cursor()
         self.closed = False
-        self._arrow_types: dict[str, pa.DataType] = {}
 
     @property
     def path(self) -> Path | None:
@@ -205,18 +206,25 @@ class DuckDBEngine(Engine):
         rows are read, are SqlmlErrors."""
         try:
             statements = self.connection.extract_statements(text)
-            kind = statements[0].type.name if statements else "SELECT"
+            kind = statements[-1].type.name if statements else "SELECT"
             relation = self.connection.sql(text, params=params)
         except duckdb.Error as e:
             raise duckdb_errors.translate(e, text) from e
+        except (TypeError, ValueError) as e:  # parameters DuckDB cannot bind
+            raise InvalidSetting(f"The statement's parameters cannot be used: {e}") from e
         command = _command(kind, text)
         if relation is None:
             return StatementResult(command)
         columns = relation.columns
-        if columns == ["Count"] and (kind in _COUNTED or command == "SELECT" and kind == "CREATE"):
-            return StatementResult(command, rowcount=relation.fetchall()[0][0])
-        if kind not in _ROWS and kind not in _COUNTED:
+        # What DuckDB answers for a statement without rows: the rows it changed, or success.
+        returning = "RETURNING" in text.upper()
+        if columns == ["Count"] and not returning and (kind in _COUNTED or kind == "CREATE"):
+            counted = relation.fetchall()  # no row at all for a plain CREATE TABLE
+            return StatementResult(command, rowcount=counted[0][0] if counted else None)
+        if kind not in _ROWS and not returning and columns in (["Count"], ["Success"]):
             return StatementResult(command, native=relation)
+        if command not in _ROW_COMMANDS:
+            command = "SELECT"  # rows from a statement of another kind (PIVOT, say)
         return StatementResult(
             command,
             open_reader=relation.to_arrow_reader,
@@ -349,7 +357,7 @@ class DuckDBEngine(Engine):
             "WHERE false"
         )
         body = " UNION ALL ".join(parts) if parts else empty
-        self.connection.execute(f"CREATE OR REPLACE TEMP VIEW sqlml_leaderboard AS {body}")
+        self._catalog_statement(f"CREATE OR REPLACE TEMP VIEW sqlml_leaderboard AS {body}")
 
     def publish_model_info(self, models: list[tuple[str, str, str, str]]) -> None:
         """(Re)create Redshift's catalog views ``stv_ml_model_info`` and ``svv_ml_model_info``
@@ -369,14 +377,20 @@ class DuckDBEngine(Engine):
             "NULL::VARCHAR AS model_state WHERE false"
         )
         # is_refreshable: 1 when the training query still runs; not tracked yet, so NULL.
-        self.connection.execute(
+        self._catalog_statement(
             "CREATE OR REPLACE TEMP VIEW stv_ml_model_info AS SELECT schema_name, user_name, "
             f"model_name, life_cycle, NULL::INTEGER AS is_refreshable, model_state FROM ({body})"
         )
-        self.connection.execute(
+        self._catalog_statement(
             "CREATE OR REPLACE TEMP VIEW svv_ml_model_info AS SELECT current_database() AS "
             "database_name, * FROM stv_ml_model_info"
         )
+
+    def _catalog_statement(self, text: str) -> None:
+        try:
+            self.connection.execute(text)
+        except duckdb.Error as e:  # e.g. inside a failed transaction
+            raise duckdb_errors.translate(e) from e
 
     # -- prediction functions --------------------------------------------------------------
 
@@ -402,15 +416,18 @@ class DuckDBEngine(Engine):
             if key in self._shared.functions:
                 self._shared.root.remove_function(key)
                 del self._shared.functions[key]
-            self._shared.root.create_function(
-                key,
-                _with_arity(fn, len(params)),
-                params,
-                return_type,
-                type="arrow",
-                null_handling="special",
-                side_effects=False,
-            )
+            try:
+                self._shared.root.create_function(
+                    key,
+                    _with_arity(fn, len(params)),
+                    params,
+                    return_type,
+                    type="arrow",
+                    null_handling="special",
+                    side_effects=False,
+                )
+            except duckdb.Error as e:
+                raise duckdb_errors.translate(e) from e
             self._shared.functions[key] = token
 
     def unregister_function(self, name: str) -> None:
@@ -426,15 +443,10 @@ class DuckDBEngine(Engine):
 
     def arrow_type(self, sql_type: str) -> pa.DataType:
         """Values of ``sql_type`` as a query delivers them to sqlml (an ENUM as text, a
-        HUGEINT as DOUBLE, as in a training snapshot)."""
-        found = self._arrow_types.get(sql_type)
-        if found is None:
-            try:
-                found = self.query_columns(f"SELECT CAST(NULL AS {sql_type}) AS x")[0].arrow
-            except TrainingQueryError:
-                found = pa.string()  # not a DuckDB type: a text column is the safe reading
-            self._arrow_types[sql_type] = found
-        return found
+        HUGEINT as DOUBLE, as in a training snapshot). Read from the type's name, without a
+        query: the connection may be busy or in a failed transaction."""
+        found = duckdb_types.arrow_type(sql_type)
+        return pa.string() if found is None else found  # unknown: text is the safe reading
 
     def as_parameter(self, expression: str, column: Column) -> str:
         return f"CAST({expression} AS {duckdb_types.parameter_type(column.sql_type, column.arrow)})"

@@ -45,6 +45,8 @@ _BY_CLASS: list[tuple[type, str]] = [
     (duckdb.IOException, "58030"),
     (duckdb.InvalidInputException, "22023"),
 ]
+if hasattr(duckdb, "ResourceInUseException"):  # "connection has an open result"
+    _BY_CLASS.insert(0, (duckdb.ResourceInUseException, "55006"))
 # (pattern in the message, SQLSTATE), first match wins; checked within the class's family.
 _BY_TEXT: dict[type, list[tuple[str, str]]] = {
     duckdb.CatalogException: [
@@ -67,7 +69,7 @@ _BY_TEXT: dict[type, list[tuple[str, str]]] = {
         (r"Ambiguous reference", "42702"),
     ],
     duckdb.ConstraintException: [
-        (r"Duplicate key|violates (primary key|unique) constraint", "23505"),
+        (r"duplicate key|violates (primary key|unique) constraint", "23505"),
         (r"NOT NULL constraint", "23502"),
         (r"foreign key", "23503"),
         (r"CHECK constraint", "23514"),
@@ -88,6 +90,7 @@ _BY_PREFIX = {
     "Out of Range": duckdb.OutOfRangeException,
     "Invalid Input": duckdb.InvalidInputException,
     "Transaction": duckdb.TransactionException,
+    "TransactionContext": duckdb.TransactionException,
     "Not implemented": duckdb.NotImplementedException,
     "Out of Memory": duckdb.OutOfMemoryException,
     "IO": duckdb.IOException,
@@ -126,7 +129,7 @@ def _sqlstate(kind: type, message: str) -> str:
     for cls, rules in _BY_TEXT.items():
         if issubclass(kind, cls):
             for pattern, code in rules:
-                if re.search(pattern, message):
+                if re.search(pattern, message, re.IGNORECASE):
                     return code
     for cls, code in _BY_CLASS:
         if issubclass(kind, cls):

@@ -59,6 +59,60 @@ def sql_type(arrow_type: pa.DataType) -> str:
     raise ValueError(f"no DuckDB type for Arrow type {t}")
 
 
+# Arrow types of DuckDB's scalar types, as a query result delivers them to sqlml (an ENUM as
+# text and a HUGEINT as DOUBLE: see snapshot_expression).
+_ARROW_OF = {
+    "boolean": pa.bool_(),
+    "tinyint": pa.int8(),
+    "smallint": pa.int16(),
+    "integer": pa.int32(),
+    "bigint": pa.int64(),
+    "utinyint": pa.uint8(),
+    "usmallint": pa.uint16(),
+    "uinteger": pa.uint32(),
+    "ubigint": pa.uint64(),
+    "hugeint": pa.float64(),
+    "uhugeint": pa.float64(),
+    "float": pa.float32(),
+    "double": pa.float64(),
+    "varchar": pa.string(),
+    "enum": pa.string(),
+    "uuid": pa.string(),
+    "date": pa.date32(),
+    "time": pa.time64("us"),
+    "time with time zone": pa.time64("us"),
+    "timestamp": pa.timestamp("us"),
+    "timestamp_s": pa.timestamp("s"),
+    "timestamp_ms": pa.timestamp("ms"),
+    "timestamp_ns": pa.timestamp("ns"),
+    "timestamp with time zone": pa.timestamp("us", tz="Etc/UTC"),
+    "blob": pa.binary(),
+    "bit": pa.binary(),
+    "interval": pa.month_day_nano_interval(),
+}
+
+
+def arrow_type(sql: str) -> pa.DataType | None:
+    """The Arrow type of values of DuckDB type ``sql``; None when it is not one this knows."""
+    parsed = _parsed(sql)
+    return None if parsed is None else _arrow_of(parsed)
+
+
+def _arrow_of(parsed: duckdb.DuckDBPyType) -> pa.DataType | None:
+    if parsed.id in _ARROW_OF:
+        return _ARROW_OF[parsed.id]
+    if parsed.id == "decimal":
+        children = dict(parsed.children)
+        return pa.decimal128(children["precision"], children["scale"])
+    if parsed.id == "list":
+        child = _arrow_of(dict(parsed.children)["child"])
+        return None if child is None else pa.list_(child)
+    if parsed.id == "struct":
+        fields = [(name, _arrow_of(t)) for name, t in parsed.children]
+        return None if any(t is None for _, t in fields) else pa.struct(fields)
+    return None
+
+
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 

@@ -80,6 +80,23 @@ def _first_in_line(store: ModelStore, job_dir: Path, submitted_at: float) -> boo
     return True
 
 
+class _JobDeadline(Deadline):
+    """The budget, which also runs out as soon as the job's folder is gone: every fit checks
+    the deadline (boosting rounds, Lloyd steps), so a dropped job stops within moments whatever
+    it trains. The folder is looked at once a second at most."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float], job_dir: Path):
+        super().__init__(seconds, clock)
+        self.job_dir = job_dir
+        self._gone, self._looked = False, 0.0
+
+    def remaining(self) -> float:
+        now = time.monotonic()
+        if not self._gone and now - self._looked > 1.0:
+            self._looked, self._gone = now, not self.job_dir.exists()
+        return -1.0 if self._gone else super().remaining()
+
+
 class JobGone(Exception):
     """The job's folder (or the whole store) was removed under the trainer: nobody wants the
     model any more, so the trainer stops."""
@@ -138,7 +155,7 @@ def run(job_dir: Path) -> int:
         # MB, not the ~200 MB of LightGBM, CatBoost, XGBoost and scikit-learn.
         from sqlml.jobs.training import train_package
 
-        deadline = Deadline(max(job["budget_seconds"], 0.5), budget_clock())
+        deadline = _JobDeadline(max(job["budget_seconds"], 0.5), budget_clock(), job_dir)
         J.update_status(job_dir, state="TRAINING", started_at=time.time(), pid=os.getpid())
         pause_at("trainer:training")
         draft = job["draft"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlml.errors import CorruptModelPackage
 from sqlml.kinds.auto import AutoKind
-from sqlml.kinds.base import ModelKind
+from sqlml.kinds.base import TARGET, FunctionSpec, ModelKind, reserved_names
 from sqlml.kinds.kmeans import KMeansKind
 from sqlml.kinds.xgboost import XGBoostKind
 from sqlml.sql import ast
@@ -49,4 +49,17 @@ def for_manifest(manifest: dict) -> ModelKind:
     return kind
 
 
-__all__ = ["KINDS", "ModelKind", "for_manifest", "for_statement", "kind_name"]
+def function_names(manifest: dict) -> dict[str, FunctionSpec]:
+    """Lower-case SQL function name -> what it computes, for one model. A model of a kind this
+    sqlml does not know keeps every name such a model may take, so that no other model takes
+    them meanwhile."""
+    try:
+        kind = for_manifest(manifest)
+    except CorruptModelPackage:
+        return {
+            n: FunctionSpec("predict", TARGET) for n in reserved_names(manifest["function"]["name"])
+        }
+    return kind.functions(manifest)
+
+
+__all__ = ["KINDS", "ModelKind", "for_manifest", "for_statement", "function_names", "kind_name"]

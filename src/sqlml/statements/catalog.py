@@ -97,9 +97,10 @@ def columns(manifest: dict, engine: Engine) -> tuple[list[Column], Column | None
     types = manifest["arrow_types"]
 
     def column(name: str, sql_type: str) -> Column:
-        text = types.get(name)
-        arrow = arrowtypes.decode(text) if text else engine.arrow_type(sql_type)
-        return Column(name, sql_type, arrow)
+        try:
+            return Column(name, sql_type, arrowtypes.decode(types[name]))
+        except (KeyError, ValueError):  # not recorded, or not a scalar type (a list column)
+            return Column(name, sql_type, engine.arrow_type(sql_type))
 
     features = [column(f["name"], f["type"]) for f in manifest["features"]]
     target = manifest.get("target")

@@ -60,7 +60,7 @@ def check_function_name(session, stmt: ast.CreateModel) -> None:
     classify) must not be taken by another model's functions or by the database's."""
     mine = reserved_names(stmt.function.name)
     for _, manifest in session.models():
-        for name, spec in kinds.for_manifest(manifest).functions(manifest).items():
+        for name, spec in kinds.function_names(manifest).items():
             if name in mine:
                 what = DESCRIPTIONS[spec.method]
                 raise FunctionAlreadyExists(
