@@ -3,11 +3,15 @@ a SQLSTATE and what the engine said that helps."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 
 import sqlml
 from sqlml.errors import DatabaseError, SqlmlError
+
+WAVE1 = Path(__file__).parent / "fixtures" / "packages" / "wave1"
 
 
 @pytest.fixture
@@ -73,6 +77,7 @@ def test_parameters_reach_the_engine(db):
         ("SELEC 1", "42601", 'syntax error at or near "SELEC"'),
         ("SELECT no_such_function(1)", "42883", "no_such_function does not exist"),
         ("INSERT INTO table1 VALUES (1)", "23505", "Duplicate key"),
+        ("INSERT INTO table1 VALUES (5), (5)", "23505", "duplicate key"),
         ("INSERT INTO table1 VALUES (NULL)", "23502", "NOT NULL constraint"),
         ("SELECT CAST('x' AS INTEGER)", "22P02", "Could not convert string 'x'"),
         ("SELECT * FROM missing_schema.t", "42P01", "missing_schema"),
@@ -152,3 +157,56 @@ def test_an_unknown_engine_is_named(tmp_path):
     with pytest.raises(SqlmlError, match="Unknown engine 'oracle'; sqlml runs on duckdb") as e:
         sqlml.connect(tmp_path / "x.duckdb", engine="oracle")
     assert e.value.sqlstate == "22023"
+
+
+def test_pivot_and_other_row_statements_keep_their_rows(db):
+    db.sql("CREATE TABLE p AS SELECT range % 3 AS b, range AS a FROM range(9)")
+    result = db.execute("PIVOT p ON b USING sum(a)")
+    assert [float(v) for v in result.fetchone()] == [9.0, 12.0, 15.0]
+    assert result.tag == "SELECT 1"
+    assert db.execute("INSERT INTO p VALUES (1, 2) RETURNING a").fetchall() == [(2,)]
+
+
+def test_bad_parameters_are_named(db):
+    with pytest.raises(SqlmlError, match="parameters cannot be used") as raised:
+        db.execute("SELECT ?", 5)
+    assert raised.value.sqlstate == "22023"
+
+
+def _copy_package(store: Path, name: str, **changes) -> None:
+    import json
+    import shutil
+
+    target = store / f"main.{name}"
+    shutil.copytree(WAVE1 / f"main.{name}", target)
+    manifest = json.loads((target / "model.json").read_text())
+    (target / "model.json").write_text(json.dumps({**manifest, **changes}))
+
+
+def test_a_failed_transaction_can_be_rolled_back_while_models_change(tmp_path):
+    with sqlml.connect(tmp_path / "t.duckdb", model_store=tmp_path / "models") as conn:
+        conn.sql("CREATE TABLE t (a INTEGER PRIMARY KEY)")
+        conn.sql("BEGIN")
+        with pytest.raises(DatabaseError):
+            conn.execute("INSERT INTO t VALUES (1), (1)")
+        _copy_package(tmp_path / "models", "seg")  # a model appears meanwhile
+        with pytest.raises(DatabaseError) as raised:
+            conn.execute("SELECT 1")
+        assert raised.value.sqlstate == "25P02"
+        assert conn.execute("ROLLBACK").tag == "ROLLBACK"
+        assert conn.execute("SELECT f_seg(40.0, 200, 4000)").fetchall() == [(0,)]
+
+
+def test_a_model_of_an_unknown_kind_does_not_block_the_others(tmp_path):
+    store = tmp_path / "models"
+    _copy_package(store, "seg")
+    _copy_package(store, "mass", kind="forecast_from_the_future")
+    with sqlml.connect(tmp_path / "t.duckdb", model_store=store) as conn:
+        assert conn.execute("SELECT f_seg(40.0, 200, 4000)").fetchall() == [(0,)]
+        assert [r[1] for r in conn.execute("SHOW MODEL ALL").fetchall()] == ["mass", "seg"]
+        with pytest.raises(SqlmlError, match="forecast_from_the_future"):
+            conn.execute("SHOW MODEL mass")
+        with pytest.raises(SqlmlError, match="f_mass already|already the prediction"):
+            conn.execute("CREATE MODEL other FROM (SELECT 1 AS x, 2 AS y) TARGET y FUNCTION f_mass")
+        conn.sql("DROP MODEL mass")
+        assert [r[1] for r in conn.execute("SHOW MODEL ALL").fetchall()] == ["seg"]
