@@ -45,7 +45,7 @@ def load(conn, name: str, table: str | None = None) -> None:
 
 # The shared penguins model's budget, in trainer CPU seconds. Large enough that the search
 # finishes several candidates (and the model is accurate); it is trained once per test session.
-PENGUINS_RUNTIME = 16
+PENGUINS_RUNTIME = 24
 
 
 def _train_penguins(conn) -> None:
@@ -104,7 +104,7 @@ def training(tmp_path):
     load(connection, "penguins")
     connection.sql(
         "CREATE MODEL slow FROM (SELECT species, island, bill_length_mm FROM penguins) "
-        "TARGET species FUNCTION f_slow SETTINGS (MAX_RUNTIME 12)"
+        "TARGET species FUNCTION f_slow SETTINGS (MAX_RUNTIME 16)"
     )
     yield connection
     connection.close()

@@ -13,7 +13,7 @@ BASE = (
     "TARGET species FUNCTION {fn}"
 )
 # Large enough that a first candidate finishes on a slow or busy machine.
-CREATE = BASE + " SETTINGS (MAX_RUNTIME 8)"
+CREATE = BASE + " SETTINGS (MAX_RUNTIME 12)"
 
 
 @pytest.fixture

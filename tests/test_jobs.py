@@ -102,7 +102,7 @@ def no_partial_packages(conn) -> None:
 @pytest.mark.slow
 def test_create_model_returns_at_once_and_becomes_ready(aconn):
     started = time.monotonic()
-    rows = create(aconn, budget=6)
+    rows = create(aconn, budget=8)
     assert time.monotonic() - started < 5  # the budget is 10 s: it did not wait for training
     assert rows[0][0] == "main.peng"
     assert rows[0][1] in ("QUEUED", "TRAINING")
@@ -121,7 +121,7 @@ def test_create_model_returns_at_once_and_becomes_ready(aconn):
 
 @pytest.mark.slow
 def test_progress_is_reported_while_training(aconn):
-    create(aconn, budget=12, model_type="")
+    create(aconn, budget=16, model_type="")
     wait_for(lambda: aconn.model_status("peng").get("trials", 0) >= 1, what="a first trial")
     status = aconn.model_status("peng")
     assert status["state"] == "TRAINING"
@@ -135,7 +135,7 @@ def test_progress_is_reported_while_training(aconn):
 
 @pytest.mark.slow
 def test_function_of_a_model_not_ready_names_model_and_state(aconn, db_path):
-    create(aconn, budget=6)
+    create(aconn, budget=8)
     with pytest.raises(ModelNotReady, match=r"predict_species of model main\.peng .*READY"):
         aconn.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
     # the same in another connection of this process
@@ -159,7 +159,7 @@ def test_function_of_a_model_not_ready_names_model_and_state(aconn, db_path):
 
 @pytest.mark.slow
 def test_ready_model_is_picked_up_by_a_process_opened_later(aconn, db_path):
-    create(aconn, budget=6)
+    create(aconn, budget=8)
     aconn.close()
     code = textwrap.dedent(
         f"""
@@ -190,7 +190,7 @@ def test_failed_training_is_reported_with_its_reason_and_can_be_recreated(aconn)
         aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad2")
     aconn.sql("DROP MODEL bad")
     aconn.sql("UPDATE bad SET y = 'b' WHERE x < 3")
-    aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad SETTINGS (MAX_RUNTIME 8)")
+    aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad SETTINGS (MAX_RUNTIME 12)")
     assert aconn.wait_model("bad")["state"] == "READY"
 
 
@@ -208,7 +208,7 @@ def test_synchronous_failure_leaves_nothing(db_path):
 def test_wait_model_errors(aconn):
     with pytest.raises(ModelNotFound, match="SHOW MODEL ALL"):
         aconn.wait_model("nope")
-    create(aconn, budget=6)
+    create(aconn, budget=8)
     with pytest.raises(sqlml.errors.TrainingTimeout, match="goes on training"):
         aconn.wait_model("peng", timeout=0.2)
     aconn.wait_model("main.peng")
@@ -222,14 +222,14 @@ def one_slot(db_path):
     """One training slot, taken by model ``first`` (20 s); a second CREATE MODEL must queue."""
     with sqlml.connect(db_path, max_training_jobs=1) as conn:
         load(conn, "penguins")
-        create(conn, "first", "f1", budget=12, model_type="")
+        create(conn, "first", "f1", budget=16, model_type="")
         yield conn
 
 
 @pytest.mark.slow
 def test_jobs_beyond_the_limit_wait_as_queued(one_slot):
     conn = one_slot
-    create(conn, "second", "f2", budget=6)
+    create(conn, "second", "f2", budget=8)
     wait_for(lambda: state(conn, "first") == "TRAINING", what="first TRAINING")
     assert state(conn, "second") == "QUEUED"
     show = dict(conn.execute("SHOW MODEL second").fetchall())
@@ -252,7 +252,7 @@ def test_drop_model_cancels_a_training_job(aconn):
     assert aconn.execute("SHOW MODEL ALL").fetchall() == []
     with pytest.raises(Exception, match="predict_species"):
         aconn.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
-    create(aconn, budget=6)  # the name is free again
+    create(aconn, budget=8)  # the name is free again
     assert aconn.wait_model("peng")["state"] == "READY"
 
 
@@ -275,7 +275,7 @@ def test_four_concurrent_create_model_while_queries_run(db_path):
         def train(i: int) -> None:
             try:
                 with sqlml.connect(db_path, max_training_jobs=2) as own:
-                    create(own, f"m{i}", f"predict_m{i}", budget=6)
+                    create(own, f"m{i}", f"predict_m{i}", budget=8)
             except BaseException as e:  # noqa: BLE001 -- reported by the assertion below
                 errors.append(e)
 
@@ -306,8 +306,8 @@ def test_four_concurrent_create_model_while_queries_run(db_path):
 def test_catalog_views_show_states(db_path):
     with sqlml.connect(db_path, max_training_jobs=1) as conn:
         load(conn, "penguins")
-        create(conn, "first", "f1", budget=6)
-        create(conn, "second", "f2", budget=6)
+        create(conn, "first", "f1", budget=8)
+        create(conn, "second", "f2", budget=8)
         rows = conn.execute(
             "SELECT model_name, life_cycle, model_state FROM stv_ml_model_info ORDER BY 1"
         ).fetchall()
@@ -331,7 +331,7 @@ def test_catalog_views_show_states(db_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["trainer:queued", "trainer:training"])
 def test_trainer_killed_makes_the_model_failed(aconn, tmp_path, monkeypatch, point):
-    create(aconn, "keep", "predict_keep", budget=6)
+    create(aconn, "keep", "predict_keep", budget=8)
     aconn.wait_model("keep")
     marker = pause_marker(tmp_path, point, monkeypatch)
     create(aconn, budget=5)
@@ -352,14 +352,14 @@ def test_trainer_killed_makes_the_model_failed(aconn, tmp_path, monkeypatch, poi
     # a FAILED model can be dropped and created again
     monkeypatch.delenv("SQLML_PAUSE_AT")
     aconn.sql("DROP MODEL peng")
-    create(aconn, budget=6)
+    create(aconn, budget=8)
     assert aconn.wait_model("peng")["state"] == "READY"
 
 
 @pytest.mark.slow
 def test_trainer_killed_after_publishing_leaves_a_ready_model(aconn, tmp_path, monkeypatch):
     marker = pause_marker(tmp_path, "trainer:published", monkeypatch)
-    create(aconn, budget=6)
+    create(aconn, budget=8)
     pid = paused_pid(marker, "trainer:published")
     os.kill(pid, signal.SIGKILL)
     # The lock goes when the last of the trainer's threads has exited.
@@ -405,7 +405,7 @@ def run_user(db_path, statement, env=None) -> subprocess.Popen:
 @pytest.mark.slow
 def test_user_process_killed_while_training_job_finishes(db_path):
     user = run_user(
-        db_path, CREATE.format(name="peng", fn="predict_species", budget=6, model_type=FAST)
+        db_path, CREATE.format(name="peng", fn="predict_species", budget=8, model_type=FAST)
     )
     assert user.stdout.readline().strip() == "submitted"
     user.send_signal(signal.SIGKILL)
@@ -466,7 +466,7 @@ def test_two_processes_share_one_model_store(tmp_path):
                 str(store),
                 str(tmp_path / f"{name}.duckdb"),
                 penguins,
-                CREATE.format(name=name, fn=f"predict_{name}", budget=6, model_type=FAST),
+                CREATE.format(name=name, fn=f"predict_{name}", budget=8, model_type=FAST),
             ],
             stderr=subprocess.PIPE,
             text=True,
@@ -520,7 +520,7 @@ def test_snapshot_is_an_arrow_file_of_the_rows_with_enum_and_hugeint_as_the_func
     monkeypatch.delenv("SQLML_PAUSE_AT")
     aconn.sql(
         "CREATE MODEL typed FROM typed TARGET species FUNCTION predict_typed "
-        f"{FAST} SETTINGS (MAX_RUNTIME 6)"
+        f"{FAST} SETTINGS (MAX_RUNTIME 8)"
     )
     aconn.wait_model("typed")
     rows = aconn.execute(
@@ -561,7 +561,7 @@ def _mapped_libraries(pid: int) -> set[str]:
 @pytest.mark.slow
 def test_a_queued_trainer_has_not_loaded_the_learning_libraries(one_slot):
     conn = one_slot
-    create(conn, "second", "f2", budget=16)
+    create(conn, "second", "f2", budget=24)
     wait_for(lambda: state(conn, "second") == "QUEUED", what="second QUEUED")
     pid = J.trainer_pid(J.job_path(conn.store, "main", "second"))
     # Past its imports, the trainer sleeps between looks for a free slot.
@@ -590,11 +590,13 @@ def test_a_trainer_whose_job_folder_is_removed_stops(aconn):
 @pytest.mark.slow
 def test_queued_trainers_stop_when_the_store_is_removed(one_slot):
     conn = one_slot
-    create(conn, "second", "f2", budget=16)
+    create(conn, "second", "f2", budget=24)
     wait_for(lambda: state(conn, "second") == "QUEUED", what="second QUEUED")
     pids = [J.trainer_pid(J.job_path(conn.store, "main", n)) for n in ("first", "second")]
     wait_for(lambda: _sleeping(pids[1]), what="the queued trainer to wait for a slot")
-    shutil.rmtree(conn.store.root)
+    gone = conn.store.root.with_name("removed-store")
+    os.rename(conn.store.root, gone)  # the store disappears at once (rmtree would take a while)
+    shutil.rmtree(gone, ignore_errors=True)
     for pid in pids:
         wait_for(lambda pid=pid: pid_gone(pid), timeout=60, what=f"trainer {pid} to stop")
     assert not conn.store.root.exists()  # nobody recreated it
