@@ -209,7 +209,7 @@ def test_from_table_and_case_insensitive_names(conn):
     conn.sql("CREATE TABLE cars_train AS SELECT * EXCLUDE (fold) FROM Cars")
     conn.sql(
         "create model CarModel from cars_train target ACCEPTABILITY function Predict_Car "
-        "settings (max_runtime 24);"
+        "settings (max_runtime 48);"
     )
     info = show(conn, "carmodel")
     assert info["Table"] == "cars_train"
