@@ -111,6 +111,10 @@ def test_a_syntax_error_points_at_its_position(db):
     assert raised.value.sqlstate == "42601"
     # "FRM" reads as an alias of 2: the error is at "t", the 19th character.
     assert raised.value.position == len("SELECT 1,\n  2 FRM ") + 1
+    long = "SELECT " + "1, " * 100 + "1 FRM t"  # DuckDB shows an excerpt of this line
+    with pytest.raises(DatabaseError) as raised:
+        db.execute(long)
+    assert raised.value.position == long.index(" t") + 2
     script = "SELECT 1;\nSELECT 2 FRM t"
     with pytest.raises(DatabaseError) as raised:
         db.execute(script)

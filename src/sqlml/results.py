@@ -13,9 +13,10 @@ from collections.abc import Callable
 import pyarrow as pa
 
 # Commands whose tag ends with the number of rows, as PostgreSQL writes them.
-_COUNTED = {"SELECT": "SELECT {n}", "INSERT": "INSERT 0 {n}", "UPDATE": "UPDATE {n}"}
-_COUNTED |= {"DELETE": "DELETE {n}", "COPY": "COPY {n}", "MERGE": "MERGE {n}"}
-_COUNTED |= {"FETCH": "FETCH {n}", "MOVE": "MOVE {n}"}
+_COUNTED = {"INSERT": "INSERT 0 {n}"} | {
+    command: command + " {n}"
+    for command in ("SELECT", "UPDATE", "DELETE", "COPY", "MERGE", "FETCH", "MOVE")
+}
 
 
 class StatementResult:

@@ -117,11 +117,14 @@ def _position(message: str, statement: str | None) -> tuple[str, int | None]:
     lines = statement.split("\n")
     if not 0 < line <= len(lines) or caret < 0:
         return kept, None
-    # DuckDB shortens long lines to an excerpt starting with "..."; place the excerpt's text.
-    shown = excerpt.removeprefix("...")
-    offset = lines[line - 1].find(shown[:20]) if shown else 0
-    skipped = len(excerpt) - len(shown)
-    column = (max(offset, 0) + caret - skipped) if excerpt.startswith("...") else caret
+    column = caret
+    if excerpt.startswith("..."):
+        # DuckDB shortened a long line: place the excerpt where it occurs, if only once.
+        shown = excerpt[3:].removesuffix("...")
+        text = lines[line - 1]
+        if not shown or text.count(shown) != 1:
+            return kept, None
+        column = text.index(shown) + caret - 3
     return kept, sum(len(s) + 1 for s in lines[: line - 1]) + column + 1
 
 

@@ -92,9 +92,9 @@ def with_arrow_types(manifest: dict, engine: Engine) -> dict:
 
 
 def columns(manifest: dict, engine: Engine) -> tuple[list[Column], Column | None]:
-    """The model's feature columns and its target column, as the engine registers them."""
-    manifest = with_arrow_types(manifest, engine)
-    types = manifest["arrow_types"]
+    """The model's feature columns and its target column, as the engine registers them. A
+    column's Arrow type is the recorded one, or the engine's reading of its SQL type."""
+    types = manifest.get("arrow_types", {})
 
     def column(name: str, sql_type: str) -> Column:
         try:
