@@ -213,6 +213,20 @@ def test_malformed_settings(data):
         data.sql(BASE.format(name="m", fn="f") + " SETTINGS (MAX_CELLS 'many')")
     with pytest.raises(sqlml.InvalidSetting, match="S3_GARBAGE_COLLECT' setting must be ON or OFF"):
         data.sql(BASE.format(name="m", fn="f") + " SETTINGS (S3_GARBAGE_COLLECT maybe)")
+    with pytest.raises(
+        sqlml.InvalidSetting, match=r"'MAX_TRIALS' setting must be an integer in \[1, 10000\]"
+    ):
+        data.sql(BASE.format(name="m", fn="f") + " SETTINGS (MAX_TRIALS 0)")
+
+
+def test_max_trials_is_for_auto_on_searches(data):
+    with pytest.raises(sqlml.InvalidSetting, match="MAX_TRIALS limits the AUTO ON search"):
+        data.sql(
+            "CREATE MODEL m FROM (SELECT island, bill_length_mm FROM penguins) TARGET island "
+            "FUNCTION f AUTO OFF MODEL_TYPE XGBOOST OBJECTIVE 'multi:softmax' "
+            "SETTINGS (MAX_TRIALS 2)"
+        )
+    assert data.execute("SHOW MODEL ALL").fetchall() == []
 
 
 def test_unknown_setting_suggests(data):

@@ -90,6 +90,16 @@ SETTINGS: dict[str, Setting] = {
             high=604_800,
         ),
         Setting(
+            "MAX_TRIALS",
+            "int",
+            None,
+            "sqlml extension, like BigQuery ML's NUM_TRIALS: the most candidate models an AUTO "
+            "ON search evaluates; it ends at MAX_TRIALS or MAX_RUNTIME, whichever comes first. "
+            "Unset, the search runs its portfolio and tunes until tuning stops improving.",
+            low=1,
+            high=10_000,
+        ),
+        Setting(
             "KMS_KEY_ID",
             "string",
             None,

@@ -80,6 +80,14 @@ def test_model_type_restricts_the_search(model_type, learners):
     assert {m.learner for m in model.members} == learners
 
 
+@pytest.mark.slow
+def test_max_trials_ends_the_search_however_much_time_is_left():
+    model = train_model(table(), "y", deadline=Deadline(600), max_trials=3)
+    assert len([row for row in model.leaderboard if row["status"] != "skipped"]) == 3
+    # The portfolio's order: its best-known candidates are the ones tried.
+    assert model.leaderboard[0]["candidate"] == "lightgbm"
+
+
 def test_no_time_for_any_candidate_is_a_clear_error():
     clock = iter([0.0] + [1000.0] * 1000).__next__
     with pytest.raises(TrainingTimeout, match="No candidate model finished within MAX_RUNTIME"):

@@ -4,7 +4,7 @@ of the best learner with whatever time is left, every candidate validated the sa
 Every candidate becomes a :class:`Trial` (the leaderboard row). The deadline is checked inside
 every fit (boosting callbacks, epochs) and between folds; ``RESERVE`` of the budget is kept for
 ensembling and packaging. The search stops early when tuning stops improving: ``PATIENCE`` trials
-without a better score, or ``MAX_TUNING_TRIALS`` in all.
+without a better score, or ``MAX_TUNING_TRIALS`` in all, or at the user's MAX_TRIALS.
 """
 
 from __future__ import annotations
@@ -114,8 +114,10 @@ class Search:
         learners: list[str],
         spill: Spill,
         on_trial: Callable[[Trial], None] | None = None,
+        max_trials: int | None = None,
     ):
         self.problem = problem
+        self.max_trials = max_trials
         self.spill = spill
         self.deadline = deadline
         self.learners = [
@@ -127,6 +129,11 @@ class Search:
         self.refit_reserve = refit_seconds(deadline.seconds, problem.validation.mode)
         self._unit_seconds: float | None = None  # seconds per unit of learner cost
         self._tuned = 0
+
+    def trials_left(self) -> bool:
+        """False once MAX_TRIALS candidates were evaluated (skipped ones do not count)."""
+        done = sum(t.status != "skipped" for t in self.trials)
+        return self.max_trials is None or done < self.max_trials
 
     def usable(self) -> float:
         return self.deadline.remaining() - self.reserve - self.refit_reserve
@@ -261,7 +268,7 @@ class Search:
 
     def run_portfolio(self) -> None:
         for learner, name, params, transform in self.candidates():
-            if self.usable() <= 0:
+            if self.usable() <= 0 or not self.trials_left():
                 break
             estimate = None if self._unit_seconds is None else self._unit_seconds * learner.cost
             if estimate is not None and estimate > self.usable():
@@ -295,7 +302,7 @@ class Search:
             if trial.learner not in ranked and _tunable(LEARNERS[trial.learner], self.problem):
                 ranked.append(trial.learner)
         for name in ranked:
-            if self.usable() <= 1.0 or self._tuned >= MAX_TUNING_TRIALS:
+            if self.usable() <= 1.0 or self._tuned >= MAX_TUNING_TRIALS or not self.trials_left():
                 break
             self._tune_learner(LEARNERS[name])
 
@@ -330,6 +337,7 @@ class Search:
                 state["stale"] >= PATIENCE
                 or self.usable() <= 1.0
                 or self._tuned >= MAX_TUNING_TRIALS
+                or not self.trials_left()
             ):
                 study.stop()
             return trial.selection[0] + 1e-6 * trial.selection[1]

@@ -120,8 +120,9 @@ def train_model(
     on_trial: Callable[[Trial], None] | None = None,
     scratch: Path | None = None,
     preprocessors: list | None = None,
+    max_trials: int | None = None,
 ) -> FittedModel:
-    """``scratch``: where the candidates' models wait until the ensemble is chosen (a temporary
+    """``max_trials``: the most candidates the search evaluates (SETTINGS MAX_TRIALS). ``scratch``: where the candidates' models wait until the ensemble is chosen (a temporary
     folder is made there, by default in the system's temporary directory). ``preprocessors``:
     the PREPROCESSORS entries, (columns, transformers) pairs (automl.guidance)."""
     guidance = by_column(preprocessors)
@@ -157,7 +158,9 @@ def train_model(
         seed=seed,
     )
     with tempfile.TemporaryDirectory(prefix="sqlml-candidates-", dir=scratch) as folder:
-        search = Search(problem, deadline, list(learners), Spill(Path(folder)), on_trial)
+        search = Search(
+            problem, deadline, list(learners), Spill(Path(folder)), on_trial, max_trials
+        )
         search.run_portfolio()
         search.tune()
         model = _assemble(search, problem, plan, dense_plan, classes)

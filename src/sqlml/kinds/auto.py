@@ -125,6 +125,7 @@ class AutoKind(ModelKind):
             on_trial=on_trial,
             scratch=scratch,  # the job's folder: removed with the job, whatever happens
             preprocessors=draft.get("preprocessor_entries"),
+            max_trials=draft["settings"].get("MAX_TRIALS"),
         )
 
     def load(self, directory: Path, manifest: dict):

@@ -25,6 +25,11 @@ def check_auto_off(stmt: ast.CreateModel, where: str) -> None:
             f"{where}: PROBLEM_TYPE is not allowed with AUTO OFF; the XGBoost OBJECTIVE decides "
             "the kind of model. Remove PROBLEM_TYPE."
         )
+    if "MAX_TRIALS" in stmt.settings_dict:
+        raise InvalidSetting(
+            f"{where}: SETTINGS MAX_TRIALS limits the AUTO ON search; AUTO OFF trains one model. "
+            "Remove MAX_TRIALS."
+        )
 
 
 def boolean_target(manifest: dict) -> bool:

@@ -108,8 +108,10 @@ def model_rows(
     rows += [
         ("Max Runtime", str(settings.get("MAX_RUNTIME", ""))),
         ("Max Cells", str(settings.get("MAX_CELLS", ""))),
-        ("Model Store", store_path),
     ]
+    if settings.get("MAX_TRIALS"):
+        rows.append(("Max Trials", str(settings["MAX_TRIALS"])))
+    rows.append(("Model Store", store_path))
     return rows + hyperparameter_rows(manifest)
 
 
