@@ -61,14 +61,16 @@ def test_package_holds_only_code_free_formats(penguins, db_path):
 
 
 @pytest.mark.slow
-def test_corrupt_package_is_skipped_and_reported(penguins, db_path):
+def test_corrupt_package_is_listed_as_broken_and_reported(penguins, db_path):
     bad = store_of(db_path) / "main.broken"
     bad.mkdir()
     (bad / "model.json").write_text("{not json")
-    # Other models keep working; the broken one is named when asked for.
-    assert [r[1] for r in penguins.execute("SHOW MODEL ALL").fetchall()] == ["peng"]
-    with pytest.raises(sqlml.CorruptModelPackage, match="cannot be read"):
-        penguins.sql("SHOW MODEL broken")
+    # Other models keep working; the broken one is listed as BROKEN, with the reason.
+    rows = penguins.execute("SHOW MODEL ALL").fetchall()
+    assert [(r[1], r[2]) for r in rows] == [("broken", "BROKEN"), ("peng", "READY")]
+    info = dict(penguins.execute("SHOW MODEL broken").fetchall())
+    assert info["Model State"] == "BROKEN"
+    assert "model.json cannot be read" in info["Failure Reason"]
     penguins.sql("DROP MODEL broken")  # and it can be dropped
     assert not bad.exists()
 
@@ -79,8 +81,11 @@ def test_newer_format_is_refused_not_misread(penguins, db_path):
     manifest = json.loads(path.read_text())
     manifest["format_version"] = FORMAT_VERSION + 1
     path.write_text(json.dumps(manifest))
+    info = dict(penguins.execute("SHOW MODEL peng").fetchall())
+    assert info["Model State"] == "BROKEN"
+    assert "Upgrade sqlml" in info["Failure Reason"]
     with pytest.raises(sqlml.CorruptModelPackage, match="Upgrade sqlml"):
-        penguins.sql("SHOW MODEL peng")
+        penguins.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
 
 
 def test_first_format_fixture_keeps_loading(tmp_path):

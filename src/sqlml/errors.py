@@ -19,14 +19,22 @@ class SqlSyntaxError(SqlmlError):
 
     sqlstate = "42601"
 
-    def __init__(self, message: str, *, line: int, col: int, token: str | None = None):
+    def __init__(
+        self, message: str, *, line: int | None = None, col: int | None = None, token=None
+    ):
         self.line = line
         self.col = col
         self.token = token
-        where = f"line {line}, column {col}"
         near = f" near {token!r}" if token else ""
-        super().__init__(f"{message} ({where}{near})")
+        where = f" (line {line}, column {col}{near})" if line is not None else ""
+        super().__init__(f"{message}{where}")
         self.bare_message = message
+
+
+class NameTooLong(SqlmlError):
+    """A model, schema or function name longer than names may be (127 bytes, as in Redshift)."""
+
+    sqlstate = "42622"
 
 
 class FeatureNotSupported(SqlmlError):
@@ -105,6 +113,12 @@ class CorruptModelPackage(SqlmlError):
     sqlstate = "XX001"
 
 
+class DatabaseInUse(SqlmlError):
+    """The database file is open in another process (DuckDB allows one writer process)."""
+
+    sqlstate = "55006"
+
+
 class InternalError(SqlmlError):
     sqlstate = "XX000"
 
@@ -143,6 +157,7 @@ __all__ = [
     "ColumnNotFound",
     "CorruptModelPackage",
     "DatabaseError",
+    "DatabaseInUse",
     "FeatureNotSupported",
     "FunctionAlreadyExists",
     "InternalError",
@@ -150,6 +165,7 @@ __all__ = [
     "ModelAlreadyExists",
     "ModelNotFound",
     "ModelNotReady",
+    "NameTooLong",
     "PredictionCallError",
     "SchemaNotFound",
     "SqlSyntaxError",

@@ -21,6 +21,7 @@ from sqlml.jobs import status as J
 from sqlml.kinds.base import TARGET, FunctionSpec
 from sqlml.runtime.predictor import load_predictor
 from sqlml.statements import catalog, explain_model
+from sqlml.store.integrity import PackageFolder
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,10 @@ class FunctionSync:
     def __init__(self, engine: Engine, store):
         self.engine, self.store = engine, store
         self._fingerprint: tuple | None = None
+        self._owners: dict[str, str] = {}  # registered function -> its model, "schema.name"
+        # Functions removed because their model went away -> that model: a call to one is
+        # told the model is gone, not offered another model's function by the database.
+        self.retired: dict[str, str] = {}
 
     def sync(self, force: bool = False) -> None:
         fingerprint = (self.store.fingerprint(), J.fingerprint(self.store))
@@ -46,11 +51,15 @@ class FunctionSync:
         models = catalog.list_models(self.store)
         wanted: dict[str, tuple] = {}
         for directory, manifest in models:
+            if manifest["state"] == "BROKEN":  # nothing to call; the front door says why
+                continue
             for name, spec in function_names(manifest).items():
                 wanted.setdefault(name, (directory, manifest, spec))
         registered = self.engine.registered_functions()
         for name in registered.keys() - wanted.keys() - {explain_model.FUNCTION}:
             self.engine.unregister_function(name)
+            if name in self._owners:
+                self.retired[name] = self._owners.pop(name)
         self._register_explain_model(registered)
         for name, (directory, manifest, spec) in wanted.items():
             if registered.get(name) == manifest["package_id"]:
@@ -64,13 +73,7 @@ class FunctionSync:
         self.engine.publish_model_info(
             [(m["schema"], m["name"], m.get("owner", ""), m["state"]) for _, m in models]
         )
-        self.engine.publish_leaderboards(
-            [
-                (m["schema"], m["name"], directory / m["model"]["leaderboard"])
-                for directory, m in models
-                if m["state"] == "READY" and m.get("model", {}).get("leaderboard")
-            ]
-        )
+        self.engine.publish_leaderboards(list(_leaderboards(models)))
         self._fingerprint = fingerprint
 
     def _register_explain_model(self, registered: dict[str, str]) -> None:
@@ -99,6 +102,8 @@ class FunctionSync:
         else:
             returns = spec.returns
         self.engine.register_function(name, manifest["package_id"], fn, features, returns)
+        self._owners[name] = f"{manifest['schema']}.{manifest['name']}"
+        self.retired.pop(name, None)
 
     def _not_ready(self, name: str, job_dir: Path, manifest: dict):
         """A stand-in for the function of a model not READY yet."""
@@ -122,6 +127,17 @@ class FunctionSync:
             )
 
         return not_ready
+
+
+def _leaderboards(models: list[tuple[Path, dict]]):
+    """(schema, model, checked leaderboard file) of each READY model that has one."""
+    for directory, m in models:
+        name = m.get("model", {}).get("leaderboard") if m["state"] == "READY" else None
+        if name:
+            try:
+                yield m["schema"], m["name"], PackageFolder(directory, m) / name
+            except CorruptModelPackage as e:
+                log.warning("leaderboard of %s.%s not shown: %s", m["schema"], m["name"], e)
 
 
 def _predict(directory: Path, manifest: dict, method: str):

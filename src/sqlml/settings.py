@@ -55,6 +55,8 @@ class Setting:
 
 
 MAX_RUNTIME_DEFAULT = 5400
+# Model, schema and function names: Redshift's identifier limit, in bytes of UTF-8.
+NAME_LIMIT = 127
 
 SETTINGS: dict[str, Setting] = {
     s.name: s

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from sqlml import errors
 from sqlml.engines import duckdb_errors, duckdb_types
 from sqlml.engines.base import Capabilities, Column, Engine
 from sqlml.errors import InvalidSetting, TrainingQueryError
@@ -29,10 +30,24 @@ _registry: dict[str, _SharedDatabase] = {}
 _registry_lock = threading.Lock()
 
 
+_HELD = re.compile(r"Conflicting lock is held in .* \(PID (\d+)\)")
+
+
 class _SharedDatabase:
     def __init__(self, key: str | None, database: str):
         self.key = key
-        self.root = duckdb.connect(database)
+        try:
+            self.root = duckdb.connect(database)
+        except duckdb.IOException as e:
+            held = _HELD.search(str(e))
+            if held is None:
+                raise duckdb_errors.translate(e) from e
+            raise errors.DatabaseInUse(
+                f"Database file {database} is open in another process (PID {held.group(1)}); "
+                "one process at a time may open a DuckDB file. To share models between "
+                "processes, give each process its own database file and the same model store "
+                "(sqlml.connect(file, model_store=folder)), or close the other process."
+            ) from None
         self.refs = 0
         self.lock = threading.RLock()
         self.functions: dict[str, str] = {}  # function name (lower) -> registration token
@@ -131,6 +146,7 @@ _MODEL_STATE_TEXT = {
     "TRAINING": "Train Model In Progress",
     "READY": "Model is Ready",
     "FAILED": "Model Training Failed",
+    "BROKEN": "Model Package Cannot Be Read",
 }
 
 

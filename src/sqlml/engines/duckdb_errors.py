@@ -19,6 +19,7 @@ from sqlml import errors
 _PREFIX = re.compile(r"^([A-Z][A-Za-z ]*) Error: ")
 _LINE = re.compile(r"\n*LINE (\d+): ?(.*)\n( *)\^", re.DOTALL)
 _UDF = re.compile(r"executing the UDF: (\w+): (.*)", re.DOTALL)
+_MISSING_FUNCTION = re.compile(r"Function with name \"?([^\s\"]+?)\"? does not exist")
 _NO_MATCH = re.compile(
     r"No function matches the given name and argument types '([^(']+)\(([^']*)\)'"
 )
@@ -157,6 +158,7 @@ def translate(error: BaseException, statement: str | None = None) -> errors.Sqlm
         prefix = _PREFIX.match(str(error).strip())
         kind = _BY_PREFIX.get(prefix.group(1) if prefix else "", duckdb.Error)
     no_match = _NO_MATCH.search(message)
+    missing = _MISSING_FUNCTION.search(message.split("\n")[0])
     # DuckDB's suggestions ("Did you mean ...", "Candidate bindings: ...") follow the first line.
     hint = "\n".join(line for line in message.split("\n")[1:] if line.strip()) or None
     return errors.DatabaseError(
@@ -164,6 +166,10 @@ def translate(error: BaseException, statement: str | None = None) -> errors.Sqlm
         sqlstate=_sqlstate(kind, message),
         position=position,
         hint=hint,
-        name=no_match.group(1).lower() if no_match else None,
+        name=no_match.group(1).lower()
+        if no_match
+        else missing.group(1).lower()
+        if missing
+        else None,
         arguments=no_match.group(2) if no_match else None,
     )

@@ -19,16 +19,19 @@ package is in the store (READY) or when the model is dropped.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
 import os
+import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlml.store import ModelStore
-from sqlml.store.package import package_key, remove_folder, write_atomic
+from sqlml.store.package import hold_folder, package_key, remove_folder, write_atomic
 
 JOBS_DIR = ".jobs"
 JOB_FILE = "job.json"
@@ -56,11 +59,20 @@ def job_path(store: ModelStore, schema: str, name: str) -> Path:
     return jobs_root(store) / package_key(schema, name)
 
 
-def new_job_folder(store: ModelStore) -> Path:
-    """A hidden folder to build a job in, before it is renamed into place."""
+@contextlib.contextmanager
+def new_job_folder(store: ModelStore) -> Iterator[Path]:
+    """A hidden folder to build a job in, before it is renamed into place. This process holds
+    it (flock) until the block ends: one nobody holds was left by a process that died, and the
+    next open sweeps it. Removed when the block fails."""
     path = jobs_root(store) / f".tmp-{uuid.uuid4().hex}"
-    path.mkdir()
-    return path
+    fd = hold_folder(path)
+    try:
+        yield path
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    finally:
+        os.close(fd)
 
 
 def write_json(path: Path, data: dict) -> None:

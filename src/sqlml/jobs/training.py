@@ -42,12 +42,18 @@ def default_max_jobs() -> int:
 
 
 def submit(
-    store: ModelStore, job_dir: Path, draft: dict, budget_seconds: float, max_jobs: int
+    store: ModelStore,
+    job_dir: Path,
+    draft: dict,
+    budget_seconds: float,
+    max_jobs: int,
+    check_names: Callable[[], None] | None = None,
 ) -> Path:
     """Start training the job built in ``job_dir`` (which holds the snapshot); return its folder.
 
     The job folder is renamed into place under the store lock, after checking the name is still
-    free, and the trainer is started in its own session so it outlives this process. The alive
+    free (and ``check_names()``, run under the lock: of two processes creating models with one
+    name or one function at once, only the first gets it), and the trainer is started in its own session so it outlives this process. The alive
     lock is taken here and handed to the trainer, so the job is never seen without a live owner.
     """
     schema, name = draft["schema"], draft["name"]
@@ -67,6 +73,8 @@ def submit(
     final = J.job_path(store, schema, name)
     try:
         with store.locked():
+            if check_names is not None:
+                check_names()
             if store.path(schema, name).exists() or final.exists():
                 raise errors.ModelAlreadyExists(
                     f"Model {schema}.{name} already exists. DROP MODEL it first or choose "
@@ -113,6 +121,8 @@ def wait(store: ModelStore, schema: str, name: str, timeout: float | None = None
         resolved = J.resolve(store, job_dir) if job_dir.exists() else None
         if resolved is None:
             manifest = store.get(schema, name)
+            if manifest is not None and manifest["state"] == "BROKEN":
+                raise errors.CorruptModelPackage(manifest["failure_reason"])
             if manifest is not None:
                 return manifest
             if not job_dir.exists():

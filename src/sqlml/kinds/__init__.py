@@ -52,7 +52,14 @@ def for_manifest(manifest: dict) -> ModelKind:
 def function_names(manifest: dict) -> dict[str, FunctionSpec]:
     """Lower-case SQL function name -> what it computes, for one model. A model of a kind this
     sqlml does not know keeps every name such a model may take, so that no other model takes
-    them meanwhile."""
+    them meanwhile; so does a BROKEN one, by the name its manifest still shows."""
+    if manifest["state"] == "BROKEN":
+        function = manifest["function"]["name"]
+        return (
+            {n: FunctionSpec("predict", TARGET) for n in reserved_names(function)}
+            if function
+            else {}
+        )
     try:
         kind = for_manifest(manifest)
     except CorruptModelPackage:

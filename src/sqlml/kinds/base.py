@@ -164,10 +164,13 @@ class ModelKind(ABC):
 
     def explanation(self, directory: Path, manifest: dict) -> str | None:
         """explain_model's document of a READY model; None when there is none."""
+        from sqlml.store.integrity import PackageFolder
+
         name = manifest.get("model", {}).get("explanation")
-        if not name or not (directory / name).exists():
+        folder = PackageFolder(directory, manifest)
+        if not name or not folder.exists(name):
             return None
-        return (directory / name).read_text()
+        return (folder / name).read_text()
 
     def unavailable_explanation(self, manifest: dict) -> str | None:
         """Why explain_model has nothing for this kind whatever its state, or None."""

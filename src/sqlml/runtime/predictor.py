@@ -51,8 +51,11 @@ def reading_package(directory: Path, manifest: dict):
     except CorruptModelPackage:
         raise
     except Exception as e:  # noqa: BLE001 -- any unreadable artifact is a corrupt package
+        # One line: a native loader's message may carry a C++ stack trace after its first.
+        first = next((line for line in str(e).splitlines() if line.strip()), type(e).__name__)
         raise CorruptModelPackage(
-            f"Model '{manifest['name']}' cannot be loaded from {directory}: {e}"
+            f"Model {manifest.get('schema')}.{manifest.get('name')} cannot be loaded from "
+            f"{directory}: {first.strip()}"
         ) from e
 
 
@@ -176,15 +179,18 @@ _lock = threading.Lock()
 
 def load_predictor(directory: Path, manifest: dict):
     """A process-wide cache of loaded models of any kind, keyed by package folder and package
-    id."""
+    id. The kind's loader sees the folder as a ``PackageFolder``: every artifact it opens is
+    checked (inside the package, intact) before a library parses it."""
     from sqlml import kinds
+    from sqlml.store.integrity import PackageFolder
 
     key = (str(directory), manifest["package_id"])
     with _lock:
         predictor = _cache.get(key)
         if predictor is None:
             with reading_package(directory, manifest):
-                predictor = kinds.for_manifest(manifest).load(directory, manifest)
+                folder = PackageFolder(directory, manifest)
+                predictor = kinds.for_manifest(manifest).load(folder, manifest)
             for stale in [k for k in _cache if k[0] == key[0]]:
                 del _cache[stale]
             _cache[key] = predictor

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from sqlml.errors import SqlSyntaxError
 from sqlml.sql import ast
-from sqlml.sql.lexer import DEFAULT_DIALECT, Chunk, split_script
+from sqlml.sql.lexer import DEFAULT_DIALECT, Chunk, position, split_script
 from sqlml.sql.parser import Parser
 from sqlml.sql.render import to_sql
 
@@ -41,9 +41,19 @@ def parse(text: str, dialect: str = DEFAULT_DIALECT) -> list[ast.Statement]:
 
 def parse_name(text: str, what: str = "a model name", dialect: str = DEFAULT_DIALECT) -> ast.Name:
     """``name`` or ``schema.name``, with SQL's rules: unquoted parts fold to lower case."""
+    if not isinstance(text, str):
+        raise SqlSyntaxError(f"Expected {what} as text, got {type(text).__name__}", line=1, col=1)
     chunks = split_script(text, dialect)
     if len(chunks) != 1:
-        raise SqlSyntaxError(f"Expected {what}, got {text!r}")
+        raise SqlSyntaxError(f"Expected {what}, got {text!r}", line=1, col=1)
+    if not chunks[0].tokens:  # it could not be tokenized: an unterminated quote
+        quote = min((i for i in (text.find("'"), text.find('"')) if i >= 0), default=0)
+        line, col = position(text, quote)
+        raise SqlSyntaxError(
+            f"Expected {what}, got {text!r}: a quote is not closed (double a quote inside quotes)",
+            line=line,
+            col=col,
+        )
     parser = Parser(text, chunks[0])
     name = parser.name(what)
     parser.done()

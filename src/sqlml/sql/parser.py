@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlglot.tokens import Token, TokenType
 
 from sqlml import settings as S
-from sqlml.errors import FeatureNotSupported, InvalidSetting, SqlSyntaxError
+from sqlml.errors import FeatureNotSupported, InvalidSetting, NameTooLong, SqlSyntaxError
 from sqlml.sql import ast
 from sqlml.sql.lexer import STRING_TYPES, Chunk, is_word, position
 
@@ -46,8 +46,8 @@ class Parser:
     def fail(self, message: str, tok: Token | None = None, exc=SqlSyntaxError):
         tok = tok if tok is not None else self.peek()
         if tok is None:  # point just past the last token
-            last = self.tokens[-1]
-            line, col = position(self.script, last.end + 1)
+            end = self.tokens[-1].end + 1 if self.tokens else 0
+            line, col = position(self.script, end)
             raise SqlSyntaxError(message, line=line, col=col, token=None)
         line, col = position(self.script, tok.start)
         if exc is SqlSyntaxError:
@@ -89,10 +89,21 @@ class Parser:
     def identifier(self, what: str) -> str:
         tok = self.peek()
         if tok is not None and tok.token_type == TokenType.IDENTIFIER:
-            return self.advance().text
-        if tok is not None and is_word(tok):
-            return self.advance().text.lower()
-        self.fail(f"Expected {what}")
+            text = tok.text
+        elif tok is not None and is_word(tok):
+            text = tok.text.lower()
+        else:
+            self.fail(f"Expected {what}")
+        if not text or len(text.encode("utf-8", "surrogatepass")) > S.NAME_LIMIT:
+            size = len(text.encode("utf-8", "surrogatepass"))
+            shown = text if len(text) <= 24 else text[:20] + "..."
+            self.fail(
+                f"The name '{shown}' is {size} bytes long; names are 1 to {S.NAME_LIMIT} bytes "
+                "(as in Redshift). Choose a shorter name",
+                exc=NameTooLong,
+            )
+        self.advance()
+        return text
 
     def name(self, what: str) -> ast.Name:
         first = self.identifier(what)

@@ -7,7 +7,6 @@ XGBoost, K-means, ...) is the kind's (``kinds``): this module does what every ki
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pyarrow as pa
@@ -23,11 +22,13 @@ from sqlml.errors import (
     TrainingDataError,
 )
 from sqlml.jobs import status as J
+from sqlml.jobs.faults import pause_at
 from sqlml.jobs.training import SEED, cancel, submit, wait
 from sqlml.kinds.base import DESCRIPTIONS, Draft, reserved_names
 from sqlml.results import StatementResult
 from sqlml.sql import ast, to_sql
 from sqlml.sql.render import render_name
+from sqlml.statements import catalog
 
 
 def check_supported(stmt: ast.CreateModel) -> None:
@@ -55,11 +56,28 @@ def source_query(source: ast.FromTable | ast.FromQuery) -> tuple[str, dict]:
     return source.sql, {"kind": "query", "text": source.sql}
 
 
-def check_function_name(session, stmt: ast.CreateModel) -> None:
-    """The new model's functions (``fn``, ``fn_explain``, and ``fn_probabilities`` should it
-    classify) must not be taken by another model's functions or by the database's."""
+def already_exists(schema: str, name: str, state: str) -> ModelAlreadyExists:
+    return ModelAlreadyExists(
+        f"Model {schema}.{name} already exists ({state}). DROP MODEL it first or choose another "
+        "name."
+    )
+
+
+def check_names_free(store, stmt: ast.CreateModel, schema: str) -> None:
+    """The model's name and functions are free among the store's models. Run at submit under
+    the store lock, so that of two processes creating either at once only one gets it, and the
+    other this error, as if they had run one after the other."""
+    models = catalog.list_models(store)
+    key = (schema.lower(), stmt.name.name.lower())
+    for _, manifest in models:
+        if (manifest["schema"].lower(), manifest["name"].lower()) == key:
+            raise already_exists(schema, stmt.name.name, manifest["state"])
+    check_model_functions(stmt, models)
+
+
+def check_model_functions(stmt: ast.CreateModel, models) -> None:
     mine = reserved_names(stmt.function.name)
-    for _, manifest in session.models():
+    for _, manifest in models:
         for name, spec in kinds.function_names(manifest).items():
             if name in mine:
                 what = DESCRIPTIONS[spec.method]
@@ -68,7 +86,13 @@ def check_function_name(session, stmt: ast.CreateModel) -> None:
                     f"of model {manifest['schema']}.{manifest['name']}. Choose another FUNCTION "
                     "name."
                 )
-    for name in sorted(mine):
+
+
+def check_function_name(session, stmt: ast.CreateModel) -> None:
+    """The new model's functions (``fn``, ``fn_explain``, and ``fn_probabilities`` should it
+    classify) must not be taken by another model's functions or by the database's."""
+    check_model_functions(stmt, session.models())
+    for name in sorted(reserved_names(stmt.function.name)):
         if session.engine.function_exists(name):
             raise FunctionAlreadyExists(
                 f"CREATE MODEL {stmt.name}: {name} is already a function in the database. "
@@ -116,12 +140,16 @@ def create_model(session, stmt: ast.CreateModel):
         raise SchemaNotFound(
             f"CREATE MODEL {stmt.name}: schema '{schema}' does not exist. CREATE SCHEMA {schema} first."
         )
+    function_schema = stmt.function.schema
+    if function_schema and not session.engine.schema_exists(function_schema):
+        raise SchemaNotFound(
+            f"CREATE MODEL {stmt.name}: FUNCTION {stmt.function}: schema '{function_schema}' "
+            f"does not exist. CREATE SCHEMA {function_schema} first, or name the function "
+            "without a schema."
+        )
     existing = session.find_model(ast.Name(stmt.name.name, schema), missing_ok=True)
     if existing is not None:
-        raise ModelAlreadyExists(
-            f"Model {schema}.{stmt.name.name} already exists ({existing['state']}). DROP MODEL "
-            "it first or choose another name."
-        )
+        raise already_exists(schema, stmt.name.name, existing["state"])
     check_function_name(session, stmt)
     query, source = source_query(stmt.source)
     columns = session.engine.query_columns(query)
@@ -134,49 +162,51 @@ def create_model(session, stmt: ast.CreateModel):
     # Classification targets are sampled per class, so rare classes keep their share.
     problem_type = kind_fields.get("problem_type", stmt.problem_type)
     stratify = target if problem_type != "REGRESSION" else None
-    job_dir = J.new_job_folder(session.store)
-    try:
+    with J.new_job_folder(session.store) as job_dir:
         rows, total = session.engine.export_training_data(
             query, job_dir / J.SNAPSHOT_FILE, max_rows, SEED, stratify=stratify
         )
-    except BaseException:
-        shutil.rmtree(job_dir, ignore_errors=True)
-        raise
-    exported = time.monotonic()
-    by_name = {c.name: c for c in columns}
-    target_type = session.engine.sql_type(kind.default_target_type()) if target is None else None
-    draft = {
-        "schema": schema,
-        "name": stmt.name.name,
-        "statement": to_sql(stmt),
-        "source": source,
-        "kind": kind.name,
-        "target": target,
-        "target_type": by_name[target].sql_type if target is not None else target_type,
-        "features": [{"name": c.name, "type": c.sql_type} for c in columns if c.name != target],
-        "arrow_types": {c.name: arrowtypes.encode(c.arrow) for c in columns},
-        "function": {"name": stmt.function.name.lower(), "schema": stmt.function.schema},
-        "problem_type": stmt.problem_type,
-        "objective": stmt.objective,
-        "auto": stmt.auto is not False,
-        **kind_fields,
-        "model_type": stmt.model_type,
-        "iam_role": stmt.iam_role,
-        "settings": settings,
-        "training": {
-            "rows_total": total,
-            "rows_used": rows,
-            "sampled": rows < total,
-            "max_rows": max_rows,
-            "export_seconds": round(exported - started, 3),
-        },
-    }
-    budget = settings["MAX_RUNTIME"] - (exported - started)
-    try:
-        submit(session.store, job_dir, draft, budget, session.max_training_jobs)
-    except BaseException:
-        shutil.rmtree(job_dir, ignore_errors=True)
-        raise
+        pause_at("create:exported")
+        exported = time.monotonic()
+        by_name = {c.name: c for c in columns}
+        target_type = (
+            session.engine.sql_type(kind.default_target_type()) if target is None else None
+        )
+        draft = {
+            "schema": schema,
+            "name": stmt.name.name,
+            "statement": to_sql(stmt),
+            "source": source,
+            "kind": kind.name,
+            "target": target,
+            "target_type": by_name[target].sql_type if target is not None else target_type,
+            "features": [{"name": c.name, "type": c.sql_type} for c in columns if c.name != target],
+            "arrow_types": {c.name: arrowtypes.encode(c.arrow) for c in columns},
+            "function": {"name": stmt.function.name.lower(), "schema": stmt.function.schema},
+            "problem_type": stmt.problem_type,
+            "objective": stmt.objective,
+            "auto": stmt.auto is not False,
+            **kind_fields,
+            "model_type": stmt.model_type,
+            "iam_role": stmt.iam_role,
+            "settings": settings,
+            "training": {
+                "rows_total": total,
+                "rows_used": rows,
+                "sampled": rows < total,
+                "max_rows": max_rows,
+                "export_seconds": round(exported - started, 3),
+            },
+        }
+        budget = settings["MAX_RUNTIME"] - (exported - started)
+        submit(
+            session.store,
+            job_dir,
+            draft,
+            budget,
+            session.max_training_jobs,
+            lambda: check_names_free(session.store, stmt, schema),
+        )
     if not session.synchronous:
         session.sync_functions(force=True)
         return session.find_model(ast.Name(stmt.name.name, schema))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlml import kinds
-from sqlml.errors import ColumnNotFound, FeatureNotSupported, ModelNotReady
+from sqlml.errors import ColumnNotFound, CorruptModelPackage, FeatureNotSupported, ModelNotReady
 from sqlml.results import StatementResult
 from sqlml.runtime.evaluation import evaluate
 from sqlml.runtime.predictor import load_predictor
@@ -16,6 +16,8 @@ from sqlml.statements.create_model import source_query
 def evaluate_model(session, stmt: ast.EvaluateModel) -> StatementResult:
     manifest = session.find_model(stmt.name)
     what = f"{manifest['schema']}.{manifest['name']}"
+    if manifest["state"] == "BROKEN":
+        raise CorruptModelPackage(f"EVALUATE MODEL {what}: {manifest['failure_reason']}")
     if manifest["state"] != "READY":
         raise ModelNotReady(
             f"EVALUATE MODEL {what}: the model is {manifest['state']}, not READY. "

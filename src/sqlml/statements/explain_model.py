@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from sqlml import settings as S
-from sqlml.errors import ModelNotFound, SqlmlError
+from sqlml.errors import CorruptModelPackage, ModelNotFound, SqlmlError, SqlSyntaxError
 from sqlml.sql import parse_name
 
 FUNCTION = "explain_model"
@@ -33,6 +33,8 @@ def document(directory: Path, manifest: dict) -> str:
     state = manifest["state"]
     if state == "FAILED":
         return _status(f"training job failed: {manifest.get('failure_reason') or 'unknown'}")
+    if state == "BROKEN":
+        raise CorruptModelPackage(f"{FUNCTION}('{what}'): {manifest['failure_reason']}")
     kind = kinds.for_manifest(manifest)
     unavailable = kind.unavailable_explanation(manifest)
     if unavailable:
@@ -54,8 +56,10 @@ def resolve(models: list[tuple[Path, dict]], text: str) -> tuple[Path, dict]:
     function inside a query cannot ask the database for the current schema."""
     try:
         ref = parse_name(text)
-    except SqlmlError as e:
-        raise SqlmlError(f"{FUNCTION}({text!r}): {e}") from e
+    except SqlSyntaxError as e:
+        raise SqlSyntaxError(
+            f"{FUNCTION}({text!r}): {e.bare_message}", line=e.line, col=e.col, token=e.token
+        ) from e
     matches = [
         (d, m)
         for d, m in models

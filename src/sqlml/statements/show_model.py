@@ -67,6 +67,11 @@ def model_rows(
     ]
     if manifest.get("failure_reason"):
         rows.append(("Failure Reason", manifest["failure_reason"]))
+    if manifest["state"] == "BROKEN":  # its package cannot be read: nothing more is known
+        return rows + [
+            ("Function Name", manifest["function"]["name"] or ""),
+            ("Model Store", store_path),
+        ]
     if manifest["state"] in ("QUEUED", "TRAINING"):
         rows.append(("Training Job Status", progress_text(manifest["state"], manifest["progress"])))
     rows += [(k, _metric(v)) for k, v in manifest.get("metrics", {}).items()]
@@ -126,7 +131,7 @@ def models_table(manifests: list[dict]) -> pa.Table:
             "Schema Name": [m["schema"] for m in ordered],
             "Model Name": [m["name"] for m in ordered],
             "Model State": [m["state"] for m in ordered],
-            "Function Name": [m["function"]["name"] for m in ordered],
+            "Function Name": pa.array([m["function"]["name"] for m in ordered], pa.string()),
         }
     )
 

@@ -4,6 +4,7 @@ LightGBM's ``rf`` mode, all saved as LightGBM's text model format."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import lightgbm as lgb
@@ -157,7 +158,33 @@ class LightGBMLearner(Learner):
         return {"file": name, "rounds": self.rounds(model)}
 
     def load(self, spec, directory):
-        return lgb.Booster(model_file=str(directory / spec["file"]))
+        text = (directory / spec["file"]).read_bytes()
+        check_model_text(text, spec["file"])
+        return lgb.Booster(model_str=text.decode("utf-8"))
+
+
+_TREE_SIZES = re.compile(rb"^tree_sizes=([0-9 ]*)$", re.MULTILINE)
+
+
+def check_model_text(text: bytes, name: str) -> None:
+    """Refuse a LightGBM model file whose trees do not add up. LightGBM's parser trusts the tree
+    sizes its header lists and reads past the end of a truncated file, which kills the process
+    (not an exception); a damaged file must be refused before it parses it."""
+    header_end = text.find(b"\n\n")
+    sizes = _TREE_SIZES.search(text, 0, max(header_end, 0))
+    if header_end < 0 or not text.startswith(b"tree\n"):
+        raise ValueError(f"{name} is not a LightGBM model file")
+    if sizes is not None:
+        start = header_end + 2
+        end = start + sum(int(n) for n in sizes.group(1).split())
+        if not text.startswith(b"end of trees", end):
+            raise ValueError(f"{name} is damaged: its trees do not add up to its header's sizes")
+    elif b"\nend of trees\n" not in text:
+        raise ValueError(f"{name} is damaged: it has no end of trees")
+    # The parameters section is parsed unchecked too: the file must end as LightGBM ends it.
+    last = text.rstrip(b"\n").rpartition(b"\n")[2]
+    if b"\nend of parameters\n" not in text or not last.startswith(b"pandas_categorical:"):
+        raise ValueError(f"{name} is damaged: it ends before LightGBM's closing lines")
 
 
 class LightGBMForestLearner(LightGBMLearner):
