@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from sqlml import kinds
 from sqlml.engines.base import Engine
-from sqlml.errors import CorruptModelPackage, DatabaseError, ModelNotReady
+from sqlml.errors import CorruptModelPackage, ModelNotReady
 from sqlml.jobs import status as J
 from sqlml.kinds.base import TARGET, FunctionSpec
 from sqlml.runtime.predictor import load_predictor
@@ -43,6 +43,7 @@ class FunctionSync:
         # Functions removed because their model went away -> that model: a call to one is
         # told the model is gone, not offered another model's function by the database.
         self.retired: dict[str, str] = {}
+        self.failed: dict[str, str] = {}  # function -> why it could not be registered
 
     def sync(self, force: bool = False) -> None:
         fingerprint = (self.store.fingerprint(), J.fingerprint(self.store))
@@ -66,12 +67,14 @@ class FunctionSync:
                 continue
             try:
                 self._register(name, directory, manifest, spec)
-            except (CorruptModelPackage, DatabaseError, ValueError) as e:
+            except Exception as e:  # noqa: BLE001 -- a bad manifest may fail in any way
                 # One unreadable model must not cost the others their functions, nor the
-                # connection its statements (DROP MODEL removes it).
+                # connection its statements (DROP MODEL removes it). A call to it says why.
                 log.warning("function %s not registered: %s", name, e)
+                where = f"{manifest['schema']}.{manifest['name']}"
+                self.failed[name] = f"Function {name} of model {where} cannot be used: {e}"
         self.engine.publish_model_info(
-            [(m["schema"], m["name"], m.get("owner", ""), m["state"]) for _, m in models]
+            [(m["schema"], m["name"], m.get("owner") or "", m["state"]) for _, m in models]
         )
         self.engine.publish_leaderboards(list(_leaderboards(models)))
         self._fingerprint = fingerprint
@@ -104,6 +107,7 @@ class FunctionSync:
         self.engine.register_function(name, manifest["package_id"], fn, features, returns)
         self._owners[name] = f"{manifest['schema']}.{manifest['name']}"
         self.retired.pop(name, None)
+        self.failed.pop(name, None)
 
     def _not_ready(self, name: str, job_dir: Path, manifest: dict):
         """A stand-in for the function of a model not READY yet."""

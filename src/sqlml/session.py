@@ -124,7 +124,9 @@ class Connection:
                 f"Function {error.name} cannot run: {manifest['failure_reason']} "
                 f"(DROP MODEL {manifest['schema']}.{manifest['name']} removes it.)"
             )
-        if error.name in functions:
+        if error.name in self._functions.failed:
+            return CorruptModelPackage(self._functions.failed[error.name])
+        if error.name in functions and error.arguments is not None:
             manifest = functions[error.name]
             return PredictionCallError(
                 f"Prediction function {error.name} of model "

@@ -168,8 +168,8 @@ class ModelKind(ABC):
 
         name = manifest.get("model", {}).get("explanation")
         folder = PackageFolder(directory, manifest)
-        if not name or not folder.exists(name):
-            return None
+        if not name or (folder.files is None and not folder.exists(name)):
+            return None  # none written (format 1 packages may lack the file)
         return (folder / name).read_text()
 
     def unavailable_explanation(self, manifest: dict) -> str | None:

@@ -24,6 +24,36 @@ def list_models(store) -> list[tuple[Path, dict]]:
         draft = job["draft"]
         if (draft["schema"].lower(), draft["name"].lower()) not in taken:
             out.append((job_dir, job_manifest(job, status)))
+    return _one_model_per_function(out)
+
+
+def _one_model_per_function(models: list[tuple[Path, dict]]) -> list[tuple[Path, dict]]:
+    """Models never share a function (CREATE MODEL sees to it), but a manifest edited or
+    copied by hand can claim another's: the model created first keeps the function, and the
+    other is BROKEN, with the reason."""
+    from sqlml import kinds
+
+    owner: dict[str, dict] = {}
+    out = []
+    ordered = sorted(models, key=lambda e: (str(e[1].get("created_at") or ""), e[0].name))
+    for directory, manifest in ordered:
+        names = kinds.function_names(manifest) if manifest["state"] != "BROKEN" else {}
+        clash = next((owner[n] for n in names if n in owner), None)
+        if clash is not None:
+            manifest = {
+                **manifest,
+                "state": "BROKEN",
+                "failure_reason": (
+                    f"Model {manifest['schema']}.{manifest['name']}: its function "
+                    f"{manifest['function']['name']} is already a function of model "
+                    f"{clash['schema']}.{clash['name']} (its manifest was edited or copied by "
+                    "hand)."
+                ),
+                "function": {"name": None, "schema": None},
+            }
+        else:
+            owner.update(dict.fromkeys(names, manifest))
+        out.append((directory, manifest))
     return out
 
 
@@ -31,6 +61,13 @@ def find_model(store, engine: Engine, name: ast.Name, *, missing_ok: bool = Fals
     """The manifest of the model ``name`` (in the current schema when unqualified)."""
     schema = name.schema or engine.current_schema()
     manifest = store.get(schema, name.name)
+    if manifest is not None and manifest["state"] == "READY":
+        # As listed: a READY package whose function another model owns is BROKEN.
+        key = (schema.lower(), name.name.lower())
+        listed = [
+            m for _, m in list_models(store) if (m["schema"].lower(), m["name"].lower()) == key
+        ]
+        manifest = listed[0] if listed else manifest
     if manifest is None:
         job_dir = J.job_path(store, schema, name.name)
         resolved = J.resolve(store, job_dir) if job_dir.exists() else None

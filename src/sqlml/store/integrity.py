@@ -125,11 +125,46 @@ def verify_file(directory: Path, name: str, record: dict, where: str) -> Path:
     return path
 
 
+# Keys under which the kinds' ``model`` sections name artifact files (automl.model,
+# automl.expert, automl.kmeans, the learners' ``file``; format 1's ``artifacts``).
+FILE_KEYS = frozenset(
+    {"file", "preprocessing", "dense", "leaderboard", "explanation", "booster", "centers"}
+)
+
+
+def referenced_files(section: object) -> list[object]:
+    """The file names a manifest's ``model`` section refers to."""
+    found = []
+    if isinstance(section, dict):
+        for key, value in section.items():
+            if key == "artifacts" and isinstance(value, dict):
+                found += [v for v in value.values() if v is not None]
+            elif key in FILE_KEYS and value is not None and not isinstance(value, dict | list):
+                found.append(value)
+            else:
+                found += referenced_files(value)
+    elif isinstance(section, list):
+        for value in section:
+            found += referenced_files(value)
+    return found
+
+
 def verify_package(directory: Path, manifest: dict, where: str) -> None:
-    """Every recorded artifact present, confined and intact (format 2 on; format 1 packages
-    recorded no checksums, and only their paths are checked, as they are read)."""
-    for name, record in (manifest.get("files") or {}).items():
+    """Every recorded artifact present, confined and intact, and every file the manifest names
+    inside the package and (format 2 on) among the recorded ones. Format 1 packages recorded no
+    checksums: their paths are checked, and their files as they are read."""
+    files = manifest.get("files")
+    for name, record in (files or {}).items():
         verify_file(directory, name, record, where)
+    for name in referenced_files(manifest.get("model")):
+        check_name(name, where)
+        if files is not None and name not in files:
+            raise CorruptModelPackage(
+                f"{where}: its manifest names file {name!r}, which is not among the package's "
+                "recorded files."
+            )
+        if files is None:
+            confined(directory, name, where)
 
 
 class PackageFolder:

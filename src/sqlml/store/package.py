@@ -147,7 +147,10 @@ def remove_folder(path: Path) -> bool:
         os.rename(path, trash)
     except FileNotFoundError:
         return False
-    shutil.rmtree(trash, ignore_errors=True)
+    if trash.is_symlink():  # a package folder that was a link: remove the link, not its target
+        trash.unlink()
+    else:
+        shutil.rmtree(trash, ignore_errors=True)
     return True
 
 
@@ -207,6 +210,7 @@ class ModelStore:
         try:
             manifest = check_manifest(raw, where)
             if package_key(manifest["schema"], manifest["name"]) != directory.name:
+                raw = None  # another model's manifest: its function is not this model's
                 raise CorruptModelPackage(
                     f"{where}: its folder holds the package of model {manifest['schema']}."
                     f"{manifest['name']} (moved or copied by hand)."
