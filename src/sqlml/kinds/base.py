@@ -170,7 +170,14 @@ class ModelKind(ABC):
         folder = PackageFolder(directory, manifest)
         if not name or (folder.files is None and not folder.exists(name)):
             return None  # none written (format 1 packages may lack the file)
-        return (folder / name).read_text()
+        text = (folder / name).read_bytes()
+        try:
+            json.loads(text)
+            return text.decode("utf-8")
+        except ValueError as e:  # UnicodeDecodeError is one
+            raise CorruptModelPackage(
+                f"{folder.where}: file {name!r} is not a JSON explanation ({e})."
+            ) from e
 
     def unavailable_explanation(self, manifest: dict) -> str | None:
         """Why explain_model has nothing for this kind whatever its state, or None."""
