@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from sqlml import kinds
 from sqlml.engines.base import Engine
-from sqlml.errors import CorruptModelPackage, ModelNotReady
+from sqlml.errors import CorruptModelPackage, ModelNotFound, ModelNotReady, SqlmlError
 from sqlml.jobs import status as J
 from sqlml.kinds.base import TARGET, FunctionSpec
 from sqlml.runtime.predictor import load_predictor
@@ -78,6 +78,26 @@ class FunctionSync:
         )
         self.engine.publish_leaderboards(list(_leaderboards(models)))
         self._fingerprint = fingerprint
+
+    def unavailable(self, error, functions: dict[str, dict]) -> SqlmlError | None:
+        """Why the function an engine error names cannot run, when it is a model's that is
+        BROKEN, failed to register, or was dropped (rather than the engine's "does not exist,
+        did you mean" another model's function)."""
+        name = error.name
+        manifest = functions.get(name)
+        if manifest is not None and manifest["state"] == "BROKEN":
+            return CorruptModelPackage(
+                f"Function {name} cannot run: {manifest['failure_reason']} "
+                f"(DROP MODEL {manifest['schema']}.{manifest['name']} removes it.)"
+            )
+        if name in self.failed:
+            return CorruptModelPackage(self.failed[name])
+        if error.sqlstate == "42883" and name in self.retired and manifest is None:
+            return ModelNotFound(
+                f"Function {name} belonged to model {self.retired[name]}, which no longer "
+                "exists (it was dropped). SHOW MODEL ALL lists the models."
+            )
+        return None
 
     def _register_explain_model(self, registered: dict[str, str]) -> None:
         token = f"{explain_model.FUNCTION}:{self.store.root}"

@@ -21,13 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from sqlml.engines import open_engine
-from sqlml.errors import (
-    CorruptModelPackage,
-    DatabaseError,
-    ModelNotFound,
-    PredictionCallError,
-    SqlmlError,
-)
+from sqlml.errors import DatabaseError, PredictionCallError, SqlmlError
 from sqlml.functions import FunctionSync, by_function
 from sqlml.jobs import training
 from sqlml.results import StatementResult
@@ -118,14 +112,9 @@ class Connection:
         if error.position is not None:
             error.position += chunk.start
         functions = by_function(self.models())
-        if error.name in functions and functions[error.name]["state"] == "BROKEN":
-            manifest = functions[error.name]
-            return CorruptModelPackage(
-                f"Function {error.name} cannot run: {manifest['failure_reason']} "
-                f"(DROP MODEL {manifest['schema']}.{manifest['name']} removes it.)"
-            )
-        if error.name in self._functions.failed:
-            return CorruptModelPackage(self._functions.failed[error.name])
+        unavailable = self._functions.unavailable(error, functions)
+        if unavailable is not None:
+            return unavailable
         if error.name in functions and error.arguments is not None:
             manifest = functions[error.name]
             return PredictionCallError(
@@ -134,11 +123,6 @@ class Connection:
                 f"arguments ({catalog.signature(manifest)}); it was called with "
                 f"({error.arguments}). Pass the feature columns in the order of the model's "
                 "FROM query."
-            )
-        if error.sqlstate == "42883" and error.name in self._functions.retired:
-            return ModelNotFound(
-                f"Function {error.name} belonged to model {self._functions.retired[error.name]}, "
-                "which no longer exists (it was dropped). SHOW MODEL ALL lists the models."
             )
         if error.sqlstate == "22P02":  # a value that cannot be converted to a parameter
             words = [t.text.lower() for t in chunk.tokens if is_word(t)]
