@@ -4,6 +4,13 @@ Trainer processes started by the tests measure MAX_RUNTIME in their own CPU seco
 (``SQLML_TRAINER_CLOCK=cpu``, inherited by every process the tests start): a budget then buys
 the same training however busy the machine is, so a test of what a model learns holds on a slow
 or loaded machine as on an idle one.
+
+The learning libraries run one thread per process here (``OMP_THREAD_LIMIT=1`` for LightGBM and
+XGBoost, ``OPENBLAS_NUM_THREADS=1`` for numpy): the tests' tables are tiny, and on a small machine
+two OpenMP or OpenBLAS threads that wait for each other cost 10 to 50 times the CPU of one
+(LightGBM: 500 rounds on penguins took 0.2 s on one thread, 4 to 25 s on two), so CPU seconds
+would measure the waiting, not the work. Models that are READY when their tests need them train a
+few candidates (MAX_TRIALS) within a generous MAX_RUNTIME, so the count, not the clock, ends them.
 """
 
 from __future__ import annotations
@@ -12,9 +19,13 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
+# Before anything loads libgomp or OpenBLAS (they read these once); inherited by trainers.
+os.environ["OMP_THREAD_LIMIT"] = "1"
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
-import sqlml
+import pytest  # noqa: E402
+
+import sqlml  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 
@@ -43,9 +54,11 @@ def load(conn, name: str, table: str | None = None) -> None:
     )
 
 
-# The shared penguins model's budget, in trainer CPU seconds. Large enough that the search
-# finishes several candidates (and the model is accurate); it is trained once per test session.
-PENGUINS_RUNTIME = 24
+# The shared penguins model's search: its first candidates (lightgbm, then linear: an ensemble of
+# a tree and a dense learner), ended by MAX_TRIALS; MAX_RUNTIME, in trainer CPU seconds, is far
+# more than they need on a busy machine. It is trained once per test session.
+PENGUINS_RUNTIME = 240
+PENGUINS_TRIALS = 2
 
 
 def _train_penguins(conn) -> None:
@@ -53,7 +66,8 @@ def _train_penguins(conn) -> None:
     conn.sql(
         "CREATE MODEL peng FROM (SELECT species, island, bill_length_mm, bill_depth_mm, "
         "flipper_length_mm, body_mass_g, sex FROM penguins WHERE fold <> 0) "
-        f"TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME {PENGUINS_RUNTIME})"
+        "TARGET species FUNCTION predict_species "
+        f"SETTINGS (MAX_RUNTIME {PENGUINS_RUNTIME}, MAX_TRIALS {PENGUINS_TRIALS})"
     )
 
 

@@ -44,7 +44,7 @@ def test_script_file_trains_and_shows_a_model(tmp_path):
         CREATE TABLE penguins AS SELECT * FROM read_parquet('{PENGUINS}');
         CREATE MODEL peng
         FROM (SELECT species, island, bill_length_mm, sex FROM penguins)
-        TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 16);
+        TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 240, MAX_TRIALS 2);
         SHOW MODEL peng;
     """)
     out = sqlml(db, str(script))
@@ -97,8 +97,12 @@ def test_help_lists_the_options():
 
 FOLLOWED = (
     "CREATE MODEL peng FROM (SELECT species, island, bill_length_mm, sex FROM penguins) "
-    "TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME {budget})"
+    "TARGET species FUNCTION predict_species SETTINGS ({settings})"
 )
+# Tests that watch the training follow a search that lasts its whole budget; the others end it
+# after a few candidates, long before MAX_RUNTIME.
+WATCHED = "MAX_RUNTIME 16"
+AWAITED = "MAX_RUNTIME 240, MAX_TRIALS 2"
 
 
 def in_terminal(
@@ -148,7 +152,7 @@ def prepare(tmp_path) -> str:
 @pytest.mark.slow
 def test_terminal_shows_live_progress_until_ready(tmp_path):
     db = prepare(tmp_path)
-    code, output = in_terminal([db, "-c", FOLLOWED.format(budget=16)])
+    code, output = in_terminal([db, "-c", FOLLOWED.format(settings=WATCHED)])
     assert code == 0, output
     # The progress line is redrawn in place (carriage return, clear line) with the live figures.
     assert "\r\x1b[Kmain.peng: TRAINING: " in output
@@ -161,7 +165,7 @@ def test_ctrl_c_detaches_and_training_goes_on(tmp_path):
     db = prepare(tmp_path)
     # Interrupt at the first progress line (QUEUED or TRAINING), long before the budget ends.
     code, output = in_terminal(
-        [db, "-c", FOLLOWED.format(budget=16)], interrupt_after="main.peng: "
+        [db, "-c", FOLLOWED.format(settings=WATCHED)], interrupt_after="main.peng: "
     )
     assert code == 0, output
     assert "Detached from main.peng: it goes on training." in output
@@ -175,7 +179,7 @@ def test_ctrl_c_detaches_and_training_goes_on(tmp_path):
 @pytest.mark.slow
 def test_no_wait_returns_at_once(tmp_path):
     db = prepare(tmp_path)
-    out = sqlml(db, "--no-wait", "-c", FOLLOWED.format(budget=12))
+    out = sqlml(db, "--no-wait", "-c", FOLLOWED.format(settings=AWAITED))
     assert out.returncode == 0, out.stderr
     state = out.stdout.splitlines()[2].split("|")[1].strip()
     assert state in ("QUEUED", "TRAINING")
@@ -188,7 +192,7 @@ def test_no_wait_returns_at_once(tmp_path):
 @pytest.mark.slow
 def test_piped_output_prints_state_changes_only(tmp_path):
     db = prepare(tmp_path)
-    out = sqlml(db, "-c", FOLLOWED.format(budget=12))
+    out = sqlml(db, "-c", FOLLOWED.format(settings=AWAITED))
     assert out.returncode == 0, out.stderr
     assert "\r" not in out.stderr
     assert "main.peng: TRAINING" in out.stderr.splitlines()

@@ -14,6 +14,8 @@ BASE = (
 )
 # Large enough that a first candidate finishes on a slow or busy machine.
 CREATE = BASE + " SETTINGS (MAX_RUNTIME 12)"
+# For the models that are trained: one candidate ends the search, long before MAX_RUNTIME.
+TRAIN = BASE + " SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def model_m(tmp_path_factory):
     only call its function."""
     connection = sqlml.connect(tmp_path_factory.mktemp("errors") / "test.duckdb", synchronous=True)
     load(connection, "penguins")
-    connection.sql(CREATE.format(name="m", fn="f"))
+    connection.sql(TRAIN.format(name="m", fn="f"))
     yield connection
     connection.close()
 
@@ -67,14 +69,14 @@ def test_unknown_model(data):
 
 @pytest.mark.slow
 def test_unknown_model_suggests_a_close_name(data):
-    data.sql(CREATE.format(name="species_model", fn="f1"))
+    data.sql(TRAIN.format(name="species_model", fn="f1"))
     with pytest.raises(sqlml.ModelNotFound, match="Did you mean SPECIES_MODEL"):
         data.sql("SHOW MODEL specie_model")
 
 
 @pytest.mark.slow
 def test_duplicate_model_name(data):
-    data.sql(CREATE.format(name="m", fn="f1"))
+    data.sql(TRAIN.format(name="m", fn="f1"))
     with pytest.raises(sqlml.ModelAlreadyExists, match=r"main\.m already exists"):
         data.sql(CREATE.format(name="M", fn="f2"))
     # The first model is untouched and still predicts.
@@ -83,7 +85,7 @@ def test_duplicate_model_name(data):
 
 @pytest.mark.slow
 def test_function_taken_by_another_model(data):
-    data.sql(CREATE.format(name="m1", fn="f"))
+    data.sql(TRAIN.format(name="m1", fn="f"))
     with pytest.raises(sqlml.FunctionAlreadyExists, match=r"prediction function of model main\.m1"):
         data.sql(CREATE.format(name="m2", fn="F"))
     assert data.execute("SHOW MODEL ALL").fetchall() == [("main", "m1", "READY", "f")]
@@ -299,7 +301,7 @@ def test_failed_create_leaves_nothing_behind(data, db_path):
     store = db_path.parent / "test.duckdb.models"
     assert [p.name for p in store.iterdir() if not p.name.startswith(".")] == []
     assert [p.name for p in (store / ".jobs").iterdir() if p.name != ".slots"] == []
-    data.sql(CREATE.format(name="m", fn="f"))  # the name is still free
+    data.sql(TRAIN.format(name="m", fn="f"))  # the name is still free
 
 
 def test_query_failing_while_exported_names_the_query_and_leaves_the_connection_usable(conn):

@@ -63,7 +63,7 @@ def test_binary_metrics_use_the_positive_class_and_the_threshold(conn):
     conn.sql(
         "CREATE MODEL gentoo FROM (SELECT bill_length_mm, bill_depth_mm, body_mass_g, "
         "species = 'Gentoo' AS is_gentoo FROM penguins WHERE fold <> 0) TARGET is_gentoo "
-        "FUNCTION f_gentoo SETTINGS (MAX_RUNTIME 12)"
+        "FUNCTION f_gentoo SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
     )
     test = (
         "SELECT bill_length_mm, bill_depth_mm, body_mass_g, species = 'Gentoo' AS is_gentoo "
@@ -96,7 +96,7 @@ def test_regression_metrics_equal_scikit_learns(conn):
     query = "SELECT bill_length_mm, flipper_length_mm, body_mass_g::DOUBLE AS mass FROM penguins"
     conn.sql(
         f"CREATE MODEL mass FROM ({query} WHERE fold <> 0) TARGET mass FUNCTION f_mass "
-        "SETTINGS (MAX_RUNTIME 12)"
+        "SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
     )
     got = _row(conn, f"EVALUATE MODEL mass FROM ({query} WHERE fold = 0)")
     rows = conn.execute(

@@ -34,11 +34,11 @@ def more(shared_penguins):
     conn.sql(
         "CREATE MODEL is_male FROM (SELECT bill_length_mm, bill_depth_mm, island, "
         "sex = 'MALE' AS male FROM penguins WHERE sex IS NOT NULL) TARGET male "
-        "FUNCTION f_male SETTINGS (MAX_RUNTIME 12)"
+        "FUNCTION f_male SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
     )
     conn.sql(
         "CREATE MODEL mass FROM (SELECT bill_length_mm, island, sex, body_mass_g FROM penguins) "
-        "TARGET body_mass_g FUNCTION f_mass SETTINGS (MAX_RUNTIME 12)"
+        "TARGET body_mass_g FUNCTION f_mass SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
     )
     return conn
 
@@ -160,7 +160,8 @@ def test_an_unqualified_name_in_two_schemas_must_be_qualified(conn):
     for schema in ("main", "other"):
         conn.sql(
             f"CREATE MODEL {schema}.twin FROM (SELECT species, island FROM penguins) "
-            f"TARGET species FUNCTION {schema}.f_{schema} SETTINGS (MAX_RUNTIME 12)"
+            f"TARGET species FUNCTION {schema}.f_{schema} "
+            "SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
         )
     with pytest.raises(sqlml.SqlmlError, match=r"main\.twin, other\.twin have this name"):
         conn.execute("SELECT explain_model('twin')")

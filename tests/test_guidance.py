@@ -101,7 +101,7 @@ GUIDED = (
       {"ColumnSet": ["body_mass_g"], "Transformers": ["MinMax"]},
       {"ColumnSet": ["bill_depth_mm"], "Transformers": ["NumericPassthrough"]},
       {"ColumnSet": ["day"], "Transformers": ["DateTimeVectorizer"]}]' """
-    "SETTINGS (MAX_RUNTIME 24)"
+    "SETTINGS (MAX_RUNTIME 240, MAX_TRIALS 2)"
 )
 ARGS = "island, bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g, sex, day"
 
@@ -171,7 +171,8 @@ def test_guidance_mistakes(peng, entries, error, message):
 def test_preprocessors_none_with_auto_on_is_fully_automatic(peng):
     peng.sql(
         "CREATE MODEL g FROM (SELECT species, island, bill_length_mm FROM penguins) "
-        "TARGET species FUNCTION f_g PREPROCESSORS 'none' SETTINGS (MAX_RUNTIME 12)"
+        "TARGET species FUNCTION f_g PREPROCESSORS 'none' "
+        "SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
     )
     plan = json.loads((peng.store.path("main", "g") / "preprocessing.json").read_text())
     assert all("transformers" not in s for s in plan["columns"])
@@ -222,7 +223,9 @@ def test_pca_model_predicts_and_explains_in_sql(peng):
         "flipper_length_mm, body_mass_g FROM penguins) TARGET species FUNCTION f_g "
         """PREPROCESSORS '[{"ColumnSet": ["bill_length_mm", "bill_depth_mm",
           "flipper_length_mm", "body_mass_g"], "Transformers": ["StandardScaler", "PCA"]}]' """
-        "SETTINGS (MAX_RUNTIME 12)"
+        # One candidate; the explanation of training rows (costly through PCA) then takes what
+        # is left of MAX_RUNTIME, so that stays moderate.
+        "SETTINGS (MAX_RUNTIME 24, MAX_TRIALS 1)"
     )
     args = "island, bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g"
     table = peng.execute(f"SELECT {args} FROM penguins").arrow()

@@ -28,14 +28,21 @@ from tests.conftest import DATA, PENGUIN_FEATURES, load
 CREATE = (
     "CREATE MODEL {name} FROM (SELECT species, island, bill_length_mm, bill_depth_mm, "
     "flipper_length_mm, body_mass_g, sex FROM penguins WHERE fold <> 0) "
-    "TARGET species FUNCTION {fn} {model_type} SETTINGS (MAX_RUNTIME {budget})"
+    "TARGET species FUNCTION {fn} {model_type} SETTINGS (MAX_RUNTIME {budget}{trials})"
 )
 # Jobs whose training only has to happen (not to take long) train the fastest family.
 FAST = "MODEL_TYPE LINEAR_LEARNER"
 
 
-def create(conn, name="peng", fn="predict_species", budget=4, model_type=FAST):
-    statement = CREATE.format(name=name, fn=fn, budget=budget, model_type=model_type)
+# Jobs that are only waited for end after a few candidates: ``create(..., **AWAITED)``.
+AWAITED = {"budget": 120, "trials": 2}
+
+
+def create(conn, name="peng", fn="predict_species", budget=4, model_type=FAST, trials=None):
+    """Submit CREATE MODEL; with ``trials``, MAX_TRIALS ends the search after that many
+    candidates (else MAX_RUNTIME ``budget`` does, or tuning stops improving)."""
+    more = f", MAX_TRIALS {trials}" if trials else ""
+    statement = CREATE.format(name=name, fn=fn, budget=budget, model_type=model_type, trials=more)
     return conn.execute(statement).fetchall()
 
 
@@ -159,7 +166,7 @@ def test_function_of_a_model_not_ready_names_model_and_state(aconn, db_path):
 
 @pytest.mark.slow
 def test_ready_model_is_picked_up_by_a_process_opened_later(aconn, db_path):
-    create(aconn, budget=8)
+    create(aconn, **AWAITED)
     aconn.close()
     code = textwrap.dedent(
         f"""
@@ -190,7 +197,10 @@ def test_failed_training_is_reported_with_its_reason_and_can_be_recreated(aconn)
         aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad2")
     aconn.sql("DROP MODEL bad")
     aconn.sql("UPDATE bad SET y = 'b' WHERE x < 3")
-    aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad SETTINGS (MAX_RUNTIME 12)")
+    aconn.sql(
+        "CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad "
+        "SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
+    )
     assert aconn.wait_model("bad")["state"] == "READY"
 
 
@@ -229,7 +239,7 @@ def one_slot(db_path):
 @pytest.mark.slow
 def test_jobs_beyond_the_limit_wait_as_queued(one_slot):
     conn = one_slot
-    create(conn, "second", "f2", budget=8)
+    create(conn, "second", "f2", **AWAITED)
     wait_for(lambda: state(conn, "first") == "TRAINING", what="first TRAINING")
     assert state(conn, "second") == "QUEUED"
     show = dict(conn.execute("SHOW MODEL second").fetchall())
@@ -252,7 +262,7 @@ def test_drop_model_cancels_a_training_job(aconn):
     assert aconn.execute("SHOW MODEL ALL").fetchall() == []
     with pytest.raises(Exception, match="predict_species"):
         aconn.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
-    create(aconn, budget=8)  # the name is free again
+    create(aconn, **AWAITED)  # the name is free again
     assert aconn.wait_model("peng")["state"] == "READY"
 
 
@@ -275,7 +285,7 @@ def test_four_concurrent_create_model_while_queries_run(db_path):
         def train(i: int) -> None:
             try:
                 with sqlml.connect(db_path, max_training_jobs=2) as own:
-                    create(own, f"m{i}", f"predict_m{i}", budget=8)
+                    create(own, f"m{i}", f"predict_m{i}", **AWAITED)
             except BaseException as e:  # noqa: BLE001 -- reported by the assertion below
                 errors.append(e)
 
@@ -331,7 +341,7 @@ def test_catalog_views_show_states(db_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["trainer:queued", "trainer:training"])
 def test_trainer_killed_makes_the_model_failed(aconn, tmp_path, monkeypatch, point):
-    create(aconn, "keep", "predict_keep", budget=8)
+    create(aconn, "keep", "predict_keep", **AWAITED)
     aconn.wait_model("keep")
     marker = pause_marker(tmp_path, point, monkeypatch)
     create(aconn, budget=5)
@@ -352,7 +362,7 @@ def test_trainer_killed_makes_the_model_failed(aconn, tmp_path, monkeypatch, poi
     # a FAILED model can be dropped and created again
     monkeypatch.delenv("SQLML_PAUSE_AT")
     aconn.sql("DROP MODEL peng")
-    create(aconn, budget=8)
+    create(aconn, **AWAITED)
     assert aconn.wait_model("peng")["state"] == "READY"
 
 
@@ -405,7 +415,10 @@ def run_user(db_path, statement, env=None) -> subprocess.Popen:
 @pytest.mark.slow
 def test_user_process_killed_while_training_job_finishes(db_path):
     user = run_user(
-        db_path, CREATE.format(name="peng", fn="predict_species", budget=8, model_type=FAST)
+        db_path,
+        CREATE.format(
+            name="peng", fn="predict_species", model_type=FAST, budget=120, trials=", MAX_TRIALS 2"
+        ),
     )
     assert user.stdout.readline().strip() == "submitted"
     user.send_signal(signal.SIGKILL)
@@ -425,7 +438,9 @@ def test_user_process_killed_before_the_trainer_started(db_path, tmp_path):
     marker = tmp_path / "paused.txt"
     env = {**os.environ, "SQLML_PAUSE_AT": "submit:spawn", "SQLML_PAUSE_FILE": str(marker)}
     user = run_user(
-        db_path, CREATE.format(name="peng", fn="predict_species", budget=4, model_type=FAST), env
+        db_path,
+        CREATE.format(name="peng", fn="predict_species", budget=4, model_type=FAST, trials=""),
+        env,
     )
     pid = paused_pid(marker, "submit:spawn")
     assert pid == user.pid
@@ -466,7 +481,13 @@ def test_two_processes_share_one_model_store(tmp_path):
                 str(store),
                 str(tmp_path / f"{name}.duckdb"),
                 penguins,
-                CREATE.format(name=name, fn=f"predict_{name}", budget=8, model_type=FAST),
+                CREATE.format(
+                    name=name,
+                    fn=f"predict_{name}",
+                    model_type=FAST,
+                    budget=120,
+                    trials=", MAX_TRIALS 2",
+                ),
             ],
             stderr=subprocess.PIPE,
             text=True,
@@ -520,7 +541,7 @@ def test_snapshot_is_an_arrow_file_of_the_rows_with_enum_and_hugeint_as_the_func
     monkeypatch.delenv("SQLML_PAUSE_AT")
     aconn.sql(
         "CREATE MODEL typed FROM typed TARGET species FUNCTION predict_typed "
-        f"{FAST} SETTINGS (MAX_RUNTIME 8)"
+        f"{FAST} SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 2)"
     )
     aconn.wait_model("typed")
     rows = aconn.execute(
@@ -561,7 +582,7 @@ def _mapped_libraries(pid: int) -> set[str]:
 @pytest.mark.slow
 def test_a_queued_trainer_has_not_loaded_the_learning_libraries(one_slot):
     conn = one_slot
-    create(conn, "second", "f2", budget=24)
+    create(conn, "second", "f2", **AWAITED)
     wait_for(lambda: state(conn, "second") == "QUEUED", what="second QUEUED")
     pid = J.trainer_pid(J.job_path(conn.store, "main", "second"))
     # Past its imports, the trainer sleeps between looks for a free slot.

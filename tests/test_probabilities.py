@@ -89,7 +89,7 @@ def test_binary_labels_are_text_and_the_threshold_decides_the_label(conn):
     conn.sql(
         "CREATE MODEL is_male FROM (SELECT bill_length_mm, bill_depth_mm, body_mass_g, "
         "sex = 'MALE' AS male FROM penguins WHERE sex IS NOT NULL) TARGET male "
-        "FUNCTION f_male SETTINGS (MAX_RUNTIME 12)"
+        "FUNCTION f_male SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
     )
     model = json.loads((conn.store.path("main", "is_male") / "model.json").read_text())["model"]
     positive = str(model["positive_class"]).lower()  # the less frequent class
@@ -110,7 +110,7 @@ def test_regression_models_have_no_probability_function(conn):
     load(conn, "penguins")
     conn.sql(
         "CREATE MODEL mass FROM (SELECT bill_length_mm, body_mass_g FROM penguins) "
-        "TARGET body_mass_g FUNCTION f_mass SETTINGS (MAX_RUNTIME 12)"
+        "TARGET body_mass_g FUNCTION f_mass SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
     )
     assert conn.execute("SELECT f_mass(40.0)").fetchone()[0] > 0
     with pytest.raises(DatabaseError, match="f_mass_probabilities does not exist"):

@@ -86,7 +86,7 @@ def test_a_new_package_under_the_same_name_is_loaded_afresh(penguins):
     penguins.sql("DROP MODEL peng")
     penguins.sql(
         "CREATE MODEL peng FROM (SELECT species, island, bill_length_mm FROM penguins) "
-        "TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 12)"
+        "TARGET species FUNCTION predict_species SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
     )
     after = penguins.store.get("main", "peng")
     assert after["package_id"] != before["package_id"]

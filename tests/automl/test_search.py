@@ -41,6 +41,11 @@ def test_greedy_ensemble_combines_complementary_models():
     assert -score[0] < np.mean((a - y) ** 2) * 0.7
 
 
+# The searches below end after a few candidates (max_trials); their deadline is far more than
+# those need, even on a busy machine.
+DEADLINE = 600
+
+
 def table(n: int = 300, seed: int = 0) -> pa.Table:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=n)
@@ -51,7 +56,7 @@ def table(n: int = 300, seed: int = 0) -> pa.Table:
 
 @pytest.mark.slow
 def test_train_model_tunes_the_f1_threshold_and_records_the_leaderboard():
-    model = train_model(table(), "y", deadline=Deadline(20))
+    model = train_model(table(), "y", deadline=Deadline(DEADLINE), max_trials=2)
     assert model.problem_type == "BINARY_CLASSIFICATION"
     assert model.objective == "F1"
     assert 0.0 < model.threshold < 1.0
@@ -75,14 +80,16 @@ def test_train_model_tunes_the_f1_threshold_and_records_the_leaderboard():
     ],
 )
 def test_model_type_restricts_the_search(model_type, learners):
-    model = train_model(table(), "y", model_type=model_type, deadline=Deadline(20))
+    model = train_model(
+        table(), "y", model_type=model_type, deadline=Deadline(DEADLINE), max_trials=2
+    )
     assert {row["learner"] for row in model.leaderboard} == learners
     assert {m.learner for m in model.members} == learners
 
 
 @pytest.mark.slow
 def test_max_trials_ends_the_search_however_much_time_is_left():
-    model = train_model(table(), "y", deadline=Deadline(600), max_trials=3)
+    model = train_model(table(), "y", deadline=Deadline(DEADLINE), max_trials=3)
     assert len([row for row in model.leaderboard if row["status"] != "skipped"]) == 3
     # The portfolio's order: its best-known candidates are the ones tried.
     assert model.leaderboard[0]["candidate"] == "lightgbm"
@@ -99,7 +106,8 @@ def test_skewed_regression_tries_the_log_target():
     rng = np.random.default_rng(1)
     x = rng.normal(size=400)
     y = np.exp(2 + x + rng.normal(scale=0.2, size=400))
-    model = train_model(pa.table({"x": x, "y": y}), "y", deadline=Deadline(20))
+    # The log-target candidate comes second, after lightgbm.
+    model = train_model(pa.table({"x": x, "y": y}), "y", deadline=Deadline(DEADLINE), max_trials=2)
     assert any(row["target_transform"] == "log1p" for row in model.leaderboard)
 
 
@@ -110,7 +118,14 @@ def test_candidate_models_wait_on_disk_and_are_cleaned_up(tmp_path):
     def on_trial(trial):
         seen.append({p.name for p in tmp_path.rglob("*") if p.is_file()})
 
-    model = train_model(table(), "y", deadline=Deadline(20), on_trial=on_trial, scratch=tmp_path)
+    model = train_model(
+        table(),
+        "y",
+        deadline=Deadline(DEADLINE),
+        max_trials=2,
+        on_trial=on_trial,
+        scratch=tmp_path,
+    )
     # While the search ran, every finished candidate's fold models were files in the scratch
     # folder; afterwards the folder is gone and the chosen models are in memory.
     assert seen and any(len(files) >= 5 for files in seen)
