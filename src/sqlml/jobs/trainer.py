@@ -21,17 +21,11 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-# OpenMP threads (LightGBM's, XGBoost's) that wait by spinning hold a core while another
-# process needs it: on a machine busy with other work (queries, a second trainer) a small fit
-# then took three times as long, in CPU time as much as in wall time. Waiting threads sleep
-# instead, unless the user chose otherwise. Set before any learning library loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from sqlml.automl.budget import Deadline  # noqa: E402
-from sqlml.errors import SqlmlError  # noqa: E402
-from sqlml.jobs import status as J  # noqa: E402
-from sqlml.jobs.faults import pause_at  # noqa: E402
-from sqlml.store import ModelStore  # noqa: E402
+from sqlml.automl.budget import Deadline
+from sqlml.errors import SqlmlError
+from sqlml.jobs import status as J
+from sqlml.jobs.faults import pause_at
+from sqlml.store import ModelStore
 
 log = logging.getLogger(__name__)
 

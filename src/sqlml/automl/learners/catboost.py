@@ -3,13 +3,12 @@ what wins on tables of high-cardinality codes. Saved in CatBoost's binary ``.cbm
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from sqlml.automl.budget import Deadline
-from sqlml.automl.learners.base import FitData, Learner, split_bias
+from sqlml.automl.learners.base import FitData, Learner, fit_threads, split_bias
 
 # CatBoost's working memory grows to about ten times the data and its allocator keeps it after
 # the fit; above this many rows the other boosters (which stay near one copy) train alone.
@@ -61,7 +60,7 @@ class CatBoostLearner(Learner):
 
         common = {
             "iterations": 5000 if data.rounds is None else data.rounds,
-            "thread_count": os.cpu_count() or 1,
+            "thread_count": fit_threads(),
             "random_seed": data.seed,
             "verbose": 0,
             "allow_writing_files": False,

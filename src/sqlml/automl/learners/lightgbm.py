@@ -3,14 +3,19 @@ LightGBM's ``rf`` mode, all saved as LightGBM's text model format."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import lightgbm as lgb
 
 from sqlml.automl.budget import Deadline
-from sqlml.automl.learners.base import FitData, Learner, binary_as_two_columns, split_bias
+from sqlml.automl.learners.base import (
+    FitData,
+    Learner,
+    binary_as_two_columns,
+    fit_threads,
+    split_bias,
+)
 
 MAX_ROUNDS = 5000
 BIN_SAMPLE_ROWS = 50_000
@@ -97,7 +102,7 @@ class LightGBMLearner(Learner):
             **_objective(data),
             "max_cat_to_onehot": 8,
             "cat_smooth": 10.0,
-            "num_threads": os.cpu_count() or 1,
+            "num_threads": fit_threads(),
             "seed": data.seed,
             "deterministic": True,
             "force_row_wise": True,

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from sqlml.automl.learners.base import FitData, Learner, binary_as_two_columns, split_bias
+from sqlml.automl.learners.base import (
+    FitData,
+    Learner,
+    binary_as_two_columns,
+    fit_threads,
+    split_bias,
+)
 
 
 def _types(X: np.ndarray, categorical: list[int]) -> list[str]:
@@ -90,7 +96,7 @@ class XGBoostLearner(Learner):
             **_objective(data),
             "tree_method": "hist",
             "max_cat_to_onehot": 8,
-            "nthread": os.cpu_count() or 1,
+            "nthread": fit_threads(),
             "seed": data.seed,
             "verbosity": 0,
             **params,
