@@ -27,7 +27,7 @@ def test_parallel_scans_give_the_serial_answers(peng):
     """Many DuckDB vectors on two threads: every function's result equals the one-thread run."""
     peng.sql(
         "CREATE TEMP TABLE many AS SELECT row_number() OVER () AS id, p.* "
-        "FROM penguins p, range(40)"
+        "FROM penguins p, range(10)"
     )
     query = (
         f"SELECT id, predict_species({PENGUIN_FEATURES}), "
@@ -42,7 +42,7 @@ def test_parallel_scans_give_the_serial_answers(peng):
     finally:
         peng.sql("RESET threads")
         peng.sql("DROP TABLE many")
-    assert len(serial) == 344 * 40
+    assert len(serial) == 344 * 10
     assert parallel == serial
 
 
