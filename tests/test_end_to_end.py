@@ -45,7 +45,8 @@ def test_create_show_predict_drop(penguins, db_path):
     penguins.sql("DROP MODEL peng")
     assert penguins.execute("SHOW MODEL ALL").fetchall() == []
     assert not (db_path.parent / "test.duckdb.models" / "main.peng").exists()
-    with pytest.raises(DatabaseError, match="predict_species does not exist"):
+    # The dropped model's function says the model is gone (issue 17), not "did you mean".
+    with pytest.raises(sqlml.ModelNotFound, match="predict_species belonged to model main.peng"):
         penguins.execute(f"SELECT predict_species({PENGUIN_FEATURES}) FROM penguins")
 
 

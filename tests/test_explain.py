@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 import sqlml
-from sqlml.errors import DatabaseError
 from tests.conftest import PENGUIN_FEATURES, load
 
 V1_FIXTURE = Path(__file__).parent / "fixtures" / "packages" / "v1" / "main.peng"
@@ -224,7 +223,8 @@ def test_explanation_function_names_are_reserved(penguins):
 @pytest.mark.slow
 def test_a_dropped_models_explanations_are_gone(penguins):
     penguins.sql("DROP MODEL peng")
-    with pytest.raises(DatabaseError, match="predict_species_explain does not exist"):
+    # The dropped model's function says the model is gone (issue 17), not "did you mean".
+    with pytest.raises(sqlml.ModelNotFound, match="predict_species_explain belonged to model main.peng"):
         penguins.execute(f"SELECT predict_species_explain({PENGUIN_FEATURES}) FROM penguins")
     with pytest.raises(sqlml.ModelNotFound, match="does not exist"):
         penguins.execute("SELECT explain_model('peng')")
