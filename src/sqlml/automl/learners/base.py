@@ -105,8 +105,9 @@ def fit_threads(samples: int = 5) -> int:
     OpenMP threads that wait for a core another process holds cost many times their work: on
     this project's 2-core machine, LightGBM on 3,000 rows took 0.3 s on one thread and 21 s on
     two while two other processes ran (on an idle machine two threads halve it). The kernel's
-    count of runnable tasks (``/proc/loadavg``), sampled a few times, says how many cores are
-    taken now; this process's own thread is one of them. Elsewhere than Linux, every core.
+    count of runnable tasks (``/proc/loadavg``), less this process's own runnable threads (an
+    OpenMP pool still spinning after the last predict), sampled a few times, says how many
+    cores others hold. Elsewhere than Linux, every core.
     """
     cores = os.cpu_count() or 1
     counts = []
@@ -116,7 +117,24 @@ def fit_threads(samples: int = 5) -> int:
                 running = int(f.read().split()[3].split("/")[0])
         except (OSError, ValueError, IndexError):
             return cores
-        counts.append(running - 1)
+        counts.append(running - _own_running())
         time.sleep(0.002)
     others = sorted(counts)[len(counts) // 2]
     return max(1, min(cores, cores - others))
+
+
+def _own_running() -> int:
+    """This process's threads that are running or runnable (at least this one)."""
+    count = 0
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 1
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/stat", encoding="ascii", errors="replace") as f:
+                state = f.read().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            continue
+        count += state == "R"
+    return max(1, count)
