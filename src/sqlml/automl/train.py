@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 MIN_ROWS = 10
 EXPLAIN_ROWS = 1000
 EXPLAIN_FIRST = 16
+# explain_model's sample may cost at most this share of the training before it (and at least
+# EXPLAIN_MIN_SECONDS): with a generous MAX_RUNTIME it used to fill whatever was left.
+EXPLAIN_SHARE = 0.25
+EXPLAIN_MIN_SECONDS = 2.0
 DEFAULT_LEARNERS = ("lightgbm", "catboost", "xgboost", "lightgbm_rf", "linear", "mlp")
 
 
@@ -157,6 +161,7 @@ def train_model(
         validation=make_validation(y, classes is not None, seed),
         seed=seed,
     )
+    trained_from = deadline.clock()
     with tempfile.TemporaryDirectory(prefix="sqlml-candidates-", dir=scratch) as folder:
         search = Search(
             problem, deadline, list(learners), Spill(Path(folder)), on_trial, max_trials
@@ -164,24 +169,30 @@ def train_model(
         search.run_portfolio()
         search.tune()
         model = _assemble(search, problem, plan, dense_plan, classes)
-        model.explanation = _explain_sample(model, X, deadline, search.reserve / 2, seed)
+        share = max(EXPLAIN_MIN_SECONDS, EXPLAIN_SHARE * (deadline.clock() - trained_from))
+        model.explanation = _explain_sample(model, X, deadline, search.reserve / 2, seed, share)
     model.summary["dropped_columns"] = dropped
     return model
 
 
-def _explain_sample(model: FittedModel, X: np.ndarray, deadline: Deadline, keep: float, seed):
+def _explain_sample(
+    model: FittedModel, X: np.ndarray, deadline: Deadline, keep: float, seed, share: float
+):
     """explain_model's document from up to ``EXPLAIN_ROWS`` training rows while more than
     ``keep`` seconds are left. TreeSHAP on a large bagged ensemble costs milliseconds per row, so
     rows are explained in batches that double in size (the first, of ``EXPLAIN_FIRST`` rows,
     always runs) and a batch that would not end in time is not started. None (and a warning) if
-    explaining fails; the model itself is still good."""
+    explaining fails; the model itself is still good. Nor is one started that would take the
+    whole past ``share`` seconds."""
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(X), size=min(len(X), EXPLAIN_ROWS), replace=False))
     parts, start, size, per_row = [], 0, EXPLAIN_FIRST, 0.0
+    began_all = deadline.clock()
     try:
         while start < len(rows):
             batch = rows[start : start + size]
-            if parts and per_row * len(batch) > deadline.remaining() - keep:
+            left = min(deadline.remaining() - keep, share - (deadline.clock() - began_all))
+            if parts and per_row * len(batch) > left:
                 break
             began = deadline.clock()
             parts.append(explain(model, model.views_of(X[batch])))
