@@ -224,7 +224,9 @@ def test_explanation_function_names_are_reserved(penguins):
 def test_a_dropped_models_explanations_are_gone(penguins):
     penguins.sql("DROP MODEL peng")
     # The dropped model's function says the model is gone (issue 17), not "did you mean".
-    with pytest.raises(sqlml.ModelNotFound, match="predict_species_explain belonged to model main.peng"):
+    with pytest.raises(
+        sqlml.ModelNotFound, match="predict_species_explain belonged to model main.peng"
+    ):
         penguins.execute(f"SELECT predict_species_explain({PENGUIN_FEATURES}) FROM penguins")
     with pytest.raises(sqlml.ModelNotFound, match="does not exist"):
         penguins.execute("SELECT explain_model('peng')")

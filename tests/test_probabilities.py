@@ -120,7 +120,9 @@ def test_regression_models_have_no_probability_function(conn):
 def test_probability_function_of_a_dropped_model_is_gone(penguins):
     penguins.sql("DROP MODEL peng")
     # The dropped model's function says the model is gone (issue 17), not "did you mean".
-    with pytest.raises(sqlml.ModelNotFound, match="predict_species_probabilities belonged to model main.peng"):
+    with pytest.raises(
+        sqlml.ModelNotFound, match="predict_species_probabilities belonged to model main.peng"
+    ):
         penguins.execute(f"SELECT predict_species_probabilities({PENGUIN_FEATURES}) FROM penguins")
 
 

@@ -25,6 +25,7 @@ from sqlml.statements.explain_model import document
 from sqlml.statements.show_model import model_rows, models_table
 from sqlml.store import ModelStore
 from sqlml.store.integrity import sha256
+from tests.test_store_integrity import FIELDS
 
 pytestmark = pytest.mark.slow
 SETTINGS = settings(
@@ -87,29 +88,7 @@ def test_random_bytes_as_the_manifest(tmp_path, package, data):
 @SETTINGS
 @given(
     changes=st.dictionaries(
-        st.sampled_from(
-            [
-                "format_version",
-                "package_id",
-                "schema",
-                "name",
-                "state",
-                "function",
-                "features",
-                "target",
-                "target_type",
-                "arrow_types",
-                "kind",
-                "model",
-                "files",
-                "problem_type",
-                "objective",
-                "settings",
-                "training",
-                "metrics",
-                "owner",
-            ]
-        ),
+        st.sampled_from(FIELDS),
         json_values,
         min_size=1,
         max_size=3,

@@ -57,6 +57,8 @@ class FunctionSync:
             for name, spec in function_names(manifest).items():
                 wanted.setdefault(name, (directory, manifest, spec))
         registered = self.engine.registered_functions()
+        # A name no model wants any more has nothing left to explain.
+        self.failed = {n: why for n, why in self.failed.items() if n in wanted}
         for name in registered.keys() - wanted.keys() - {explain_model.FUNCTION}:
             self.engine.unregister_function(name)
             if name in self._owners:

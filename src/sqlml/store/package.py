@@ -32,7 +32,7 @@ from urllib.parse import quote, unquote
 
 from sqlml.errors import CorruptModelPackage, ModelAlreadyExists, ModelNotFound
 from sqlml.jobs.faults import pause_at
-from sqlml.store.integrity import record_files, verify_package
+from sqlml.store.integrity import fsync_path, record_files, verify_package
 from sqlml.store.manifest import MANIFEST_FILE, check_manifest, dumps, is_name
 
 log = logging.getLogger(__name__)
@@ -130,14 +130,6 @@ def broken_manifest(directory: Path, reason: str, raw: object) -> dict:
         "created_at": raw.get("created_at") if isinstance(raw, dict) else None,
         "metrics": {},
     }
-
-
-def fsync_folder(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def remove_folder(path: Path) -> bool:
@@ -293,7 +285,7 @@ class ModelStore:
             manifest = {**manifest, **write_artifacts(tmp)}
             manifest["files"] = record_files(tmp)
             write_atomic(tmp / MANIFEST_FILE, dumps(manifest))
-            fsync_folder(tmp)
+            fsync_path(tmp)
             pause_at("store:packaging")
             with self.locked():
                 if still_wanted is not None and not still_wanted():
@@ -305,7 +297,7 @@ class ModelStore:
                         f"Model {manifest['schema']}.{manifest['name']} already exists."
                     )
                 os.rename(tmp, final)
-                fsync_folder(self.root)
+                fsync_path(self.root)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
