@@ -51,6 +51,13 @@ def prepared(learner, data: FitData) -> FitData:
     )
 
 
+def first_params(learner, problem: str, n_rows: int, n_features: int) -> dict:
+    """The learner's first portfolio configuration for this size of table (learners that fit
+    only large tables, or only small ones, are asked about a table they fit)."""
+    options = learner.portfolio(problem, n_rows, n_features)
+    return (options or learner.portfolio(problem, 1_000_000, n_features))[0][1]
+
+
 CASES = [(name, problem) for name in LEARNERS for problem in PROBLEMS]
 
 
@@ -58,7 +65,7 @@ CASES = [(name, problem) for name in LEARNERS for problem in PROBLEMS]
 def test_fits_predicts_and_round_trips(name, problem, tmp_path):
     learner = LEARNERS[name]
     data = prepared(learner, make_data(problem))
-    params = learner.portfolio(problem, len(data.y), data.X.shape[1])[0][1]
+    params = first_params(learner, problem, len(data.y), data.X.shape[1])
     model = learner.fit(params, data, Deadline(600))
     pred = learner.predict(model, data.X_valid, problem)
     if problem == "REGRESSION":
@@ -86,7 +93,7 @@ def test_fits_predicts_and_round_trips(name, problem, tmp_path):
 def test_deterministic_under_a_seed(name):
     learner = LEARNERS[name]
     data = prepared(learner, make_data("BINARY_CLASSIFICATION"))
-    params = learner.portfolio("BINARY_CLASSIFICATION", len(data.y), 4)[0][1]
+    params = first_params(learner, "BINARY_CLASSIFICATION", len(data.y), 4)
     first = learner.predict(
         learner.fit(params, data, Deadline(600)), data.X_valid, "BINARY_CLASSIFICATION"
     )
@@ -100,7 +107,38 @@ def test_deterministic_under_a_seed(name):
 def test_an_expired_deadline_still_returns_a_model(name):
     learner = LEARNERS[name]
     data = prepared(learner, make_data("REGRESSION"))
-    params = learner.portfolio("REGRESSION", len(data.y), 4)[0][1]
+    params = first_params(learner, "REGRESSION", len(data.y), 4)
     clock = iter([0.0] + [100.0] * 100_000).__next__
     model = learner.fit(params, data, Deadline(1, clock=clock))
     assert learner.predict(model, data.X_valid, "REGRESSION").shape == (len(data.y_valid),)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("left_child", 10**9, "out of range"),
+        ("left_child", 0, "out of range"),  # a loop back to the root
+        ("feature", 99, "out of range"),
+        ("offsets", np.array([0, 5]), "do not fit together"),
+        ("classes", np.array([0, 7]), "do not match its classes"),
+    ],
+)
+def test_a_forest_with_impossible_trees_is_refused(field, value, message, tmp_path):
+    """scikit-learn's C code follows child indices and split features unchecked: a file whose
+    checksum was recomputed after editing them must be refused, not crash the process."""
+    learner = LEARNERS["forest"]
+    data = make_data("BINARY_CLASSIFICATION")
+    model = learner.fit({"trees": "random", "criterion": "gini"}, data, Deadline(600))
+    spec = learner.save(model, tmp_path, "m")
+    path = tmp_path / spec["file"]
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    if field in ("left_child", "feature"):
+        inner = np.flatnonzero(arrays["left_child"] >= 0)[0]
+        arrays[field] = arrays[field].copy()
+        arrays[field][inner] = value
+    else:
+        arrays[field] = value
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match=message):
+        learner.load(spec, tmp_path)

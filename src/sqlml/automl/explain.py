@@ -42,10 +42,14 @@ _NODES, _WEIGHTS = (_NODES + 1) / 2, _WEIGHTS / 2  # on [0, 1]
 METHODS = {
     "lightgbm": "TreeSHAP (LightGBM pred_contrib)",
     "lightgbm_rf": "TreeSHAP (LightGBM pred_contrib)",
+    "lightgbm_target": "TreeSHAP (LightGBM pred_contrib)",
+    "lightgbm_native": "TreeSHAP (LightGBM pred_contrib)",
     "xgboost": "TreeSHAP (XGBoost pred_contribs)",
     "catboost": "TreeSHAP (CatBoost ShapValues)",
     "linear": "exact linear contributions from the training mean",
     "mlp": "integrated gradients from the training mean",
+    "forest": "Saabas path attributions (scikit-learn trees)",
+    "knn": "sampled Shapley values from the training mean",
 }
 
 
@@ -83,11 +87,11 @@ def _source_matrix(plan: dict, dense_plan: dict | None, learner) -> np.ndarray:
     return G
 
 
-def _through_link(phi: np.ndarray, bias: np.ndarray, problem_type: str):
+def _through_link(phi: np.ndarray, bias: np.ndarray, problem_type: str, link: bool = True):
     """Margin contributions (n, s, k) and bias (n, k) as contributions to ``predict``'s output,
-    with the expected output and the output."""
+    with the expected output and the output (already there when ``link`` is False)."""
     z = bias + phi.sum(axis=1)
-    if problem_type == "REGRESSION":
+    if problem_type == "REGRESSION" or not link:
         return phi, bias, z
     if problem_type == "BINARY_CLASSIFICATION":
         p, p0 = sigmoid(z[:, 0]), sigmoid(bias[:, 0])
@@ -166,7 +170,9 @@ def explain(model, matrices: dict[str, np.ndarray]) -> Explanation:
         c = e = v = 0.0
         for fitted, w in zip(member.models, weights, strict=True):
             phi, bias = learner.contributions(fitted, inputs, model.problem_type, baseline)
-            mc, me, mv = _through_link(np.einsum("nfk,fs->nsk", phi, G), bias, model.problem_type)
+            mc, me, mv = _through_link(
+                np.einsum("nfk,fs->nsk", phi, G), bias, model.problem_type, learner.link
+            )
             c, e, v = c + w * mc, e + w * me, v + w * mv
         if member.target_transform == "log1p":
             slope = _secant(np.expm1(v), np.expm1(e), v, e, np.exp(e))

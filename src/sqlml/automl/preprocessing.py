@@ -124,12 +124,16 @@ def build_plan(
             _guide(spec, column, transformers, categorical, features)
         specs.append(spec)
     everything = range(len(features))
+    every_level = _view(
+        [j for j in everything if j not in capped],
+        [j for j in categorical if j not in capped] + full,
+    )
+    # "full": every level's code as a category (CatBoost's ordered statistics, LightGBM's own
+    # categorical splits); the encoding step (automl.encoding) adds the "target" view.
     views = {
         "tree": _view([j for j in everything if j not in full], categorical),
-        "catboost": _view(
-            [j for j in everything if j not in capped],
-            [j for j in categorical if j not in capped] + full,
-        ),
+        "catboost": every_level,
+        "full": every_level,
     }
     return {
         "version": PLAN_VERSION,
@@ -193,6 +197,8 @@ def feature_sources(plan: dict) -> list[int]:
             width = 1
         width += 1 if spec.get("indicator") else 0
         out += [spec["index"]] * width
+    for spec in plan["columns"]:  # target encodings come after every other feature
+        out += [spec["index"]] * len(spec.get("target_prior", ()))
     if len(out) != len(plan["features"]):
         raise ValueError("the preprocessing plan's features do not match its columns")
     # A PCA component belongs to its set as a whole: pseudo-column -(g + 1) (explain.py).
@@ -211,11 +217,13 @@ def _float(column) -> np.ndarray:
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
-def compile_lookups(plan: dict) -> dict[int, tuple]:
-    """Each categorical column's levels as an Arrow array and frequencies as numpy, built once.
+def compile_lookups(plan: dict) -> dict:
+    """Each categorical column's levels as an Arrow array and frequencies as numpy, built once
+    (keyed by the column's index), and its target encoding's means and prior (keyed by
+    ``("target", index)``).
 
     ``transform`` runs per batch at prediction time; rebuilding a value set of thousands of levels
-    from JSON lists for every batch would dominate it. Keyed by the column's index.
+    from JSON lists for every batch would dominate it.
     """
     out = {}
     for spec in plan["columns"]:
@@ -225,6 +233,10 @@ def compile_lookups(plan: dict) -> dict[int, tuple]:
                 pa.array(spec["levels"], pa.string()),
                 None if freqs is None else np.asarray(freqs),
             )
+        if "target_prior" in spec:
+            means = np.asarray(spec["target_means"], dtype=np.float64)
+            prior = np.asarray(spec["target_prior"], dtype=np.float64)
+            out[("target", spec["index"])] = (means.reshape(-1, len(prior)), prior)
     return out
 
 
@@ -363,6 +375,20 @@ def transform(
         for part in parts:
             target = j if slots is None else slots[j]
             if target >= 0:
+                out[:, target] = part
+            j += 1
+    for spec in plan["columns"]:  # target encodings (automl.encoding), after every feature
+        if "target_prior" not in spec:
+            continue
+        levels, _ = lookups[spec["index"]]
+        means, prior = lookups[("target", spec["index"])]
+        codes = _float(pc.index_in(_as_string(columns[spec["index"]]), value_set=levels))
+        known = ~np.isnan(codes)
+        for k in range(len(prior)):
+            target = j if slots is None else slots[j]
+            if target >= 0:
+                part = np.full(n, prior[k])
+                part[known] = means[codes[known].astype(np.int64), k]
                 out[:, target] = part
             j += 1
     _put_numbers(out, plain, positions)

@@ -254,6 +254,8 @@ class Search:
         p = self.problem
         out = []
         for learner in self.learners:
+            if learner.family != "dense" and learner.view not in p.views:
+                continue  # e.g. the target view, on a table without high-cardinality columns
             columns = p.views["tree"][0]
             n_features = p.X.shape[1] if columns is None else len(columns)
             for name, params in learner.portfolio(p.problem_type, len(p.y), n_features):
@@ -353,8 +355,13 @@ def _tunable(learner: Learner, problem: Problem) -> bool:
     return True
 
 
+# Only tables with high-cardinality columns have the target-encoded and every-level views
+# (automl.encoding); there the two ways of keeping a rare level's identity come right after
+# the plain booster, for the search to choose between.
 _PORTFOLIO_ORDER = {
     "lightgbm": 0,
+    "lightgbm_target": 0.3,
+    "lightgbm_native": 0.6,
     "catboost": 1,
     "lightgbm_large": 2,
     "xgboost": 3,
@@ -369,13 +376,22 @@ _PORTFOLIO_ORDER = {
 # multiclass tables fit a tree per class per round and could otherwise use up the budget first.
 _SMALL_TABLE_ORDER = {
     "lightgbm": 0,
+    "lightgbm_target": 0.3,
+    "lightgbm_native": 0.6,
     "linear": 1,
-    "mlp": 2,
-    "lightgbm_xt": 3,
-    "catboost": 4,
-    "lightgbm_large": 5,
-    "xgboost": 6,
-    "random_forest": 7,
+    "knn_distance": 2,
+    "mlp": 3,
+    "lightgbm_xt": 4,
+    "extra_trees_gini": 5,
+    "extra_trees_mse": 5,
+    "catboost": 6,
+    "forest_gini": 7,
+    "forest_mse": 7,
+    "lightgbm_large": 8,
+    "xgboost": 9,
+    "knn_uniform": 10,
+    "extra_trees_entropy": 11,
+    "forest_entropy": 12,
 }
 
 

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from sqlml import settings as S
 from sqlml.automl.budget import Deadline
 from sqlml.automl.dense import build_dense_plan
+from sqlml.automl.encoding import add_target_encoding
 from sqlml.automl.ensemble import greedy_ensemble
 from sqlml.automl.explain import Explanation, explain, global_explanation
 from sqlml.automl.guidance import apply_mixes, by_column, finish_plan, fit_mixes, guided_profile
@@ -50,7 +51,18 @@ EXPLAIN_FIRST = 16
 # EXPLAIN_MIN_SECONDS): with a generous MAX_RUNTIME it used to fill whatever was left.
 EXPLAIN_SHARE = 0.25
 EXPLAIN_MIN_SECONDS = 2.0
-DEFAULT_LEARNERS = ("lightgbm", "catboost", "xgboost", "lightgbm_rf", "linear", "mlp")
+DEFAULT_LEARNERS = (
+    "lightgbm",
+    "lightgbm_target",
+    "lightgbm_native",
+    "catboost",
+    "xgboost",
+    "lightgbm_rf",
+    "forest",
+    "linear",
+    "mlp",
+    "knn",
+)
 
 
 def resolve_objective(objective: str | None, problem_type: str) -> str:
@@ -144,7 +156,10 @@ def train_model(
     learners = learners_for(model_type)
     del table, columns, y_column  # the Arrow data is no longer needed: free it before the search
     pa.default_memory_pool().release_unused()  # and hand its pages back to the system
-    views = {name: view(plan, name) for name in ("tree", "catboost")}
+    n_classes = len(classes) if classes else 0
+    validation = make_validation(y, classes is not None, seed)
+    X = add_target_encoding(plan, X, y, problem_type, n_classes, validation, seed)
+    views = {name: view(plan, name) for name in plan["views"]}
     dense_plan = None
     if any(LEARNERS[name].family == "dense" for name in learners):
         tree_columns, tree_categorical = views["tree"]
@@ -155,10 +170,10 @@ def train_model(
         dense_plan=dense_plan,
         y=y,
         problem_type=problem_type,
-        n_classes=len(classes) if classes else 0,
+        n_classes=n_classes,
         objective=objective,
         positive=positive,
-        validation=make_validation(y, classes is not None, seed),
+        validation=validation,
         seed=seed,
     )
     trained_from = deadline.clock()

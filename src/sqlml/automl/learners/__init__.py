@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from sqlml.automl.learners.base import FitData, Learner
 from sqlml.automl.learners.catboost import CatBoostLearner
-from sqlml.automl.learners.lightgbm import LightGBMForestLearner, LightGBMLearner
+from sqlml.automl.learners.forest import ForestLearner
+from sqlml.automl.learners.knn import KNNLearner
+from sqlml.automl.learners.lightgbm import (
+    LightGBMForestLearner,
+    LightGBMLearner,
+    LightGBMNativeLearner,
+    LightGBMTargetLearner,
+)
 from sqlml.automl.learners.linear import LinearLearner
 from sqlml.automl.learners.mlp import MLPLearner
 from sqlml.automl.learners.xgboost import XGBoostLearner
@@ -27,6 +34,10 @@ for _learner in (
     LightGBMForestLearner(),
     LinearLearner(),
     MLPLearner(),
+    ForestLearner(),
+    KNNLearner(),
+    LightGBMTargetLearner(),
+    LightGBMNativeLearner(),
 ):
     register_learner(_learner)
 

@@ -44,6 +44,9 @@ class Learner(ABC):
     view: str = "tree"  # which columns of the tree-family matrix it sees (preprocessing.view)
     # Relative training cost per row and feature, used to skip what cannot finish in time.
     cost: float = 1.0
+    # Whether ``contributions`` are in margin space, reaching the output through the problem's
+    # link (sigmoid, softmax); False: in the output's own space (probabilities, values).
+    link: bool = True
 
     def supports(self, problem_type: str) -> bool:
         return True
@@ -70,7 +73,8 @@ class Learner(ABC):
         """Class probabilities (n x k) or regression values (n)."""
 
     def contributions(self, model, X: np.ndarray, problem_type: str, baseline: np.ndarray | None):
-        """Additive feature contributions in the model's margin space: ``phi`` (n x features x k)
+        """Additive feature contributions in the model's margin space (its output space when
+        ``link`` is False, with k = the number of classes): ``phi`` (n x features x k)
         and ``bias`` (n x k), where ``bias + phi.sum(axis=1)`` is the margin (k = 1 unless
         multiclass) whose link (identity, sigmoid or softmax by problem type) gives ``predict``.
         ``baseline`` is the training rows' mean input; learners without an expected value of
@@ -97,6 +101,33 @@ def split_bias(out: np.ndarray, n_features: int) -> tuple[np.ndarray, np.ndarray
 
 def binary_as_two_columns(p: np.ndarray) -> np.ndarray:
     return np.column_stack([1.0 - p, p])
+
+
+def permutation_contributions(
+    predict, X: np.ndarray, baseline: np.ndarray, permutations: int = 4, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sampled Shapley values of any ``predict`` (rows -> n or n x k outputs) from ``baseline``:
+    features are switched from the baseline to the row's values one at a time, in a few random
+    orders, each switch credited with the change it makes. Every order telescopes from the
+    baseline's output to the row's, so the contributions add up to it exactly."""
+    rng = np.random.default_rng(seed)
+    n, f = X.shape
+
+    def outputs(rows):
+        out = np.asarray(predict(rows), dtype=np.float64)
+        return out[:, None] if out.ndim == 1 else out
+
+    start = outputs(baseline[None, :].astype(X.dtype))
+    phi = np.zeros((n, f, start.shape[1]))
+    for _ in range(permutations):
+        current = np.repeat(baseline[None, :].astype(X.dtype), n, axis=0)
+        before = np.repeat(start, n, axis=0)
+        for j in rng.permutation(f):
+            current[:, j] = X[:, j]
+            after = outputs(current)
+            phi[:, j, :] += after - before
+            before = after
+    return phi / permutations, np.repeat(start, n, axis=0)
 
 
 def fit_threads(samples: int = 5) -> int:
