@@ -1,7 +1,13 @@
-"""AutoML benchmark: sqlml (through SQL) against FLAML and LightGBM defaults, on the shared datasets.
+"""AutoML benchmark: sqlml (through SQL) against AutoGluon, FLAML and LightGBM defaults.
 
-    pip install flaml  # benchmark-only; never a dependency of sqlml
-    python bench/automl.py [--max-runtime 60] [--datasets adult,penguins] [--systems sqlml,flaml,lgbm]
+    python bench/automl.py [--max-runtime 60] [--suite shared|wider] [--datasets adult,penguins]
+                           [--systems sqlml,flaml,lgbm,autogluon]
+
+Suites: ``shared`` (the default) is the ten development tables of ../shared/datasets; ``wider``
+is the held-out tables of ../shared/wider, described in bench/wider.md (issue 18). AutoGluon and
+FLAML run in their own virtual environment through bench/peers.py (its docstring says how to make
+it; ``SQLML_PEERS_PYTHON`` names its python, ../peers-venv/bin/python by default), so neither is
+ever a dependency of sqlml; LightGBM runs here.
 
 Split (as in ../shared/baselines.md): ``(row_number() OVER ()) % 5 = 0`` is the test fold, in file
 order; every column but the target is a feature. Each system runs in its own process with the
@@ -25,7 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
+# This module imports sqlml only inside run_sqlml: bench/peers.py imports it from another virtual
+# environment for the tables, the split and the metrics.
 DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+WIDER = Path(__file__).resolve().parents[1].parent / "shared" / "wider"
 # target, positive class (binary)
 TASKS = {
     "adult": ("income", ">50K"),
@@ -39,18 +48,55 @@ TASKS = {
     "diamonds": ("price", None),
     "nyc_flights_2013": ("arr_delay", None),
 }
+# The held-out tables (bench/wider.md): never used to tune sqlml. Target, positive class (binary).
+WIDER_TASKS = {
+    "fuel_economy": ("hwy", None),
+    "used_cars_india": ("listing_price", None),
+    "isu_salaries_2018": ("total_salary_paid", None),
+    "wine_quality_red": ("quality", None),
+    "vehicle_silhouettes": ("vehicle_class", None),
+    "yeast": ("localization_site", None),
+    "phoneme": ("phoneme_class", 1),
+    "image_segmentation": ("region_class", None),
+    "lending_club_loans": ("interest_rate", None),
+    "credit_scoring": ("status", "bad"),
+    "hpc_jobs": ("class", None),
+    "telco_churn": ("churn", "yes"),
+}
+SUITES = {"shared": (DATASETS, TASKS), "wider": (WIDER, WIDER_TASKS)}
+REGRESSION = {
+    "ames_housing",
+    "bike_sharing_hourly",
+    "diamonds",
+    "nyc_flights_2013",
+    "fuel_economy",
+    "used_cars_india",
+    "isu_salaries_2018",
+    "lending_club_loans",
+}
 CORES = os.cpu_count() or 2
+PEERS = ("autogluon", "flaml")  # run by bench/peers.py in their own virtual environment
+PEERS_PYTHON = Path(__file__).resolve().parents[1].parent / "peers-venv" / "bin" / "python"
 
 
-def split_frames(name: str):
-    """Train and test pandas frames, dates as year/month/day/weekday, strings as categories."""
+def task_of(suite: str, name: str) -> tuple[Path, str, object]:
+    """The table's parquet file, its target and its positive class (binary; else None)."""
+    folder, tasks = SUITES[suite]
+    target, positive = tasks[name]
+    return folder / f"{name}.parquet", target, positive
+
+
+def read_split(suite: str, name: str, encode: bool = False):
+    """Train and test pandas frames (``fold <> 0`` and ``fold = 0``), as the file has them or, with
+    ``encode``, dates as year/month/day/weekday and strings as categories (for LightGBM and FLAML).
+    """
     import duckdb
 
+    path, _, _ = task_of(suite, name)
     df = duckdb.sql(
-        f"SELECT *, (row_number() OVER ()) % 5 AS fold "
-        f"FROM read_parquet('{(DATASETS / f'{name}.parquet').as_posix()}')"
+        f"SELECT *, (row_number() OVER ()) % 5 AS fold FROM read_parquet('{path.as_posix()}')"
     ).df()
-    for col in list(df.columns):
+    for col in list(df.columns) if encode else []:
         if str(df[col].dtype).startswith("datetime") or "date" in str(df[col].dtype):
             d = df.pop(col).astype("datetime64[ns]")
             df[f"{col}_year"], df[f"{col}_month"] = d.dt.year, d.dt.month
@@ -62,7 +108,7 @@ def split_frames(name: str):
 
 
 def problem_of(name: str, y) -> str:
-    if name in ("ames_housing", "bike_sharing_hourly", "diamonds", "nyc_flights_2013"):
+    if name in REGRESSION:
         return "regression"
     return "binary" if y.nunique() == 2 else "multiclass"
 
@@ -89,20 +135,20 @@ def metrics_of(problem: str, y_true, pred, classes, positive) -> dict:
 # -- one system on one dataset, in its own process ---------------------------------------------
 
 
-def run_sqlml(name: str, budget: int) -> dict:
+def run_sqlml(suite: str, name: str, budget: int) -> dict:
     import pyarrow as pa
 
     import sqlml
     from sqlml.runtime.predictor import load_predictor
 
-    target, positive = TASKS[name]
+    path, target, positive = task_of(suite, name)
     with (
         tempfile.TemporaryDirectory() as tmp,
         sqlml.connect(Path(tmp) / "b.duckdb", synchronous=True) as conn,
     ):
         conn.sql(
             f"CREATE TABLE data AS SELECT *, (row_number() OVER ()) % 5 AS fold "
-            f"FROM read_parquet('{(DATASETS / f'{name}.parquet').as_posix()}')"
+            f"FROM read_parquet('{path.as_posix()}')"
         )
         binary = conn.execute(f'SELECT count(DISTINCT "{target}") = 2 FROM data').fetchone()[0]
         objective = "OBJECTIVE 'AUC' " if binary else ""
@@ -139,10 +185,10 @@ def run_sqlml(name: str, budget: int) -> dict:
     }
 
 
-def run_frame_model(name: str, fit) -> dict:
+def run_frame_model(suite: str, name: str, fit) -> dict:
     """Fit a pandas-frame model (``fit(X, y, problem)`` returns it) and score the test fold."""
-    target, positive = TASKS[name]
-    train, test = split_frames(name)
+    _, target, positive = task_of(suite, name)
+    train, test = read_split(suite, name, encode=True)
     problem = problem_of(name, train[target])
     started = time.monotonic()
     model = fit(train.drop(columns=target), train[target], problem)
@@ -156,37 +202,31 @@ def run_frame_model(name: str, fit) -> dict:
     }
 
 
-def run_flaml(name: str, budget: int) -> dict:
-    from flaml import AutoML
-
-    def fit(X, y, problem):
-        automl = AutoML()
-        task = "regression" if problem == "regression" else "classification"
-        automl.fit(X, y, task=task, time_budget=budget, n_jobs=CORES, seed=0, verbose=0)
-        return automl
-
-    return run_frame_model(name, fit)
-
-
-def run_lgbm(name: str, budget: int) -> dict:
+def run_lgbm(suite: str, name: str, budget: int) -> dict:
     import lightgbm as lgb
 
     def fit(X, y, problem):
         cls = lgb.LGBMRegressor if problem == "regression" else lgb.LGBMClassifier
         return cls(verbose=-1).fit(X, y)
 
-    return run_frame_model(name, fit)
+    return run_frame_model(suite, name, fit)
 
 
-RUNNERS = {"sqlml": run_sqlml, "flaml": run_flaml, "lgbm": run_lgbm}
+RUNNERS = {"sqlml": run_sqlml, "lgbm": run_lgbm}
 
 
-def run_isolated(system: str, name: str, budget: int) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--run-one", system, name, str(budget)],
-        capture_output=True,
-        text=True,
-    )
+def run_isolated(system: str, suite: str, name: str, budget: int) -> dict:
+    if system in PEERS:
+        python = os.environ.get("SQLML_PEERS_PYTHON", str(PEERS_PYTHON))
+        command = [python, str(Path(__file__).with_name("peers.py")), "--system", system]
+        command += ["--suite", suite, "--datasets", name, "--max-runtime", str(budget)]
+    else:
+        command = [sys.executable, __file__, "--run-one", system, name, str(budget)]
+        command += ["--suite", suite]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True)
+    except OSError as e:  # no peers environment
+        return {"error": f"{command[0]}: {e.strerror}"}
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["?"])[-1]}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -224,23 +264,33 @@ def fmt(result: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-runtime", type=int, default=60)
-    parser.add_argument("--datasets", default=",".join(TASKS))
-    parser.add_argument("--systems", default="sqlml,flaml,lgbm")
+    parser.add_argument("--suite", choices=SUITES, default="shared")
+    parser.add_argument("--datasets", help="default: every table of the suite")
+    parser.add_argument(
+        "--systems", default="sqlml,flaml,lgbm", help="of sqlml,lgbm,flaml,autogluon"
+    )
     parser.add_argument("--run-one", nargs=3, metavar=("SYSTEM", "DATASET", "BUDGET"))
     args = parser.parse_args()
     if args.run_one:
         system, name, budget = args.run_one
-        result = RUNNERS[system](name, int(budget))
+        result = RUNNERS[system](args.suite, name, int(budget))
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         result["peak_mb"] = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, children)
         print(json.dumps(result, default=str))
         return 0
     systems = args.systems.split(",")
+    tasks = SUITES[args.suite][1]
+    names = args.datasets.split(",") if args.datasets else list(tasks)
+    unknown = [x for x in names if x not in tasks] + [
+        x for x in systems if x not in RUNNERS and x not in PEERS
+    ]
+    if unknown:
+        parser.error(f"unknown dataset or system for suite {args.suite}: {', '.join(unknown)}")
     rows = []
-    for name in args.datasets.split(","):
+    for name in names:
         row = {"dataset": name}
         for system in systems:
-            row[system] = run_isolated(system, name, args.max_runtime)
+            row[system] = run_isolated(system, args.suite, name, args.max_runtime)
             print(
                 f"  {name} {system}: {fmt(row[system])} "
                 f"({row[system].get('fit_seconds', 0):.1f} s)",
