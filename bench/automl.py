@@ -302,19 +302,39 @@ def main() -> int:
     return 0
 
 
+def shortfall(a: dict, b: dict) -> float | None:
+    """How much worse ``a`` is than ``b`` on the primary metric, relative to ``b`` (0 when level
+    or ahead; None when either has no score)."""
+    pa_, pb = primary(a), primary(b)
+    if pa_ is None or pb is None or pb[1] == 0:
+        return None
+    gap = (pb[1] - pa_[1]) if PRIMARY[pa_[0]] else (pa_[1] - pb[1])
+    return max(gap / abs(pb[1]), 0.0)
+
+
 def print_table(rows: list[dict], systems: list[str], budget: int) -> None:
     print(f"\nMAX_RUNTIME / time budget {budget} s, {CORES} cores\n")
     print(
         "| dataset | " + " | ".join(systems) + " | sqlml fit s (limit "
-        f"{budget * 1.05:.0f}) | sqlml peak MB (trainer; baseline; data) | sqlml model |"
+        f"{budget * 1.05:.0f}) | sqlml candidates tried | sqlml peak MB (trainer; baseline; "
+        "data) | sqlml model |"
     )
-    print("|---|" + "---|" * (len(systems) + 3))
+    print("|---|" + "---|" * (len(systems) + 4))
     wins = {other: 0 for other in systems if other != "sqlml"}
+    level = dict.fromkeys(wins, 0)
+    worst: dict[str, tuple[float, str]] = {other: (0.0, "") for other in wins}
     for row in rows:
         s = row.get("sqlml", {})
         for other in wins:
-            if "sqlml" in row and beats(row["sqlml"], row[other]):
+            if "sqlml" not in row:
+                continue
+            if beats(row["sqlml"], row[other]):
                 wins[other] += 1
+            gap = shortfall(row["sqlml"], row[other])
+            if gap is not None and gap == 0.0:
+                level[other] += 1
+            if gap is not None and gap > worst[other][0]:
+                worst[other] = (gap, row["dataset"])
         memory = (
             (f"{s.get('trainer_peak_mb')}; {s.get('rss_baseline_mb')}; {s.get('arrow_mb')}")
             if s.get("trainer_peak_mb")
@@ -323,11 +343,14 @@ def print_table(rows: list[dict], systems: list[str], budget: int) -> None:
         print(
             f"| {row['dataset']} | "
             + " | ".join(fmt(row[x]) for x in systems)
-            + f" | {s.get('fit_seconds', float('nan')):.1f} | {memory} | {s.get('chosen', '')} |"
+            + f" | {s.get('fit_seconds', float('nan')):.1f} | {s.get('trials', '')} | {memory} "
+            f"| {s.get('chosen', '')} |"
         )
     for other, count in wins.items():
+        gap, name = worst[other]
         print(
-            f"\nsqlml beats {other} on {count} of {len(rows)} datasets "
+            f"\nsqlml beats {other} on {count} of {len(rows)} datasets, is level or ahead on "
+            f"{level[other]}; worst shortfall {100 * gap:.2f} % ({name or 'none'}) "
             "(primary metric: AUC binary, log loss multiclass, RMSE regression)"
         )
 
