@@ -39,8 +39,17 @@ AUTOGLUON_METRIC = {
 }
 
 
+def _numpy_dtypes(frame):
+    """Nullable integer columns (what DuckDB gives for integers with NULLs) as float64 with NaN:
+    AutoGluon's feature generators fail on pandas' NA ("cannot convert NA to integer")."""
+    nullable = [c for c, t in frame.dtypes.items() if str(t) in ("Int8", "Int16", "Int32", "Int64")]
+    return frame.astype(dict.fromkeys(nullable, "float64")) if nullable else frame
+
+
 def fit_autogluon(train, X, target: str, problem: str, budget: int) -> dict:
     from autogluon.tabular import TabularPredictor
+
+    train, X = _numpy_dtypes(train), _numpy_dtypes(X)
 
     with tempfile.TemporaryDirectory() as tmp:
         predictor = TabularPredictor(

@@ -128,7 +128,7 @@ def test_no_high_cardinality_column_no_encoding():
     same = add_target_encoding(
         plan, X, y, "BINARY_CLASSIFICATION", 2, make_validation(y, True, 0), 0
     )
-    assert same is X and "target" not in plan["views"]
+    assert same is X and "target" not in plan["views"] and "full" not in plan["views"]
 
 
 @pytest.mark.parametrize("name", ["lightgbm_target", "lightgbm_native"])

@@ -142,3 +142,34 @@ def test_a_forest_with_impossible_trees_is_refused(field, value, message, tmp_pa
     np.savez(path, **arrays)
     with pytest.raises(ValueError, match=message):
         learner.load(spec, tmp_path)
+
+
+@pytest.mark.parametrize("name", list(LEARNERS))
+def test_a_table_without_categorical_columns(name, tmp_path):
+    """All-numeric tables (no categorical codes) fit, predict, and predict again once saved:
+    XGBoost 3 could not read back the empty list of categorical columns it was given."""
+    learner = LEARNERS[name]
+    base = make_data("MULTICLASS_CLASSIFICATION")
+    data = prepared(
+        learner,
+        FitData(base.X, base.y, base.problem_type, 3, [], 0, base.X_valid, base.y_valid),
+    )
+    model = learner.fit(first_params(learner, data.problem_type, 240, 4), data, Deadline(600))
+    pred = learner.predict(model, data.X_valid, data.problem_type)
+    spec = learner.save(model, tmp_path, "m")
+    assert np.allclose(
+        learner.predict(learner.load(spec, tmp_path), data.X_valid, "MULTICLASS_CLASSIFICATION"),
+        pred,
+    )
+
+
+def test_xgboost_packages_with_an_empty_categorical_attribute_still_predict(tmp_path):
+    """Packages written before the fix stored "" for no categorical columns."""
+    learner = LEARNERS["xgboost"]
+    data = make_data("REGRESSION")
+    data = FitData(data.X, data.y, data.problem_type, 0, [], 0, data.X_valid, data.y_valid)
+    model = learner.fit(first_params(learner, "REGRESSION", 240, 4), data, Deadline(600))
+    model.set_attr(categorical="")
+    spec = learner.save(model, tmp_path, "m")
+    loaded = learner.load(spec, tmp_path)
+    assert learner.predict(loaded, data.X_valid, "REGRESSION").shape == (len(data.y_valid),)

@@ -128,13 +128,15 @@ def build_plan(
         [j for j in everything if j not in capped],
         [j for j in categorical if j not in capped] + full,
     )
-    # "full": every level's code as a category (CatBoost's ordered statistics, LightGBM's own
-    # categorical splits); the encoding step (automl.encoding) adds the "target" view.
     views = {
         "tree": _view([j for j in everything if j not in full], categorical),
         "catboost": every_level,
-        "full": every_level,
     }
+    if capped:
+        # Every level's code as a category, for LightGBM's own categorical splits (the
+        # lightgbm_native candidate; without high-cardinality columns it would repeat the tree
+        # view). The encoding step (automl.encoding) adds the "target" view.
+        views["full"] = every_level
     return {
         "version": PLAN_VERSION,
         "dtype": "float32",

@@ -48,6 +48,15 @@ def _binned(X: np.ndarray, categorical: list[int], y, ref=None):
     )
 
 
+def _categorical(model) -> list[int]:
+    """The categorical columns the booster was trained with, from its attribute."""
+    try:
+        attr = model.attr("categorical") or ""
+    except AssertionError:  # XGBoost 3 asserts on an attribute set to "" (earlier packages)
+        return []
+    return [int(j) for j in attr.split(",") if j and j != "-"]
+
+
 def _objective(data: FitData) -> dict:
     if data.problem_type == "REGRESSION":
         return {"objective": "reg:squarederror"}
@@ -121,22 +130,19 @@ class XGBoostLearner(Learner):
         best = booster.attr("best_iteration") if early is not None else None
         if best is not None:  # absent when the deadline stopped training first
             booster = booster[: int(best) + 1]
-        booster.set_attr(categorical=",".join(map(str, data.categorical)))
+        # "-" for none: XGBoost 3 fails reading back an attribute set to "" (_categorical).
+        booster.set_attr(categorical=",".join(map(str, data.categorical)) or "-")
         return booster
 
     def rounds(self, model):
         return model.num_boosted_rounds()
 
     def predict(self, model, X, problem_type):
-        attr = model.attr("categorical") or ""
-        categorical = [int(j) for j in attr.split(",") if j]
-        out = model.predict(_matrix(X, categorical))
+        out = model.predict(_matrix(X, _categorical(model)))
         return binary_as_two_columns(out) if problem_type == "BINARY_CLASSIFICATION" else out
 
     def contributions(self, model, X, problem_type, baseline):
-        attr = model.attr("categorical") or ""
-        categorical = [int(j) for j in attr.split(",") if j]
-        out = model.predict(_matrix(X, categorical), pred_contribs=True)
+        out = model.predict(_matrix(X, _categorical(model)), pred_contribs=True)
         return split_bias(out, X.shape[1])
 
     def save(self, model, directory: Path, stem: str) -> dict:
