@@ -639,3 +639,17 @@ def test_an_expert_trainer_whose_job_folder_is_removed_stops_mid_fit(aconn):
     J.remove_folder(job_dir)
     wait_for(lambda: pid_gone(pid), timeout=60, what="the trainer to stop")
     assert aconn.store.directories() == []
+
+
+def test_the_trainers_start_up_comes_out_of_the_wall_clock_budget(monkeypatch):
+    """MAX_RUNTIME is the user's wall clock: the seconds between submission and the trainer's
+    first candidate that were not spent waiting for a slot (process start, imports) come out
+    of it. Under the CPU clock the tests use, nothing does."""
+    from sqlml.jobs.trainer import CLOCK_ENV, _start_up
+
+    job = {"submitted_at": time.time() - 5.0}
+    monkeypatch.delenv(CLOCK_ENV, raising=False)
+    assert 4.0 <= _start_up(job, queued=1.0) < 60  # 4 s, plus however slow this machine is
+    assert _start_up({"submitted_at": time.time() + 60}, queued=0.0) == 0.0  # clock skew
+    monkeypatch.setenv(CLOCK_ENV, "cpu")
+    assert _start_up(job, queued=1.0) == 0.0
