@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import KFold
 
+from sqlml.automl.preprocessing import encode_levels
 from sqlml.automl.validation import Validation
 
 SMOOTHING = 10.0
@@ -47,14 +48,7 @@ def _means(codes: np.ndarray, T: np.ndarray, levels: int, prior: np.ndarray) -> 
     return (sums + SMOOTHING * prior) / (counts[:, None] + SMOOTHING)
 
 
-def _apply(codes: np.ndarray, means: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    out = np.repeat(prior[None, :], len(codes), axis=0)
-    known = ~np.isnan(codes)
-    out[known] = means[codes[known].astype(np.int64)]
-    return out
-
-
-def _fold_pairs(validation: Validation, n: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _fold_pairs(validation: Validation, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(rows whose targets encode, rows encoded) pairs covering every row once."""
     if validation.mode == "kfold":
         return list(validation.folds)
@@ -94,7 +88,7 @@ def add_target_encoding(
         return X
     T = _targets(y, problem_type, n_classes)
     prior = T.mean(axis=0)
-    pairs = _fold_pairs(validation, len(y), seed)
+    pairs = _fold_pairs(validation, seed)
     parts, names = [], []
     for spec in specs:
         code = X[:, plan["features"].index(f"{spec['name']}__code")].astype(np.float64)
@@ -103,7 +97,7 @@ def add_target_encoding(
         for fit_rows, rows in pairs:
             fold_prior = T[fit_rows].mean(axis=0)
             means = _means(code[fit_rows], T[fit_rows], levels, fold_prior)
-            encoded[rows] = _apply(code[rows], means, fold_prior)
+            encoded[rows] = encode_levels(code[rows], means, fold_prior)
         spec["target_means"] = _means(code, T, levels, prior).tolist()
         spec["target_prior"] = prior.tolist()
         parts.append(encoded.astype(X.dtype))

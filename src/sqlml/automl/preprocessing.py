@@ -242,6 +242,15 @@ def compile_lookups(plan: dict) -> dict:
     return out
 
 
+def encode_levels(codes: np.ndarray, means: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Each row's level's row of ``means`` (levels x outputs); ``prior`` where the level is
+    unknown (NaN code): a target encoding (automl.encoding)."""
+    out = np.repeat(prior[None, :], len(codes), axis=0)
+    known = ~np.isnan(codes)
+    out[known] = means[codes[known].astype(np.int64)]
+    return out
+
+
 def _categorical(spec: dict, column, lookup: tuple, with_full_code: bool) -> list[np.ndarray]:
     levels, frequencies = lookup
     codes = _float(pc.index_in(_as_string(column), value_set=levels))
@@ -355,6 +364,7 @@ def transform(
     # (a whole training table would need a second, float64 copy of its numbers at once).
     together = n <= TOGETHER_ROWS
     plain, positions = [], []
+    encoded = []  # (spec, level codes) of the target-encoded columns
     j = 0
     for spec in plan["columns"]:
         if spec["kind"] == "dropped":
@@ -371,6 +381,8 @@ def transform(
             j += 1
             continue
         parts = _parts(plan, spec, column, lookups)
+        if "target_prior" in spec:  # encoded from the level's full code, the last part
+            encoded.append((spec, parts[-1]))
         if _has_steps(spec):
             first = apply_steps(spec, parts[0])  # the user's PREPROCESSORS
             parts = [first[0], *parts[1:], *first[1:]]  # an indicator goes last
@@ -379,19 +391,13 @@ def transform(
             if target >= 0:
                 out[:, target] = part
             j += 1
-    for spec in plan["columns"]:  # target encodings (automl.encoding), after every feature
-        if "target_prior" not in spec:
-            continue
-        levels, _ = lookups[spec["index"]]
+    for spec, codes in encoded:  # target encodings (automl.encoding), after every feature
         means, prior = lookups[("target", spec["index"])]
-        codes = _float(pc.index_in(_as_string(columns[spec["index"]]), value_set=levels))
-        known = ~np.isnan(codes)
+        values = encode_levels(codes, means, prior)
         for k in range(len(prior)):
             target = j if slots is None else slots[j]
             if target >= 0:
-                part = np.full(n, prior[k])
-                part[known] = means[codes[known].astype(np.int64), k]
-                out[:, target] = part
+                out[:, target] = values[:, k]
             j += 1
     _put_numbers(out, plain, positions)
     if plan.get("mixes"):  # the user's Normalizer and PCA

@@ -125,10 +125,9 @@ def permutation_contributions(
     chunk = max(1, 4_000_000 // ((f + 1) * max(f, 1)))
     for _ in range(permutations):
         order = rng.permutation(f)
-        # steps[t, j]: whether feature j has its row's value after t switches.
-        steps = np.zeros((f + 1, f), dtype=bool)
-        for t, j in enumerate(order):
-            steps[t + 1 :, j] = True
+        # steps[t, j]: whether feature j has its row's value after t switches (those of the
+        # features before it in the order, and its own).
+        steps = np.arange(f + 1)[:, None] > np.argsort(order)[None, :]
         for lo in range(0, n, chunk):
             rows = X[lo : lo + chunk]
             hybrid = np.where(steps[:, None, :], rows[None, :, :], base[None, None, :])
