@@ -8,6 +8,7 @@ import pytest
 
 from sqlml.automl.budget import Deadline
 from sqlml.automl.ensemble import greedy_ensemble
+from sqlml.automl.learners import LEARNERS
 from sqlml.automl.train import train_model
 from sqlml.automl.validation import make_validation
 from sqlml.errors import TrainingTimeout
@@ -139,3 +140,35 @@ def test_a_failed_search_leaves_no_scratch_files(tmp_path):
     with pytest.raises(TrainingTimeout):
         train_model(table(), "y", deadline=Deadline(5, clock=clock), scratch=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_booster_still_learning_at_its_round_cap_is_followed_by_a_faster_larger_one():
+    learner = LEARNERS["lightgbm"]
+    params = {"learning_rate": 0.05, "num_leaves": 31}
+    assert learner.follow_up(params, [120, 300, 4100]) == []  # early-stopped: nothing to add
+    assert learner.follow_up(params, [None]) == []
+    ((name, fast),) = learner.follow_up(params, [4990, 5000])
+    assert name == "lightgbm_fast"
+    assert fast["learning_rate"] == 0.1 and fast["num_leaves"] == 124
+    assert learner.follow_up({**params, "extra_trees": True}, [5000]) == []
+    assert learner.follow_up({**params, "num_rounds": 200}, [195]) != []
+
+
+@pytest.mark.slow
+def test_the_follow_up_is_tried_next():
+    # A surface with more ripples than 5,000 rounds of a 31-leaf booster at rate 0.05 learn.
+    rng = np.random.default_rng(0)
+    x, z = rng.uniform(size=3000), rng.uniform(size=3000)
+    y = np.sin(40 * x) * np.cos(30 * z) + x
+    model = train_model(
+        pa.table({"x": x, "z": z, "y": y}), "y", deadline=Deadline(DEADLINE), max_trials=2
+    )
+    assert [row["candidate"] for row in model.leaderboard] == ["lightgbm", "lightgbm_fast"]
+
+
+def test_large_boosters_and_subclasses_follow_up_sensibly():
+    large = {"learning_rate": 0.1, "num_leaves": 128}
+    assert LEARNERS["lightgbm"].follow_up(large, [5000]) == []
+    rare = {"learning_rate": 0.05, "num_leaves": 31, "min_data_per_group": 5}
+    ((name, fast),) = LEARNERS["lightgbm_native"].follow_up(rare, [5000])
+    assert name == "lightgbm_native_fast" and fast["min_data_per_group"] == 5

@@ -37,7 +37,7 @@ from sqlml.automl.metrics import (
 from sqlml.automl.model import FittedModel, Member
 from sqlml.automl.preprocessing import build_plan, transform, view
 from sqlml.automl.profiling import check_target, profile_column
-from sqlml.automl.search import KEEP_MODELS, Problem, Search, Trial
+from sqlml.automl.search import Problem, Search, Trial
 from sqlml.automl.spill import Spill
 from sqlml.automl.validation import make_validation
 from sqlml.errors import InvalidSetting, TrainingDataError, TrainingTimeout
@@ -265,7 +265,7 @@ def _assemble(search: Search, problem: Problem, plan, dense_plan, classes) -> Fi
             "Increase MAX_RUNTIME, or lower MAX_CELLS to train on fewer rows."
         )
     y_eval = problem.y[problem.validation.eval_idx]
-    pool = ok[:KEEP_MODELS]
+    pool = search.pool()
     weights, ensemble_selection = greedy_ensemble(
         [t.oof for t in pool], y_eval, problem.objective, problem.problem_type, problem.positive
     )

@@ -55,6 +55,11 @@ class Learner(ABC):
     def portfolio(self, problem_type: str, n_rows: int, n_features: int) -> list[tuple[str, dict]]:
         """Ranked (configuration name, parameters) pairs, strongest-per-second first."""
 
+    def follow_up(self, params: dict, rounds: list[int | None]) -> list[tuple[str, dict]]:
+        """Configurations to try next, given what a portfolio candidate with ``params`` kept per
+        fold (``rounds``): e.g. a faster, larger model when it was still learning at its cap."""
+        return []
+
     def search_space(self, trial, problem_type: str) -> dict:
         """Parameters sampled from an Optuna trial; learners without one are not tuned."""
         raise NotImplementedError
