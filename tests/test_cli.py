@@ -30,7 +30,7 @@ def test_command_prints_aligned_tables(tmp_path):
     assert out.stdout.splitlines() == [
         "a  | b",
         "---+-----------",
-        "1  | long value",
+        " 1 | long value",
         "22 | x",
         "(2 rows)",
     ]
@@ -54,13 +54,14 @@ def test_script_file_trains_and_shows_a_model(tmp_path):
     assert again.stdout.splitlines()[2] == "Gentoo"
 
 
-def test_errors_are_one_clear_line(tmp_path):
+def test_errors_are_one_clear_block(tmp_path):
     db = str(tmp_path / "cli.duckdb")
     out = sqlml(db, "-c", "SHOW MODEL nope")
     assert out.returncode == 1
-    assert out.stderr.strip() == (
-        "ERROR [42704]: Model main.nope does not exist. SHOW MODEL ALL lists the models."
-    )
+    assert out.stderr.splitlines() == [
+        "ERROR [42704]: Model main.nope does not exist. SHOW MODEL ALL lists the models.",
+        "(in statement 1, line 1 of -c)",
+    ]
     syntax = sqlml(db, "-c", "CREATE MODEL m FROM t TARGT x FUNCTION f")
     assert syntax.stderr.startswith("ERROR [42601]: Unknown CREATE MODEL clause")
     assert "Traceback" not in syntax.stderr
@@ -72,18 +73,24 @@ def test_debug_shows_the_traceback(tmp_path):
     assert out.returncode == 1
 
 
-def test_shell_reads_multi_line_statements(tmp_path):
+def test_stdin_reads_multi_line_statements_and_stops_at_an_error(tmp_path):
     db = str(tmp_path / "cli.duckdb")
     session = (
         "SELECT\n  40 + 2\n  AS answer;\nSELECT 'a;b' AS s;\nSHOW MODEL nope;\nSELECT 1 AS one;\n"
     )
     out = sqlml(db, stdin=session)
-    assert out.returncode == 0
+    assert out.returncode == 1
     lines = out.stdout.splitlines()
-    assert lines[:3] == ["answer", "------", "42"]
+    assert lines[:3] == ["answer", "------", "    42"]
     assert "a;b" in lines
-    assert "one" in lines  # the shell went on after the error
-    assert "ERROR [42704]" in out.stderr
+    assert "one" not in lines  # a script stops at its first error
+    assert out.stderr.splitlines() == [
+        "ERROR [42704]: Model main.nope does not exist. SHOW MODEL ALL lists the models.",
+        "(in statement 3, line 5 of stdin)",
+    ]
+    going_on = sqlml(db, "--continue", stdin=session)
+    assert going_on.returncode == 1  # it went on, and still says a statement failed
+    assert "one" in going_on.stdout.splitlines()
 
 
 def test_help_lists_the_options():

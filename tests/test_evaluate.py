@@ -26,6 +26,13 @@ def _row(conn, sql: str) -> dict:
     return dict(zip(result.columns, result.fetchone(), strict=True))
 
 
+def _evaluated(conn, sql: str) -> tuple[dict, list[str]]:
+    """The result's one row, and the notices that came with it."""
+    for statement in conn.run(sql):
+        return statement.arrow().to_pylist()[0], list(statement.notices)
+    raise AssertionError("no result")
+
+
 def test_multiclass_metrics_equal_scikit_learns(peng):
     got = _row(peng, "EVALUATE MODEL peng FROM (SELECT * FROM penguins WHERE fold = 0)")
     rows = peng.execute(
@@ -141,15 +148,36 @@ def test_missing_columns_are_named(peng):
         peng.sql("EVALUATE MODEL peng FROM (SELECT * EXCLUDE (island, sex) FROM penguins)")
 
 
-def test_target_values_the_model_never_saw(peng):
-    with pytest.raises(sqlml.TrainingDataError, match="Emperor"):
-        peng.sql("EVALUATE MODEL peng FROM (SELECT * REPLACE ('Emperor' AS species) FROM penguins)")
+def test_target_values_the_model_never_saw_count_as_errors(peng):
+    query = (
+        "SELECT * REPLACE (CASE WHEN species = 'Gentoo' THEN 'Emperor' ELSE species END AS "
+        "species) FROM penguins WHERE fold = 0"
+    )
+    got, notices = _evaluated(peng, f"EVALUATE MODEL peng FROM ({query})")
+    gentoo, rows = peng.execute(
+        f"SELECT count(*) FILTER (species = 'Emperor'), count(*) FROM ({query})"
+    ).fetchone()
+    assert got["unseen_classes"] == ["Emperor"]
+    assert got["accuracy"] <= (rows - gentoo) / rows
+    assert got["confusion_matrix"]["labels"] == [*CLASSES, "Emperor"]
+    assert sum(got["confusion_matrix"]["counts"][3]) == gentoo
+    assert got["roc_auc"] is None
+    assert any("Emperor were never seen in training" in n for n in notices)
+
+
+def test_rows_it_was_trained_on_are_noted(peng):
+    held_out = _row(peng, "EVALUATE MODEL peng FROM (SELECT * FROM penguins WHERE fold = 0)")
+    assert held_out["rows_in_training"] == 0
+    got, notices = _evaluated(peng, "EVALUATE MODEL peng FROM penguins")
+    assert got["rows_in_training"] >= 250  # the fold <> 0 rows
+    (notice,) = notices
+    assert "also occur in the model's training data" in notice
 
 
 def test_bad_statements_and_unknown_models(peng):
     with pytest.raises(sqlml.SqlSyntaxError, match="EVALUATE MODEL needs FROM"):
         peng.sql("EVALUATE MODEL peng")
-    with pytest.raises(sqlml.ModelNotFound, match="Did you mean PENG"):
+    with pytest.raises(sqlml.ModelNotFound, match="Did you mean peng"):
         peng.sql("EVALUATE MODEL pen FROM penguins")
     with pytest.raises(sqlml.TrainingQueryError, match="FROM query failed"):
         peng.sql("EVALUATE MODEL peng FROM (SELECT * FROM no_such_table)")

@@ -211,7 +211,7 @@ AUTO_OFF_RULES = [
     ),
     (
         "AUTO OFF MODEL_TYPE XGBOOST OBJECTIVE 'reg:squarederror' HYPERPARAMETERS DEFAULT",
-        "needs PREPROCESSORS 'none'; got none",
+        "needs PREPROCESSORS 'none'; PREPROCESSORS was not given",
     ),
     (
         "AUTO OFF MODEL_TYPE XGBOOST OBJECTIVE 'reg:squarederror' "

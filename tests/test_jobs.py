@@ -183,20 +183,21 @@ def test_ready_model_is_picked_up_by_a_process_opened_later(aconn, db_path):
 
 @pytest.mark.slow
 def test_failed_training_is_reported_with_its_reason_and_can_be_recreated(aconn):
-    aconn.sql("CREATE TABLE bad AS SELECT range % 7 AS x, 'a' AS y FROM range(70)")
+    # Only training finds out that the one feature is constant: the job fails, not the statement.
+    aconn.sql("CREATE TABLE bad AS SELECT 7 AS x, (range % 2)::VARCHAR AS y FROM range(70)")
     aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad SETTINGS (MAX_RUNTIME 5)")
-    with pytest.raises(TrainingDataError, match="single value"):
+    with pytest.raises(TrainingDataError, match="No feature column can be learned from"):
         aconn.wait_model("bad")
     assert state(aconn, "bad") == "FAILED"
     show = dict(aconn.execute("SHOW MODEL bad").fetchall())
     assert show["Model State"] == "FAILED"
-    assert "single value" in show["Failure Reason"]
+    assert "No feature column can be learned from" in show["Failure Reason"]
     with pytest.raises(ModelNotReady, match="FAILED"):
         aconn.execute("SELECT predict_bad(x) FROM bad")
     with pytest.raises(sqlml.errors.ModelAlreadyExists, match="FAILED"):
         aconn.sql("CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad2")
     aconn.sql("DROP MODEL bad")
-    aconn.sql("UPDATE bad SET y = 'b' WHERE x < 3")
+    aconn.sql("CREATE OR REPLACE TABLE bad AS SELECT row_number() OVER () % 7 AS x, y FROM bad")
     aconn.sql(
         "CREATE MODEL bad FROM bad TARGET y FUNCTION predict_bad "
         "SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
@@ -653,3 +654,29 @@ def test_the_trainers_start_up_comes_out_of_the_wall_clock_budget(monkeypatch):
     assert _start_up({"submitted_at": time.time() + 60}, queued=0.0) == 0.0  # clock skew
     monkeypatch.setenv(CLOCK_ENV, "cpu")
     assert _start_up(job, queued=1.0) == 0.0
+
+
+@pytest.mark.slow
+def test_a_one_fit_job_does_not_wait_behind_a_search(db_path, tmp_path, monkeypatch):
+    hold = tmp_path / "hold"
+    hold.write_text("")
+    with sqlml.connect(db_path, max_training_jobs=1) as conn:
+        load(conn, "penguins")
+        # The search's trainer stops once TRAINING, holding the only search slot, until released.
+        monkeypatch.setenv("SQLML_PAUSE_AT", "trainer:training")
+        monkeypatch.setenv("SQLML_PAUSE_UNTIL", str(hold))
+        monkeypatch.setenv("SQLML_PAUSE_FILE", str(tmp_path / "paused"))
+        create(conn, **AWAITED)
+        wait_for((tmp_path / "paused").exists, timeout=120, what="the search to start")
+        assert state(conn, "peng") == "TRAINING"
+        monkeypatch.delenv("SQLML_PAUSE_AT")
+        conn.sql(
+            "CREATE MODEL quick FROM (SELECT (species = 'Adelie')::INT AS a, bill_depth_mm "
+            "FROM penguins) TARGET a FUNCTION predict_a AUTO OFF MODEL_TYPE XGBOOST "
+            "OBJECTIVE 'binary:logistic' PREPROCESSORS 'none' "
+            "HYPERPARAMETERS DEFAULT EXCEPT (NUM_ROUND '5')"
+        )
+        assert conn.wait_model("quick", timeout=240)["state"] == "READY"
+        assert state(conn, "peng") == "TRAINING"  # still held: the quick job did not wait for it
+        hold.unlink()
+        assert conn.wait_model("peng", timeout=300)["state"] == "READY"

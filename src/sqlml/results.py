@@ -44,6 +44,9 @@ class StatementResult:
         self._batches = None
         self._reader: pa.RecordBatchReader | None = None
         self.rows_read = 0
+        # Messages for the user beside the result (PostgreSQL's NOTICE): the CLI prints them,
+        # a wire-protocol server sends them as NoticeResponse.
+        self.notices: list[str] = []
 
     def translate_errors(self, translate: Callable[[Exception], Exception]) -> None:
         """Pass every error met while opening or reading the rows through ``translate`` (after

@@ -116,14 +116,26 @@ class Connection:
         if unavailable is not None:
             return unavailable
         if error.name in functions and error.arguments is not None:
-            manifest = functions[error.name]
             return PredictionCallError(
-                f"Prediction function {error.name} of model "
-                f"{manifest['schema']}.{manifest['name']} takes {len(manifest['features'])} "
-                f"arguments ({catalog.signature(manifest)}); it was called with "
-                f"({error.arguments}). Pass the feature columns in the order of the model's "
-                "FROM query."
+                _call_mismatch(error.name, functions[error.name], error.arguments)
             )
+        owner = _probabilities_owner(error, functions)
+        if owner is not None:
+            return PredictionCallError(
+                f"Function {error.name} does not exist: model {owner['schema']}.{owner['name']} "
+                f"has no probability function (only AUTO ON classification models have one). "
+                f"Call {owner['function']['name']} for its predictions."
+            )
+        if error.sqlstate == "42601" and chunk.tokens:
+            misspelt = _misspelt_statement(chunk.tokens[0].text)
+            if misspelt:
+                return DatabaseError(
+                    f'{error}\nDid you mean "{misspelt}"? "{chunk.tokens[0].text}" does not begin '
+                    "any statement.",
+                    sqlstate=error.sqlstate,
+                    position=error.position,
+                    hint=f'Did you mean "{misspelt}"?',
+                )
         if error.sqlstate == "22P02":  # a value that cannot be converted to a parameter
             words = [t.text.lower() for t in chunk.tokens if is_word(t)]
             called = [w for w in words if w in functions]
@@ -233,3 +245,108 @@ class Result:
 
     def df(self):
         return None if self._table is None else self._table.to_pandas()
+
+
+# The words a statement can begin with; a first word close to one of them is a misspelling.
+_STATEMENT_WORDS = (  # noqa: SIM905 -- a word list reads best as words
+    "SELECT WITH CREATE DROP SHOW EVALUATE INSERT UPDATE DELETE ALTER EXPLAIN DESCRIBE "
+    "SUMMARIZE COPY ATTACH DETACH PRAGMA SET RESET BEGIN COMMIT ROLLBACK VALUES FROM TABLE "
+    "INSTALL LOAD CALL EXPORT IMPORT USE VACUUM CHECKPOINT ANALYZE GRANT REVOKE PIVOT UNPIVOT"
+).split()
+
+
+def _misspelt_statement(word: str) -> str | None:
+    """The statement keyword ``word`` is a misspelling of (in the case it was typed), if one."""
+    import difflib
+
+    upper = word.upper()
+    if upper in _STATEMENT_WORDS or not word.isalpha():
+        return None
+    close = difflib.get_close_matches(upper, _STATEMENT_WORDS, n=1, cutoff=0.75)
+    if not close:
+        return None
+    return close[0] if word.isupper() or not word.islower() else close[0].lower()
+
+
+# DuckDB names the type of a literal argument after the literal; a user wrote a value.
+_LITERAL_TYPES = {"INTEGER_LITERAL": "INTEGER", "STRING_LITERAL": "VARCHAR"}
+_TYPE_FAMILIES = (
+    ("text", ("VARCHAR", "CHAR", "TEXT", "STRING")),
+    ("boolean", ("BOOLEAN", "BOOL")),
+    ("time", ("DATE", "TIME", "TIMESTAMP", "INTERVAL")),
+    (
+        "number",
+        (
+            "TINYINT",
+            "SMALLINT",
+            "INTEGER",
+            "BIGINT",
+            "HUGEINT",
+            "UTINYINT",
+            "USMALLINT",
+            "UINTEGER",
+            "UBIGINT",
+            "FLOAT",
+            "DOUBLE",
+            "DECIMAL",
+            "REAL",
+            "NUMERIC",
+            "INT",
+        ),
+    ),
+)
+
+
+def _family(sql_type: str) -> str | None:
+    head = sql_type.strip().upper().split("(")[0].split(" ")[0]
+    for family, heads in _TYPE_FAMILIES:
+        if any(head.startswith(h) for h in heads):
+            return family
+    return None
+
+
+def _call_mismatch(function: str, manifest: dict, arguments: str) -> str:
+    """What is wrong with a call the engine could not bind: the number of arguments, or which
+    argument has a type the parameter does not take."""
+    given = [_LITERAL_TYPES.get(a.strip(), a.strip()) for a in _split_types(arguments)]
+    features = manifest["features"]
+    model = f"{manifest['schema']}.{manifest['name']}"
+    expected = catalog.signature(manifest)
+    if len(given) == len(features):
+        for i, (feature, sql_type) in enumerate(zip(features, given, strict=True), start=1):
+            want, got = _family(feature["type"]), _family(sql_type)
+            if sql_type != "NULL" and want and got and want != got:
+                return (
+                    f"Prediction function {function} of model {model}: argument {i} "
+                    f"({feature['name']}) must be {feature['type']}, but a value of type "
+                    f"{sql_type} was passed. CAST it, or pass the column the model was trained "
+                    f"on; the parameters are ({expected})."
+                )
+    count = len(features)
+    return (
+        f"Prediction function {function} of model {model} takes {count} argument"
+        f"{'s' if count != 1 else ''} ({expected}); it was called with {len(given)} "
+        f"({', '.join(given)}). Pass the feature columns in the order of the model's FROM query."
+    )
+
+
+def _split_types(text: str) -> list[str]:
+    """``DECIMAL(3,1), VARCHAR`` as its types (commas inside parentheses kept)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    if text[start:].strip():
+        parts.append(text[start:])
+    return parts
+
+
+def _probabilities_owner(error: DatabaseError, functions: dict) -> dict | None:
+    """The model whose function ``<fn>_probabilities`` was called though it has none."""
+    name = error.name or ""
+    if error.sqlstate != "42883" or not name.endswith("_probabilities"):
+        return None
+    return functions.get(name.removesuffix("_probabilities"))

@@ -142,8 +142,12 @@ SETTINGS: dict[str, Setting] = {
 
 def did_you_mean(word: str, choices) -> str:
     """A ' Did you mean X?' suffix for a misspelt name, or ''."""
-    close = difflib.get_close_matches(word.upper(), [c.upper() for c in choices], n=1, cutoff=0.6)
-    return f" Did you mean {close[0]}?" if close else ""
+    # Compared case-blind, named as written: a lower-case column stays lower case.
+    written = {}
+    for choice in choices:
+        written.setdefault(str(choice).upper(), str(choice))
+    close = difflib.get_close_matches(word.upper(), list(written), n=1, cutoff=0.6)
+    return f" Did you mean {written[close[0]]}?" if close else ""
 
 
 def lookup_setting(key: str) -> Setting:
@@ -151,7 +155,8 @@ def lookup_setting(key: str) -> Setting:
     if setting is None:
         raise InvalidSetting(
             f"Unknown setting '{key}'.{did_you_mean(key, SETTINGS)} "
-            f"Valid settings: {', '.join(SETTINGS)}."
+            f"Valid settings: {', '.join(n for n, s in SETTINGS.items() if not s.unsupported)}"
+            f" ({', '.join(n for n, s in SETTINGS.items() if s.unsupported)}: not supported yet)."
         )
     return setting
 
@@ -171,6 +176,8 @@ PROBLEM_TYPES = {
 }
 
 MODEL_TYPES = ("XGBOOST", "MLP", "LINEAR_LEARNER", "KMEANS", "FORECAST")
+# Part of Redshift's grammar, parsed, but not trained yet.
+UNSUPPORTED_MODEL_TYPES = ("FORECAST",)
 
 # AUTO ON objectives, keyed by their upper-case spelling; F1_Macro is also written F1Macro.
 AUTO_OBJECTIVES = {

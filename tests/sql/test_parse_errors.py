@@ -108,7 +108,7 @@ SYNTAX_ERRORS = [
     (f"{B} PROBLEM_TYPE (REGRESSION", "Expected ')'", 1, 58, None),
     (
         f"{B} MODEL_TYPE RANDOM_FOREST",
-        "Unknown MODEL_TYPE. Valid model types: XGBOOST, MLP, LINEAR_LEARNER, KMEANS, FORECAST",
+        "Unknown MODEL_TYPE. Valid model types: XGBOOST, MLP, LINEAR_LEARNER, KMEANS (FORECAST: not supported yet)",
         1,
         45,
         "RANDOM_FOREST",

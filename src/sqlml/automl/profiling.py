@@ -37,6 +37,8 @@ MULTICLASS_MAX_DISTINCT = 20
 MULTICLASS_MAX_DISTINCT_RATIO = 0.1
 TEXT_MIN_WORDS = 4.0
 IDENTIFIER_MIN_ROWS = 50
+# Fewer rows with a target than this cannot be validated (five folds of two rows).
+MIN_ROWS = 10
 IDENTIFIER_UNIQUE_RATIO = 0.95
 
 

@@ -36,7 +36,7 @@ from sqlml.automl.metrics import (
 )
 from sqlml.automl.model import FittedModel, Member
 from sqlml.automl.preprocessing import build_plan, transform, view
-from sqlml.automl.profiling import check_target, profile_column
+from sqlml.automl.profiling import MIN_ROWS, check_target, profile_column
 from sqlml.automl.search import Problem, Search, Trial
 from sqlml.automl.spill import Spill
 from sqlml.automl.validation import make_validation
@@ -44,7 +44,6 @@ from sqlml.errors import InvalidSetting, TrainingDataError, TrainingTimeout
 
 log = logging.getLogger(__name__)
 
-MIN_ROWS = 10
 EXPLAIN_ROWS = 1000
 EXPLAIN_FIRST = 16
 # explain_model's sample may cost at most this share of the training before it (and at least

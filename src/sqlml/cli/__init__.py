@@ -1,6 +1,13 @@
-"""The ``sqlml`` command: an interactive shell, ``-c SQL``, or a script file.
+"""The ``sqlml`` command: an interactive shell, ``-c SQL`` (repeatable), or a script file or
+stdin.
 
-This is the only part of sqlml that configures logging or prints.
+This is the only part of sqlml that configures logging or prints. It imports only what reading
+its arguments needs; the database, the learners and the shell come in when used, so that
+``sqlml db -c "SELECT 1"`` starts quickly (bench/startup.py).
+
+Exit status: 0 when every statement succeeded; 1 when one failed (a script stops at its first
+error unless ``--continue`` is given, and the error names the statement and its line); 2 for a
+mistake in the command line itself.
 """
 
 from __future__ import annotations
@@ -8,16 +15,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
-from sqlml.cli.render import format_table
-from sqlml.cli.shell import run_shell
+from sqlml.cli.render import MODES
+
+# DuckDB's shell spells the mode flags with one dash.
+_MODE_FLAGS = {f"-{mode}": mode for mode in MODES}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sqlml",
         description="Machine learning in plain SQL on an embedded DuckDB database.",
+        epilog="In the shell, .help lists its commands (.tables, .schema, .mode, .read ...).",
     )
     parser.add_argument(
         "database",
@@ -25,13 +34,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="DuckDB database file (default: an in-memory database)",
     )
-    parser.add_argument("script", nargs="?", default=None, help="a .sql file of statements to run")
+    parser.add_argument(
+        "script", nargs="?", default=None, help="a .sql file of statements to run ('-': stdin)"
+    )
     parser.add_argument(
         "-c",
         "--command",
         action="append",
         default=[],
-        help="SQL to run (repeatable); the shell does not start",
+        help="SQL to run (repeatable, in order); the shell does not start",
+    )
+    for flag, mode in _MODE_FLAGS.items():
+        parser.add_argument(
+            flag, dest="mode", action="store_const", const=mode, help=f"print results as {mode}"
+        )
+    parser.add_argument("--mode", dest="mode", choices=MODES, help="print results in this mode")
+    parser.add_argument(
+        "--continue",
+        dest="keep_going",
+        action="store_true",
+        help="go on after a failed statement in a script (the exit status is still 1)",
     )
     parser.add_argument(
         "--model-store",
@@ -47,37 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_text(conn, text: str, out=sys.stdout, *, wait: bool = True) -> None:
-    """Run a script, printing the result of every statement that returns rows. A CREATE MODEL
-    is followed until the model is READY or FAILED, unless ``wait`` is False."""
-    from sqlml.cli.follow import follow
-
-    for result in conn.run(text):
-        table = result.arrow()
-        if table is None:
-            continue
-        rows = list(zip(*(c.to_pylist() for c in table.columns), strict=True))
-        if wait and result.command == "CREATE MODEL":
-            manifest = follow(conn, rows[0][0])
-            if manifest is not None:
-                metric, value = next(iter(manifest["metrics"].items()), (None, None))
-                rows = [(rows[0][0], "READY", manifest["function"]["name"], metric, value)]
-        print(format_table(table.column_names, rows), file=out)
-
-
-def report(error: BaseException, debug: bool) -> None:
-    if debug:
-        import traceback
-
-        traceback.print_exception(error)
-    code = getattr(error, "sqlstate", None)
-    prefix = f"ERROR [{code}]" if code else "ERROR"
-    print(
-        f"{prefix}: {str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__}",
-        file=sys.stderr,
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -87,6 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     database, script = args.database, args.script
     if database is not None and database.endswith(".sql") and script is None:
         database, script = None, database
+    from sqlml.cli.render import Renderer
+    from sqlml.cli.shell import Shell, Source, report
+
+    script_text = None
+    if script is not None and script != "-":
+        try:
+            with open(script, encoding="utf-8") as f:
+                script_text = f.read()
+        except OSError as e:
+            print(f"ERROR [58P01]: Cannot read the script {script}: {e.strerror}.", file=sys.stderr)
+            return 1
     import sqlml
 
     try:
@@ -94,16 +96,34 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 -- the CLI's one place that reports any failure
         report(e, args.debug)
         return 1
+    interactive = not args.command and script is None and sys.stdin.isatty()
+    width = None
+    if interactive and sys.stdout.isatty():
+        import shutil
+
+        width = shutil.get_terminal_size((120, 24)).columns
+    mode = args.mode or "table"
+    renderer = Renderer(mode, maxrows=MAXROWS if interactive else 0, width=width)
+    shell = Shell(
+        conn, renderer, wait=not args.no_wait, debug=args.debug, keep_going=args.keep_going
+    )
     with conn:
-        if args.command or script:
-            try:
-                wait = not args.no_wait
-                for text in args.command:
-                    run_text(conn, text, wait=wait)
-                if script:
-                    run_text(conn, Path(script).read_text(encoding="utf-8"), wait=wait)
-            except Exception as e:  # noqa: BLE001
-                report(e, args.debug)
-                return 1
-            return 0
-        return run_shell(conn, debug=args.debug, wait=not args.no_wait)
+        try:
+            if interactive:
+                return shell.interact()
+            ok = True
+            for i, text in enumerate(args.command, start=1):
+                name = "-c" if len(args.command) == 1 else f"-c #{i}"
+                ok = shell.run_text(text, Source(name)) and ok
+                if not ok and not args.keep_going:
+                    return 1
+            if script_text is not None:
+                ok = shell.run_text(script_text, Source(script)) and ok
+            elif script == "-" or (not args.command and script is None):
+                ok = shell.feed(sys.stdin, Source("stdin")) and ok
+            return 0 if ok else 1
+        finally:
+            shell.close()
+
+
+MAXROWS = 40

@@ -80,6 +80,11 @@ class Engine(ABC):
     def numeric_summary(self, query: str, column: str) -> tuple:
         """(smallest, largest, every value whole) of a numeric or boolean column."""
 
+    @abstractmethod
+    def target_summary(self, query: str, column: str) -> tuple[int, int, int]:
+        """(rows, rows where ``column`` is not NULL, its distinct non-NULL values) of ``query``:
+        what CREATE MODEL checks before it queues a job."""
+
     def to_native(self, table: pa.Table):
         """The engine's own form of a result table, for embedded callers (default: Arrow)."""
         return table
@@ -91,6 +96,20 @@ class Engine(ABC):
 
     @abstractmethod
     def schema_exists(self, schema: str) -> bool: ...
+
+    @abstractmethod
+    def tables(self) -> list[tuple[str, str, str]]:
+        """The user's tables and views, as (schema, name, kind) with kind TABLE or VIEW; the
+        catalog views sqlml keeps for itself are left out."""
+
+    @abstractmethod
+    def table_definitions(self, name: str | None = None) -> list[str]:
+        """The CREATE statements of the user's tables and views (of ``name`` alone if given,
+        matched case-insensitively), as the engine would recreate them."""
+
+    @abstractmethod
+    def column_names(self) -> list[str]:
+        """Every column name of the user's tables and views (for completion in the shell)."""
 
     @abstractmethod
     def function_exists(self, name: str) -> bool:

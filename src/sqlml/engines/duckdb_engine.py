@@ -336,6 +336,13 @@ class DuckDBEngine(Engine):
         ).fetchall()[0]
         return low, high, fractional == 0
 
+    def target_summary(self, query: str, column: str) -> tuple[int, int, int]:
+        quoted = _quoted(column)
+        row = self.connection.execute(
+            f"SELECT count(*), count({quoted}), count(DISTINCT {quoted}) FROM ({query})"
+        ).fetchall()[0]
+        return int(row[0]), int(row[1]), int(row[2])
+
     def current_schema(self) -> str:
         return self.connection.execute("SELECT current_schema()").fetchall()[0][0]
 
@@ -353,6 +360,33 @@ class DuckDBEngine(Engine):
             "SELECT count(*) FROM duckdb_functions() WHERE lower(function_name) = lower(?)", [name]
         ).fetchall()
         return row[0][0] > 0
+
+    def tables(self) -> list[tuple[str, str, str]]:
+        rows = self.connection.execute(
+            "SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND NOT internal "
+            "UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() "
+            "WHERE database_name = current_database() AND NOT internal AND NOT temporary "
+            "ORDER BY 1, 2"
+        ).fetchall()
+        return [tuple(row) for row in rows]
+
+    def table_definitions(self, name: str | None = None) -> list[str]:
+        rows = self.connection.execute(
+            "SELECT sql, table_name FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND NOT internal "
+            "UNION ALL SELECT sql, view_name FROM duckdb_views() "
+            "WHERE database_name = current_database() AND NOT internal AND NOT temporary "
+            "ORDER BY 2"
+        ).fetchall()
+        return [sql for sql, table in rows if name is None or table.lower() == name.lower()]
+
+    def column_names(self) -> list[str]:
+        rows = self.connection.execute(
+            "SELECT DISTINCT column_name FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND NOT internal ORDER BY 1"
+        ).fetchall()
+        return [row[0] for row in rows]
 
     # -- catalog views ---------------------------------------------------------------------
 

@@ -176,10 +176,10 @@ def fingerprint(store: ModelStore) -> tuple:
     return tuple(out)
 
 
-def take_slot(store: ModelStore, limit: int) -> int | None:
-    """Lock one of ``limit`` training slots; the open descriptor holds it (until the process
-    ends). None when every slot is taken."""
-    folder = jobs_root(store) / SLOTS_DIR
+def take_slot(store: ModelStore, limit: int, lane: str = "search") -> int | None:
+    """Lock one of ``limit`` training slots of ``lane``; the open descriptor holds it (until
+    the process ends). None when every slot is taken."""
+    folder = jobs_root(store) / (SLOTS_DIR if lane == "search" else f"{SLOTS_DIR}-{lane}")
     folder.mkdir(exist_ok=True)
     for index in range(max(1, limit)):
         fd = hold_lock(folder / f"slot{index}.lock")

@@ -65,14 +65,17 @@ def _trim() -> Callable[[int], object]:
 _MALLOC_TRIM = _trim()
 
 
-def _first_in_line(store: ModelStore, job_dir: Path, submitted_at: float) -> bool:
-    """Queued jobs start in submission order: wait while an older live job is still queued."""
+def _first_in_line(store: ModelStore, job_dir: Path, submitted_at: float, lane: str) -> bool:
+    """Queued jobs of a lane start in submission order: wait while an older live job of the
+    same lane is still queued."""
     for other in J.job_folders(store):
         if other == job_dir:
             continue
         status = J.read_json(other / J.STATUS_FILE) or {}
+        other_lane = (J.read_json(other / J.JOB_FILE) or {}).get("lane", "search")
         if (
-            status.get("state") == "QUEUED"
+            other_lane == lane
+            and status.get("state") == "QUEUED"
             and (status.get("submitted_at", 0), other.name) < (submitted_at, job_dir.name)
             and J.alive(other)
         ):
@@ -106,8 +109,9 @@ def _wait_for_slot(store: ModelStore, job_dir: Path, job: dict) -> int:
     while True:
         if not job_dir.exists():  # checked first: looking for slots would recreate the store
             raise JobGone(job_dir)
-        if _first_in_line(store, job_dir, job["submitted_at"]):
-            fd = J.take_slot(store, job["max_jobs"])
+        lane = job.get("lane", "search")  # jobs queued before lanes existed: searches
+        if _first_in_line(store, job_dir, job["submitted_at"], lane):
+            fd = J.take_slot(store, job["max_jobs"], lane)
             if fd is not None:
                 return fd
         time.sleep(SLOT_POLL_SECONDS)

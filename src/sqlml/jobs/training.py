@@ -37,7 +37,12 @@ POLL_SECONDS = 0.1
 
 
 def default_max_jobs() -> int:
-    """Concurrent trainers: each uses every core, so one per two cores (one on a laptop)."""
+    """Concurrent searches: each uses every core, so one per two cores (one on a laptop).
+
+    The limit is per lane: AUTO ON searches, which take their whole MAX_RUNTIME, queue in the
+    "search" lane; jobs of one fit (AUTO OFF XGBoost, K-means: seconds) in the "direct" lane, so
+    a 1-second XGBoost created while a 60-second search runs is READY in seconds rather than
+    after it (bench/slots.py). At worst two trainers share the cores for those seconds."""
     return max(1, (os.cpu_count() or 1) // 2)
 
 
@@ -48,6 +53,7 @@ def submit(
     budget_seconds: float,
     max_jobs: int,
     check_names: Callable[[], None] | None = None,
+    lane: str = "search",
 ) -> Path:
     """Start training the job built in ``job_dir`` (which holds the snapshot); return its folder.
 
@@ -63,6 +69,7 @@ def submit(
         "budget_seconds": budget_seconds,
         "submitted_at": time.time(),
         "max_jobs": max_jobs,
+        "lane": lane,
     }
     J.write_json(job_dir / J.JOB_FILE, job)
     J.write_json(

@@ -15,6 +15,7 @@ from sqlml import arrowtypes, preprocessors
 from sqlml import settings as S
 from sqlml.automl.budget import Deadline
 from sqlml.automl.guidance import NUMERIC_ONLY
+from sqlml.automl.profiling import MIN_ROWS
 from sqlml.errors import FeatureNotSupported, InvalidSetting, TrainingDataError
 from sqlml.kinds.base import PROBABILITIES, PROBABILITIES_SUFFIX, Draft, FunctionSpec, ModelKind
 from sqlml.sql import ast
@@ -47,6 +48,7 @@ class AutoKind(ModelKind):
     name = "auto"
     libraries = ("lightgbm", "catboost", "xgboost", "scikit-learn", "numpy", "pyarrow")
     evaluable = True
+    lane = "search"
 
     def claims(self, stmt: ast.CreateModel) -> bool:
         return True
@@ -76,14 +78,17 @@ class AutoKind(ModelKind):
             )
         if stmt.target is None:
             raise TrainingDataError(
-                f"CREATE MODEL {stmt.name}: a TARGET column is required (only KMEANS models "
-                "are trained without one)."
+                f"CREATE MODEL {stmt.name}: a TARGET column is required. Name the column to "
+                "predict with TARGET col, or add MODEL_TYPE KMEANS to cluster the rows without one."
             )
 
     def draft(self, draft: Draft) -> dict:
-        """PREPROCESSORS under AUTO ON: validated, and each transformer checked against the
-        type of the columns it is given (automl.guidance says what each does)."""
+        """The TARGET checked against the data (cheap aggregates: rows, NULLs, distinct values,
+        the type against PROBLEM_TYPE and OBJECTIVE), so that these mistakes fail the statement
+        instead of a queued job; PREPROCESSORS validated, and each transformer checked against
+        the type of the columns it is given (automl.guidance says what each does)."""
         stmt = draft.stmt
+        _check_target(draft)
         if stmt.preprocessors is None:
             return {}
         names = [c.name for c in draft.features]
@@ -161,3 +166,60 @@ class AutoKind(ModelKind):
         if model.get("threshold") not in (None, 0.5):
             rows.append(("Decision Threshold", f"{model['threshold']:.4f}"))
         return rows
+
+
+_CLASSIFICATION_OBJECTIVES = {"Accuracy", "F1", "F1Macro", "AUC"}
+
+
+def _check_target(draft: Draft) -> None:
+    stmt, where, target = draft.stmt, draft.where, draft.target
+    rows, non_null, distinct = draft.engine.target_summary(draft.query, target)
+    if rows == 0:
+        raise TrainingDataError(f"{where}: the FROM query returns no rows. Check its filter.")
+    if non_null == 0:
+        raise TrainingDataError(
+            f"{where}: TARGET column '{target}' is NULL in every one of the FROM query's "
+            f"{rows} rows."
+        )
+    if non_null < MIN_ROWS:
+        raise TrainingDataError(
+            f"{where}: the FROM query has {non_null} rows with a non-NULL TARGET '{target}'; at "
+            f"least {MIN_ROWS} are needed."
+        )
+    if distinct < 2:
+        raise TrainingDataError(
+            f"{where}: TARGET column '{target}' has the same value in every row; a model needs "
+            "at least two classes or values. Check the FROM query's filter."
+        )
+    arrow = next(c.arrow for c in draft.columns if c.name == target)
+    text = not arrowtypes.is_number_or_boolean(arrow)
+    objective = S.AUTO_OBJECTIVES.get((stmt.objective or "").upper())
+    problem = stmt.problem_type
+    if problem == "REGRESSION" and text:
+        raise TrainingDataError(
+            f"{where}: PROBLEM_TYPE REGRESSION needs a numeric target, but '{target}' is a "
+            "string column. Use MULTICLASS_CLASSIFICATION (or BINARY_CLASSIFICATION), or CAST it."
+        )
+    if problem == "BINARY_CLASSIFICATION" and distinct != 2:
+        raise TrainingDataError(
+            f"{where}: PROBLEM_TYPE BINARY_CLASSIFICATION needs exactly two distinct target "
+            f"values, but '{target}' has {distinct}. Use MULTICLASS_CLASSIFICATION or REGRESSION."
+        )
+    if objective == "MSE" and (
+        text or problem in ("BINARY_CLASSIFICATION", "MULTICLASS_CLASSIFICATION")
+    ):
+        what = "a string column" if text else f"a {problem} problem"
+        raise InvalidSetting(
+            f"{where}: OBJECTIVE 'MSE' is for regression, but '{target}' is {what}. Use "
+            "'Accuracy', 'F1', 'F1Macro' or 'AUC'."
+        )
+    if objective in _CLASSIFICATION_OBJECTIVES and problem == "REGRESSION":
+        raise InvalidSetting(
+            f"{where}: OBJECTIVE '{objective}' scores classes, but PROBLEM_TYPE is REGRESSION. "
+            "Use OBJECTIVE 'MSE', or a classification PROBLEM_TYPE."
+        )
+    if objective in ("F1", "AUC") and distinct != 2 and problem != "REGRESSION":
+        raise InvalidSetting(
+            f"{where}: OBJECTIVE '{objective}' is for two classes, but TARGET '{target}' has "
+            f"{distinct} distinct values. Use 'Accuracy' or 'F1Macro'."
+        )

@@ -103,6 +103,10 @@ class ModelKind(ABC):
     name: str  # the manifest's ``kind``
     libraries: tuple[str, ...] = ()  # whose versions the manifest records
     evaluable: bool = False  # EVALUATE MODEL computes its metrics
+    # Jobs that search within MAX_RUNTIME (AUTO ON) queue for the "search" slots; the others
+    # (one fit of known size: AUTO OFF XGBoost, K-means) have slots of their own, so a short
+    # job never waits behind a long search (jobs.training).
+    lane: str = "direct"
 
     # -- CREATE MODEL ----------------------------------------------------------------------
 

@@ -100,10 +100,14 @@ class XGBoostKind(ModelKind):
                 "EXCEPT (KEY 'value', ...)."
             )
         if stmt.preprocessors is None or stmt.preprocessors.strip().lower() != "none":
-            given = "none" if stmt.preprocessors is None else f"'{stmt.preprocessors}'"
+            given = (
+                "PREPROCESSORS was not given"
+                if stmt.preprocessors is None
+                else f"got PREPROCESSORS '{stmt.preprocessors}'"
+            )
             raise InvalidSetting(
                 f"{where}: AUTO OFF MODEL_TYPE XGBOOST trains on the columns as they are and "
-                f"needs PREPROCESSORS 'none'; got {given}."
+                f"needs PREPROCESSORS 'none'; {given}."
             )
         if stmt.target is None:
             raise TrainingDataError(f"{where}: a TARGET column is required for MODEL_TYPE XGBOOST.")

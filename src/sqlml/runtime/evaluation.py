@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sklearn import metrics as skm
 
 from sqlml.errors import TrainingDataError
 from sqlml.runtime.predictor import Predictor
@@ -26,6 +25,8 @@ CONFUSION_TYPE = pa.struct(
 def evaluate(predictor: Predictor, columns: list, target: pa.ChunkedArray, what: str) -> pa.Table:
     """Metrics of ``predictor`` on ``columns`` (features in the model's order) against
     ``target``; rows whose target is NULL are left out. ``what`` names the model in errors."""
+    from sklearn import metrics as skm  # imported when used: it is slow to import
+
     valid = pc.is_valid(target)
     skipped = len(target) - pc.sum(valid).as_py() if len(target) else 0
     if skipped:
@@ -48,29 +49,36 @@ def evaluate(predictor: Predictor, columns: list, target: pa.ChunkedArray, what:
                 "r2_score": [float(skm.r2_score(y, raw)) if len(y) > 1 else None],
             }
         )
-    return pa.table({**head, **_classification(model, raw, target, what)})
+    return pa.table({**head, **_classification(model, raw, target)})
 
 
-def _class_codes(classes: list, target: pa.ChunkedArray, what: str) -> np.ndarray:
+def _class_codes(classes: list, target: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """Each row's class index; a value the model never saw gets an index past the model's
+    classes (k, k + 1, ... in sorted order), and is listed."""
     known = pa.array(classes)
     try:
         values = pc.cast(target, known.type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         values = pc.cast(pc.cast(target, pa.string()), known.type)
     codes = pc.index_in(values, value_set=known)
+    unseen: list[str] = []
     if codes.null_count:
-        unseen = sorted({str(v) for v in pc.filter(target, pc.is_null(codes)).to_pylist()})
-        raise TrainingDataError(
-            f"EVALUATE MODEL {what}: target values {', '.join(unseen[:5])} were not among the "
-            f"classes the model was trained on ({', '.join(map(str, classes))}). Leave those rows "
-            "out of the FROM query."
-        )
-    return codes.to_numpy(zero_copy_only=False).astype(np.int64)
+        missing = pc.is_null(codes)
+        strings = pc.cast(target, pa.string())
+        unseen = sorted(set(pc.filter(strings, missing).to_pylist()))
+        extra = pc.index_in(strings, value_set=pa.array(unseen, pa.string()))
+        codes = pc.if_else(missing, pc.add(extra, len(classes)), codes)
+    return codes.to_numpy(zero_copy_only=False).astype(np.int64), unseen
 
 
-def _classification(model, raw: np.ndarray, target: pa.ChunkedArray, what: str) -> dict:
+def _classification(model, raw: np.ndarray, target: pa.ChunkedArray) -> dict:
+    from sklearn import metrics as skm  # imported when used: it is slow to import
+
     k = len(model.classes)
-    y = _class_codes(model.classes, target, what)
+    # Rows of a class the model never saw count as errors (no prediction can be right), with a
+    # probability of 0 for their class; the classes are listed in the result.
+    y, unseen = _class_codes(model.classes, target)
+    seen = y < k
     predicted = model.labels(raw)  # from the probabilities the prediction function sees
     raw = np.asarray(raw, dtype=np.float64)
     raw = raw / raw.sum(axis=1, keepdims=True)  # float32 learners sum to 1 only within 1e-7
@@ -84,9 +92,11 @@ def _classification(model, raw: np.ndarray, target: pa.ChunkedArray, what: str) 
         "f1_score": skm.f1_score,
     }
     out = {"accuracy": [float(skm.accuracy_score(y, predicted))]}
+    # The positive class's scores: a class never seen is not the positive class.
+    scored = y if model.positive is None else np.where(seen, y, 1 - model.positive)
     for name, fn in scores.items():
         value = fn(
-            y,
+            scored,
             predicted,
             labels=list(range(k)),
             average=average,
@@ -94,17 +104,19 @@ def _classification(model, raw: np.ndarray, target: pa.ChunkedArray, what: str) 
             zero_division=0.0,
         )
         out[name] = [float(value)]
-    out["log_loss"] = [float(skm.log_loss(y, raw, labels=list(range(k))))]
+    p_true = np.where(seen, raw[np.arange(len(y)), np.minimum(y, k - 1)], 0.0)
+    out["log_loss"] = [float(-np.mean(np.log(np.clip(p_true, 1e-15, 1.0))))]
     auc = None
     if len(np.unique(y)) > 1:
         if model.positive is not None:
             auc = skm.roc_auc_score(y == model.positive, raw[:, model.positive])
-        elif len(np.unique(y)) == k:
+        elif not unseen and len(np.unique(y)) == k:
             auc = skm.roc_auc_score(y, raw, multi_class="ovr", average="macro", labels=range(k))
     out["roc_auc"] = [None if auc is None else float(auc)]
-    matrix = skm.confusion_matrix(y, predicted, labels=list(range(k)))
-    labels = pc.cast(pa.array(model.classes), pa.string()).to_pylist()
+    matrix = skm.confusion_matrix(y, predicted, labels=list(range(k + len(unseen))))
+    labels = pc.cast(pa.array(model.classes), pa.string()).to_pylist() + unseen
     out["confusion_matrix"] = pa.array(
         [{"labels": labels, "counts": matrix.tolist()}], type=CONFUSION_TYPE
     )
+    out["unseen_classes"] = pa.array([unseen], pa.list_(pa.string()))
     return out

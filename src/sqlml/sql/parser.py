@@ -311,10 +311,12 @@ class Parser:
     def clause_model_type(self, _kw: Token) -> dict:
         tok = self.peek()
         word = self.peek_word()
+        supported = [t for t in S.MODEL_TYPES if t not in S.UNSUPPORTED_MODEL_TYPES]
         if word not in S.MODEL_TYPES:
             self.fail(
-                f"Unknown MODEL_TYPE.{S.did_you_mean(word or '', S.MODEL_TYPES)} "
-                f"Valid model types: {', '.join(S.MODEL_TYPES)}",
+                f"Unknown MODEL_TYPE.{S.did_you_mean(word or '', supported)} "
+                f"Valid model types: {', '.join(supported)} "
+                f"({', '.join(S.UNSUPPORTED_MODEL_TYPES)}: not supported yet)",
                 tok,
             )
         self.advance()

@@ -206,6 +206,7 @@ def create_model(session, stmt: ast.CreateModel):
             budget,
             session.max_training_jobs,
             lambda: check_names_free(session.store, stmt, schema),
+            lane=kind.lane,
         )
     if not session.synchronous:
         session.sync_functions(force=True)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from sqlml import kinds
-from sqlml.errors import ColumnNotFound, CorruptModelPackage, FeatureNotSupported, ModelNotReady
+from sqlml.errors import (
+    ColumnNotFound,
+    CorruptModelPackage,
+    FeatureNotSupported,
+    ModelNotReady,
+    SqlmlError,
+)
 from sqlml.results import StatementResult
 from sqlml.runtime.evaluation import evaluate
 from sqlml.runtime.predictor import load_predictor
@@ -52,4 +60,54 @@ def evaluate_model(session, stmt: ast.EvaluateModel) -> StatementResult:
     predictor = load_predictor(directory, catalog.with_arrow_types(manifest, session.engine))
     n = len(features)
     result = evaluate(predictor, [table.column(i) for i in range(n)], table.column(n), what)
-    return StatementResult.of_table("EVALUATE MODEL", result)
+    overlap = _training_overlap(session, manifest, select, query, features, target)
+    result = result.append_column(
+        pa.field("rows_in_training", pa.int64()), pa.array([overlap], pa.int64())
+    )
+    out = StatementResult.of_table("EVALUATE MODEL", result)
+    if overlap:
+        out.notices.append(
+            f"EVALUATE MODEL {what}: {overlap} distinct rows of the "
+            f"{result.column('rows')[0].as_py()} evaluated also occur in the model's training "
+            "data, so the metrics overstate how well it predicts new rows. Evaluate on rows "
+            "held out from its FROM query."
+        )
+    unseen = (
+        result.column("unseen_classes")[0].as_py()
+        if "unseen_classes" in result.schema.names
+        else []
+    )
+    if unseen:
+        out.notices.append(
+            f"EVALUATE MODEL {what}: target values {', '.join(unseen[:5])} were never seen in "
+            "training; their rows count as errors."
+        )
+    return out
+
+
+def _training_overlap(session, manifest, select, query, features, target) -> int | None:
+    """How many distinct evaluated rows (features and target) are also rows of the model's
+    training query, as it reads now; None when that query no longer runs (a dropped table)."""
+    source = manifest.get("source") or {}
+    if source.get("kind") == "table":
+        training = f"SELECT * FROM {source['text']}"
+    elif source.get("kind") == "query":
+        training = source["text"]
+    else:
+        return None
+    try:
+        by_lower = {c.name.lower(): c.name for c in session.engine.query_columns(training)}
+        names = [f.name for f in features] + [target.name]
+        if any(n.lower() not in by_lower for n in names):
+            return None
+        train_select = [
+            session.engine.as_parameter(quote_ident(by_lower[f.name.lower()]), f) for f in features
+        ] + [quote_ident(by_lower[target.name.lower()])]
+        table = session.engine.query_arrow(
+            f"SELECT count(*) FROM (SELECT {', '.join(select)} FROM ({query}) INTERSECT "
+            f"SELECT {', '.join(train_select)} FROM ({training}))",
+            "EVALUATE MODEL",
+        )
+    except SqlmlError:  # the training data is gone or changed shape: nothing to compare
+        return None
+    return int(table.column(0)[0].as_py())
