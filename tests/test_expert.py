@@ -11,7 +11,7 @@ import xgboost as xgb
 
 import sqlml
 from sqlml import hyperparameters
-from sqlml.errors import DatabaseError
+from sqlml.errors import PredictionCallError
 from tests.conftest import load
 
 FEATURES = "bill_length_mm, bill_depth_mm, flipper_length_mm"
@@ -126,7 +126,10 @@ def test_clause_order_and_hyperparameters_default(peng):
 @pytest.mark.slow
 def test_no_probability_function_and_margin_explanations(peng):
     peng.sql(expert_sql("m", "binary:logistic", "sex = 'MALE'"))
-    with pytest.raises(DatabaseError, match="f_m_probabilities does not exist"):
+    with pytest.raises(
+        PredictionCallError,
+        match="f_m_probabilities does not exist: model main.m is an AUTO OFF XGBoost",
+    ):
         peng.execute(f"SELECT f_m_probabilities({FEATURES}) FROM penguins")
     rows = peng.execute(
         f"SELECT f_m({FEATURES}), f_m_explain({FEATURES}) FROM penguins "

@@ -145,7 +145,7 @@ def test_explain_model_over_a_column_of_names(peng):
 @pytest.mark.slow
 def test_explain_model_of_an_unknown_model_suggests_one(peng):
     with pytest.raises(
-        sqlml.ModelNotFound, match=r"model pengg does not exist\. Did you mean PENG"
+        sqlml.ModelNotFound, match=r"model pengg does not exist\. Did you mean peng"
     ):
         peng.execute("SELECT explain_model('pengg')")
     with pytest.raises(sqlml.SqlmlError, match=r"explain_model\('not a name'\)"):

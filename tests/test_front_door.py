@@ -100,9 +100,13 @@ def test_suggestions_are_the_hint(db):
         db.execute("SELECT * FROM tabel1")
     assert raised.value.hint == 'Did you mean "table1"?'
     with pytest.raises(DatabaseError) as raised:
-        db.execute("SELECT 1")
-        db.execute("SELEC 1")
+        db.execute("SELECT 1 +")
     assert raised.value.hint is None
+    # A misspelt first word: the statement it is close to.
+    with pytest.raises(DatabaseError) as raised:
+        db.execute("SELEC 1")
+    assert raised.value.hint == 'Did you mean "SELECT"?'
+    assert raised.value.sqlstate == "42601"
 
 
 def test_a_syntax_error_points_at_its_position(db):

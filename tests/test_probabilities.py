@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sqlml
-from sqlml.errors import DatabaseError
+from sqlml.errors import PredictionCallError
 from tests.conftest import PENGUIN_FEATURES, load
 
 # Every test here uses a trained model: trained by a trainer process (shared fixtures included).
@@ -113,7 +113,7 @@ def test_regression_models_have_no_probability_function(conn):
         "TARGET body_mass_g FUNCTION f_mass SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
     )
     assert conn.execute("SELECT f_mass(40.0)").fetchone()[0] > 0
-    with pytest.raises(DatabaseError, match="f_mass_probabilities does not exist"):
+    with pytest.raises(PredictionCallError, match="main.mass is a regression model"):
         conn.execute("SELECT f_mass_probabilities(40.0)")
 
 

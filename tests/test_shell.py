@@ -114,7 +114,7 @@ def test_dot_commands_in_a_script(db, tmp_path):
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[:3] == ["name | type", "-----+------", "t    | TABLE"]
-    assert "CREATE TABLE t(id BIGINT, label VARCHAR);" in lines
+    assert 'CREATE TABLE t(id BIGINT, "label" VARCHAR);' in lines
     assert lines[lines.index("id") : lines.index("id") + 2] == ["id", "7"]
     assert "current output mode: csv" in lines
     assert "from the other file" in lines
@@ -281,7 +281,7 @@ def test_the_shell_limits_rows_and_goes_on_after_errors(db):
     assert "row 0" in output and "row 99" in output and "row 50" not in output
     assert "ERROR [42P01]" in output
     assert "(in statement" not in output  # the prompt is not a script
-    assert " 7" in output.split("SELECT 7 AS s;")[-1]
+    assert "\n7\r" in output.split("SELECT 7 AS s;")[-1]
 
 
 def test_the_shell_fits_the_terminal_and_says_what_it_cut(db):
@@ -315,7 +315,7 @@ def test_tab_completes_keywords_tables_and_columns(db):
     assert "select id, label FROM t WHERE id = 5;" in output
     assert "row 5" in output
     # Names created in the session are completed too.
-    assert "SELECT reading FROM measurements ;" in output
+    assert "SELECT reading FROM measurements;" in output
     assert "1.5" in output
 
 

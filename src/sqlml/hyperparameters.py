@@ -115,7 +115,7 @@ def resolve_table(
         if spec is None:
             raise InvalidSetting(
                 f"{where}: unknown hyperparameter {key.upper()} for MODEL_TYPE {model_type}."
-                f"{S.did_you_mean(key, table)} Valid ones: "
+                f"{S.did_you_mean(key, [k.upper() for k in table])} Valid ones: "
                 f"{', '.join(k.upper() for k in table)}."
             )
         given[name] = spec.parse(text, where)

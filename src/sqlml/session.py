@@ -121,10 +121,17 @@ class Connection:
             )
         owner = _probabilities_owner(error, functions)
         if owner is not None:
+            what = (
+                "a regression model"
+                if owner.get("problem_type") == "REGRESSION"
+                else _KIND_NAMES.get(owner.get("kind"), "not a classifier")
+                if owner.get("kind") != "auto"
+                else "still training (its problem type is not known yet)"
+            )
             return PredictionCallError(
                 f"Function {error.name} does not exist: model {owner['schema']}.{owner['name']} "
-                f"has no probability function (only AUTO ON classification models have one). "
-                f"Call {owner['function']['name']} for its predictions."
+                f"is {what}, and only AUTO ON classification models have a probability "
+                f"function. Call {owner['function']['name']} for its predictions."
             )
         if error.sqlstate == "42601" and chunk.tokens:
             misspelt = _misspelt_statement(chunk.tokens[0].text)
@@ -267,6 +274,8 @@ def _misspelt_statement(word: str) -> str | None:
         return None
     return close[0] if word.isupper() or not word.islower() else close[0].lower()
 
+
+_KIND_NAMES = {"xgboost": "an AUTO OFF XGBoost model", "kmeans": "a K-means model"}
 
 # DuckDB names the type of a literal argument after the literal; a user wrote a value.
 _LITERAL_TYPES = {"INTEGER_LITERAL": "INTEGER", "STRING_LITERAL": "VARCHAR"}
