@@ -15,7 +15,7 @@ import logging
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -53,6 +53,7 @@ class Connection:
         engine: str = "duckdb",
     ):
         from sqlml.store import ModelStore
+        from sqlml.store.users import UserStore
 
         self.synchronous = synchronous
         self.max_training_jobs = max_training_jobs or training.default_max_jobs()
@@ -67,6 +68,10 @@ class Connection:
             atexit.register(self._cleanup)
         self.store = ModelStore(root)
         self.store.sweep()  # what processes that died left behind
+        self.users = UserStore(self.store)
+        # Called with every statement before it runs; raises if the session's user may not
+        # run it. Embedded use is single-user (None); a server sets it per client.
+        self.authorize: Callable[[ast.Statement], None] | None = None
         self._functions = FunctionSync(self.engine, self.store)
         self.sync_functions()
 
@@ -93,6 +98,8 @@ class Connection:
             # (a ROLLBACK, say) must still run. The functions catch up at the next statement.
             log.info("model functions not brought up to date: %s", e)
         statement = parse_chunk(script, chunk)
+        if self.authorize is not None:
+            self.authorize(statement)
         if isinstance(statement, ast.Passthrough):
             try:
                 result = self.engine.execute(statement.sql, params)
