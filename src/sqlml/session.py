@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from sqlml.engines import open_engine
-from sqlml.errors import DatabaseError, PredictionCallError, SqlmlError
+from sqlml.engines import Shape, open_engine
+from sqlml.errors import DatabaseError, PredictionCallError, SqlmlError, SqlSyntaxError
 from sqlml.functions import FunctionSync, by_function
 from sqlml.jobs import training
 from sqlml.results import StatementResult
@@ -112,6 +112,27 @@ class Connection:
         if params is not None:
             raise SqlmlError(f"{type(statement).__name__} statements take no parameters.")
         return HANDLERS[type(statement)](self, statement)
+
+    def describe(self, text: str) -> Shape | None:
+        """The parameters and result columns of one statement, without running it; None for an
+        ML statement, whose columns only running it tells. (A wire-protocol server answers a
+        client that prepares a statement with this.)"""
+        chunks = split_script(text, self.engine.dialect)
+        if len(chunks) > 1:
+            raise SqlSyntaxError("A prepared statement holds one statement; this text has several.")
+        if not chunks:
+            return Shape([], None)
+        statement = parse_chunk(text, chunks[0])
+        if not isinstance(statement, ast.Passthrough):
+            return None
+        try:
+            self.sync_functions()  # so that the prediction functions bind
+        except DatabaseError as e:  # in a failed transaction: as in _run_one
+            log.info("model functions not brought up to date: %s", e)
+        try:
+            return self.engine.describe(statement.sql)
+        except DatabaseError as e:
+            raise self._explain(e, chunks[0]) from e
 
     def _explain(self, error: DatabaseError, chunk) -> SqlmlError:
         """A clearer error when a model's function was misused; else the engine's error, its

@@ -1,0 +1,200 @@
+"""What PostgreSQL clients ask a server that is not a table of the user's: the settings they
+SET and SHOW on connect (``extra_float_digits``, ``application_name``, ``DateStyle``,
+``transaction isolation level``...), ``version()``, and the session's ParameterStatus values.
+
+A SET or SHOW of a PostgreSQL setting that DuckDB does not have is answered here from the
+session's own table of settings; any other SET or SHOW (``SET threads = 2``, ``SHOW TABLES``)
+goes to the engine as written. Statements are recognised by their tokens (sqlml's lexer), not by
+matching text.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from sqlglot.tokens import Token, TokenType
+
+import sqlml
+from sqlml.results import StatementResult
+from sqlml.sql.lexer import STRING_TYPES, is_word
+
+SERVER_VERSION = "15.0 (sqlml)"
+SERVER_VERSION_NUM = "150000"
+
+# PostgreSQL settings a client may SET or SHOW, with their values here. The keys are lower case
+# (PostgreSQL's setting names are case-insensitive); NAMES keeps PostgreSQL's spelling.
+DEFAULTS = {
+    "server_version": SERVER_VERSION,
+    "server_version_num": SERVER_VERSION_NUM,
+    "server_encoding": "UTF8",
+    "client_encoding": "UTF8",
+    "datestyle": "ISO, MDY",
+    "intervalstyle": "postgres",
+    "timezone": "UTC",
+    "integer_datetimes": "on",
+    "standard_conforming_strings": "on",
+    "application_name": "",
+    "extra_float_digits": "1",
+    # DuckDB's transactions see a snapshot: PostgreSQL's REPEATABLE READ.
+    "transaction_isolation": "repeatable read",
+    "default_transaction_isolation": "repeatable read",
+    "transaction_read_only": "off",
+    "default_transaction_read_only": "off",
+    "statement_timeout": "0",
+    "lock_timeout": "0",
+    "idle_in_transaction_session_timeout": "0",
+    "client_min_messages": "notice",
+    "bytea_output": "hex",
+    "max_identifier_length": "63",
+    "lc_collate": "C",
+    "lc_ctype": "C",
+    "lc_messages": "C",
+    "lc_monetary": "C",
+    "lc_numeric": "C",
+    "lc_time": "C",
+    "is_superuser": "off",
+    "session_authorization": "",
+    "jit": "off",
+    "row_security": "on",
+    "synchronous_commit": "on",
+    "escape_string_warning": "on",
+    "max_connections": "100",
+    "in_hot_standby": "off",
+}
+NAMES = {"datestyle": "DateStyle", "intervalstyle": "IntervalStyle", "timezone": "TimeZone"}
+# The settings PostgreSQL reports to the client (ParameterStatus) at start and on change.
+REPORTED = (
+    "server_version",
+    "server_encoding",
+    "client_encoding",
+    "application_name",
+    "datestyle",
+    "intervalstyle",
+    "timezone",
+    "integer_datetimes",
+    "standard_conforming_strings",
+    "is_superuser",
+    "session_authorization",
+    "in_hot_standby",
+)
+# Fixed by the server: a SET of these is accepted only to the value they have.
+_FIXED = {"server_version", "server_version_num", "server_encoding", "integer_datetimes"}
+_ENCODINGS = {"utf8", "utf-8", "unicode"}
+
+
+def version_text(engine_version: str = "") -> str:
+    on = f", on DuckDB {engine_version}" if engine_version else ""
+    return f"PostgreSQL {SERVER_VERSION_NUM[:2]}.0 (sqlml {sqlml.__version__}{on})"
+
+
+class Settings:
+    """One session's PostgreSQL settings."""
+
+    def __init__(self, user: str, superuser: bool, application_name: str = ""):
+        self.values = dict(DEFAULTS)
+        self.values["session_authorization"] = user
+        self.values["is_superuser"] = "on" if superuser else "off"
+        self.values["application_name"] = application_name
+        self.changed: list[tuple[str, str]] = []  # reported settings SET since last asked
+
+    def reported(self) -> list[tuple[str, str]]:
+        return [(NAMES.get(k, k), self.values[k]) for k in REPORTED]
+
+    def set(self, name: str, value: str | None) -> None:
+        key = name.lower()
+        value = DEFAULTS[key] if value is None else value
+        if key == "client_encoding" and value.lower() not in _ENCODINGS:
+            raise sqlml.errors.FeatureNotSupported(
+                f"client_encoding {value!r} is not supported: this server speaks UTF8 only."
+            )
+        if key == "client_encoding" or key in _FIXED:
+            value = DEFAULTS[key]
+        self.values[key] = value
+        if key in REPORTED:
+            self.changed.append((NAMES.get(key, key), value))
+
+    def take_changes(self) -> list[tuple[str, str]]:
+        changed, self.changed = self.changed, []
+        return changed
+
+
+def _words(tokens: tuple[Token, ...]) -> list[str]:
+    return [t.text.upper() if is_word(t) else t.text for t in tokens]
+
+
+def _value_text(tokens: tuple[Token, ...]) -> str:
+    """A SET value as PostgreSQL records it: words and strings joined by ', '."""
+    parts, current = [], []
+    for tok in tokens:
+        if tok.token_type == TokenType.COMMA:
+            parts.append("".join(current))
+            current = []
+        elif tok.token_type in STRING_TYPES:
+            current.append(tok.text)
+        else:
+            current.append(tok.text)
+    parts.append("".join(current))
+    return ", ".join(p for p in parts if p)
+
+
+def _one_row(command: str, column: str, value: str) -> StatementResult:
+    return StatementResult.of_table(command, pa.table({column: pa.array([value], pa.string())}))
+
+
+def answer(tokens: tuple[Token, ...], settings: Settings) -> StatementResult | None:
+    """The result of a SET, RESET or SHOW of a PostgreSQL setting, or of ``SELECT version()``;
+    None for any other statement (it goes to the engine)."""
+    words = _words(tokens)
+    if not words:
+        return None
+    head = words[0]
+    if head == "SET":
+        return _set(tokens[1:], words[1:], settings)
+    if head == "RESET" and len(words) == 2:
+        key = words[1].lower()
+        if key == "all":
+            for name in list(settings.values):
+                if name not in ("session_authorization", "is_superuser"):
+                    settings.values[name] = DEFAULTS[name]
+            return StatementResult("RESET")
+        if key in DEFAULTS:
+            settings.set(key, None)
+            return StatementResult("RESET")
+        return None
+    if head == "SHOW":
+        return _show(words[1:], settings)
+    if [w.lower() for w in words] in (["select", "version", "(", ")"],
+                                      ["select", "pg_catalog", ".", "version", "(", ")"]):  # fmt: skip
+        return _one_row("SELECT", "version", version_text())
+    return None
+
+
+def _set(tokens, words: list[str], settings: Settings) -> StatementResult | None:
+    if words[:1] in (["SESSION"], ["LOCAL"]) and words[1:2] != ["CHARACTERISTICS"]:
+        tokens, words = tokens[1:], words[1:]
+    if words[:1] == ["TRANSACTION"] or words[:2] == ["SESSION", "CHARACTERISTICS"]:
+        return StatementResult("SET")  # isolation levels: DuckDB has one
+    if words[:2] == ["TIME", "ZONE"]:
+        settings.set("timezone", _value_text(tokens[2:]).strip("'"))
+        return StatementResult("SET")
+    if len(words) < 3 or words[1] not in ("TO", "="):
+        return None
+    key = words[0].lower()
+    if key not in DEFAULTS:
+        return None
+    value = _value_text(tokens[2:])
+    settings.set(key, None if value.upper() == "DEFAULT" else value)
+    return StatementResult("SET")
+
+
+def _show(words: list[str], settings: Settings) -> StatementResult | None:
+    name = "_".join(w.lower() for w in words)
+    aliases = {
+        "transaction_isolation_level": "transaction_isolation",
+        "time_zone": "timezone",
+        "session_authorization": "session_authorization",
+    }
+    key = aliases.get(name, name)
+    if key not in settings.values:
+        return None
+    column = NAMES.get(key, key) if name not in aliases else key
+    return _one_row("SHOW", column.lower(), settings.values[key])
