@@ -98,6 +98,15 @@ class Engine(ABC):
         as the user wrote it); return the rows added."""
 
     @abstractmethod
+    def emulate_postgres_catalog(
+        self, user: str, users: list[tuple[str, bool]], settings: dict[str, str], version: str
+    ) -> tuple[str, ...]:
+        """Give this connection what PostgreSQL clients read from ``pg_catalog`` and the engine
+        lacks (``version()``, ``current_user``, ``pg_roles``...), as temporary objects named as
+        PostgreSQL names them; return the names of the relations among them. ``users``: (name,
+        superuser) of every user; ``settings``: what ``current_setting`` answers."""
+
+    @abstractmethod
     def query_columns(self, query: str) -> list[Column]:
         """The columns of a query's result, without running it to the end
         (TrainingQueryError if it fails)."""

@@ -272,6 +272,15 @@ class DuckDBEngine(Engine):
             name, label, self.arrow_type(label) if label not in ("UNKNOWN", "NULL") else pa.string()
         )
 
+    def emulate_postgres_catalog(
+        self, user: str, users: list[tuple[str, bool]], settings: dict[str, str], version: str
+    ) -> tuple[str, ...]:
+        from sqlml.engines import duckdb_pgcatalog
+
+        for statement in duckdb_pgcatalog.statements(user, users, settings, version):
+            self._catalog_statement(statement)
+        return duckdb_pgcatalog.RELATIONS
+
     def interrupt(self) -> None:
         self.connection.interrupt()
 

@@ -1,6 +1,14 @@
 """What PostgreSQL clients ask a server that is not a table of the user's: the settings they
 SET and SHOW on connect (``extra_float_digits``, ``application_name``, ``DateStyle``,
-``transaction isolation level``...), ``version()``, and the session's ParameterStatus values.
+``transaction isolation level``...), the session's ParameterStatus values, and the catalog
+queries of psql and the drivers.
+
+Catalog queries are written for PostgreSQL: ``OPERATOR(pg_catalog.~)``, ``COLLATE
+pg_catalog.default``, ``'t'::regclass``, ``pg_catalog.pg_get_userbyid(...)``. :func:`rewrite`
+turns those few constructs into what DuckDB reads, and points ``pg_catalog.`` functions and the
+relations DuckDB lacks at the session's temporary emulation
+(``Engine.emulate_postgres_catalog``). It only touches text that mentions one of them, and the
+patterns are PostgreSQL-only syntax, so a user's own query is left as written.
 
 A SET or SHOW of a PostgreSQL setting that DuckDB does not have is answered here from the
 session's own table of settings; any other SET or SHOW (``SET threads = 2``, ``SHOW TABLES``)
@@ -9,6 +17,8 @@ matching text.
 """
 
 from __future__ import annotations
+
+import re
 
 import pyarrow as pa
 from sqlglot.tokens import Token, TokenType
@@ -162,9 +172,6 @@ def answer(tokens: tuple[Token, ...], settings: Settings) -> StatementResult | N
         return None
     if head == "SHOW":
         return _show(words[1:], settings)
-    if [w.lower() for w in words] in (["select", "version", "(", ")"],
-                                      ["select", "pg_catalog", ".", "version", "(", ")"]):  # fmt: skip
-        return _one_row("SELECT", "version", version_text())
     return None
 
 
@@ -198,3 +205,43 @@ def _show(words: list[str], settings: Settings) -> StatementResult | None:
         return None
     column = NAMES.get(key, key) if name not in aliases else key
     return _one_row("SHOW", column.lower(), settings.values[key])
+
+
+_TRIGGER = re.compile(r"pg_catalog|current_setting|::\s*(?:reg\w+|name|\"char\")\b|\bpg_\w+", re.I)
+_CATALOG = r"(?:pg_catalog\s*\.\s*)?"
+
+
+def _rewrites(relations: tuple[str, ...]) -> list[tuple[re.Pattern, str]]:
+    names = "|".join(relations)
+    return [
+        (re.compile(r"OPERATOR\s*\(\s*pg_catalog\s*\.\s*([^)\s]+)\s*\)", re.I), r"\1"),
+        (re.compile(r"\s+COLLATE\s+pg_catalog\s*\.\s*\"?default\"?", re.I), ""),
+        # 'name'::regclass is the relation's oid; an oid cast to regclass stays an oid
+        (re.compile(rf"('(?:[^']|'')*')\s*::\s*{_CATALOG}regclass\b", re.I), r"sqlml_regclass(\1)"),
+        (re.compile(rf"([\w.]+)\s*::\s*{_CATALOG}regtype\b", re.I), r"format_type(\1, NULL)"),
+        (
+            re.compile(
+                rf"::\s*{_CATALOG}(?:regclass|regproc|regprocedure|regnamespace|regrole)\b", re.I
+            ),
+            "",
+        ),
+        (re.compile(rf"::\s*{_CATALOG}(?:name|\"char\")(?![\w\"])", re.I), "::VARCHAR"),
+        (re.compile(rf"\b{_CATALOG}current_setting\s*\(", re.I), "sqlml_setting("),
+        (re.compile(r"\bpg_catalog\s*\.\s*(\w+)\s*\(", re.I), r"\1("),
+        (re.compile(r"::\s*pg_catalog\s*\.\s*", re.I), "::"),
+        (re.compile(rf"\bpg_catalog\s*\.\s*({names})\b", re.I), r"\1"),
+    ]
+
+
+class Rewriter:
+    """Rewrites catalog queries for the session's engine and its emulated relations."""
+
+    def __init__(self, relations: tuple[str, ...]):
+        self.rules = _rewrites(relations) if relations else []
+
+    def __call__(self, text: str) -> str:
+        if not self.rules or not _TRIGGER.search(text):
+            return text
+        for pattern, replacement in self.rules:
+            text = pattern.sub(replacement, text)
+        return text

@@ -142,6 +142,7 @@ class Session:
         self.skipping = False  # after an error in the extended protocol, until Sync
         self.tls = False
         self.busy = False  # a statement runs (a cancel request interrupts it)
+        self.rewrite = catalog.Rewriter(())
 
     # -- output ----------------------------------------------------------------------------
 
@@ -270,12 +271,21 @@ class Session:
         self.settings = catalog.Settings(
             self.user, self.superuser, params.get("application_name", "")
         )
+        await self.worker(self._emulate_catalog)
         self.send(P.AUTH_OK)
         for name, value in self.settings.reported():
             self.send(P.parameter_status(name, value))
         self.send(P.backend_key_data(self.pid, self.secret))
         self.send(P.ready_for_query("I"))
         await self.flush()
+
+    def _emulate_catalog(self) -> None:
+        users = self.server.users
+        roles = [(name, name in users.superusers()) for name in users.names()]
+        relations = self.conn.engine.emulate_postgres_catalog(
+            self.user, roles, self.settings.values, catalog.version_text()
+        )
+        self.rewrite = catalog.Rewriter(relations)
 
     async def _auth_send(self, data: bytes) -> None:
         self.send(data)
@@ -403,7 +413,7 @@ class Session:
         """Parameter types and result columns, asked of the engine (not run). A statement it
         cannot describe (an ML statement) is described by running it, at Describe time."""
         self._park_open_portals()
-        shape = self.conn.describe(statement.text)
+        shape = self.conn.describe(self.rewrite(statement.text))
         if shape is None:
             return
         statement.described = True
@@ -547,7 +557,7 @@ class Session:
 
     def _run(self, portal: Portal) -> None:
         self._park_open_portals(keep=portal)
-        text = portal.statement.text
+        text = self.rewrite(portal.statement.text)
         if self.status == "E":  # COMMIT of a failed transaction rolls it back, as PostgreSQL does
             text = "ROLLBACK"
         portal.run = self.conn.run(text, portal.params)
@@ -555,6 +565,8 @@ class Session:
             portal.result = next(portal.run)
         except StopIteration:
             portal.result = None
+        if portal.result is not None and portal.result.command.endswith(" ROLE"):
+            self._emulate_catalog()  # pg_roles lists the users
 
     def _open_rows(self, portal: Portal) -> None:
         result = portal.result
