@@ -38,6 +38,8 @@ def statements(
         f"(n, missing_ok) AS coalesce((SELECT setting FROM (VALUES {setting_rows}) "
         "AS s(name, setting) WHERE name = lower(n)), "
         "(SELECT value FROM duckdb_settings() WHERE name = lower(n)))",
+        # set_config takes effect only for the settings the server answers SET for
+        "CREATE OR REPLACE TEMP MACRO set_config(name, value, is_local) AS value",
         f"CREATE OR REPLACE TEMP MACRO pg_get_userbyid(id) AS {owner}",
         "CREATE OR REPLACE TEMP MACRO pg_encoding_to_char(e) AS 'UTF8'",
         "CREATE OR REPLACE TEMP MACRO pg_char_to_encoding(e) AS 6",

@@ -19,12 +19,15 @@ matching text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 from sqlglot.tokens import Token, TokenType
 
 import sqlml
 from sqlml.results import StatementResult
+from sqlml.server import types as T
 from sqlml.sql.lexer import STRING_TYPES, is_word
 
 SERVER_VERSION = "15.0 (sqlml)"
@@ -146,13 +149,37 @@ def _value_text(tokens: tuple[Token, ...]) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def _one_row(command: str, column: str, value: str) -> StatementResult:
-    return StatementResult.of_table(command, pa.table({column: pa.array([value], pa.string())}))
+@dataclass
+class Answer:
+    """A statement the server answers itself: ``run(params)`` gives its result; ``param_oids``
+    and the result's column names and types are known before it runs (for Describe)."""
+
+    run: Callable[[list | None], StatementResult]
+    param_oids: list[int] = field(default_factory=list)
+    names: list[str] | None = None
+    types: list[T.PgType] | None = None
 
 
-def answer(tokens: tuple[Token, ...], settings: Settings) -> StatementResult | None:
-    """The result of a SET, RESET or SHOW of a PostgreSQL setting, or of ``SELECT version()``;
-    None for any other statement (it goes to the engine)."""
+def _rows(command: str, names: list[str], types: list[T.PgType], make) -> Answer:
+    def run(params):
+        columns = make(params)
+        table = pa.table(dict(zip(names, columns, strict=True)))
+        return StatementResult.of_table(command, table)
+
+    return Answer(run, [], names, types)
+
+
+def _done(command: str, action: Callable[[], None]) -> Answer:
+    def run(params):
+        action()
+        return StatementResult(command)
+
+    return Answer(run)
+
+
+def recognize(tokens: tuple[Token, ...], settings: Settings) -> Answer | None:
+    """The server's own answer to a SET, RESET or SHOW of a PostgreSQL setting, or to asyncpg's
+    type introspection; None for any other statement (it goes to the engine)."""
     words = _words(tokens)
     if not words:
         return None
@@ -160,51 +187,102 @@ def answer(tokens: tuple[Token, ...], settings: Settings) -> StatementResult | N
     if head == "SET":
         return _set(tokens[1:], words[1:], settings)
     if head == "RESET" and len(words) == 2:
-        key = words[1].lower()
-        if key == "all":
-            for name in list(settings.values):
-                if name not in ("session_authorization", "is_superuser"):
-                    settings.values[name] = DEFAULTS[name]
-            return StatementResult("RESET")
-        if key in DEFAULTS:
-            settings.set(key, None)
-            return StatementResult("RESET")
-        return None
+        return _reset(words[1].lower(), settings)
     if head == "SHOW":
         return _show(words[1:], settings)
+    if words[:3] == ["WITH", "RECURSIVE", "TYPEINFO_TREE"]:
+        return _asyncpg_types()
     return None
 
 
-def _set(tokens, words: list[str], settings: Settings) -> StatementResult | None:
+def _reset(key: str, settings: Settings) -> Answer | None:
+    if key == "all":
+
+        def reset_all():
+            for name in list(settings.values):
+                if name not in ("session_authorization", "is_superuser"):
+                    settings.values[name] = DEFAULTS[name]
+
+        return _done("RESET", reset_all)
+    if key in DEFAULTS:
+        return _done("RESET", lambda: settings.set(key, None))
+    return None
+
+
+def _set(tokens, words: list[str], settings: Settings) -> Answer | None:
     if words[:1] in (["SESSION"], ["LOCAL"]) and words[1:2] != ["CHARACTERISTICS"]:
         tokens, words = tokens[1:], words[1:]
     if words[:1] == ["TRANSACTION"] or words[:2] == ["SESSION", "CHARACTERISTICS"]:
-        return StatementResult("SET")  # isolation levels: DuckDB has one
+        return _done("SET", lambda: None)  # isolation levels: DuckDB has one
     if words[:2] == ["TIME", "ZONE"]:
-        settings.set("timezone", _value_text(tokens[2:]).strip("'"))
-        return StatementResult("SET")
+        zone = _value_text(tokens[2:]).strip("'")
+        return _done("SET", lambda: settings.set("timezone", zone))
     if len(words) < 3 or words[1] not in ("TO", "="):
         return None
     key = words[0].lower()
     if key not in DEFAULTS:
         return None
     value = _value_text(tokens[2:])
-    settings.set(key, None if value.upper() == "DEFAULT" else value)
-    return StatementResult("SET")
+    new = None if value.upper() == "DEFAULT" else value
+    return _done("SET", lambda: settings.set(key, new))
 
 
-def _show(words: list[str], settings: Settings) -> StatementResult | None:
+def _show(words: list[str], settings: Settings) -> Answer | None:
     name = "_".join(w.lower() for w in words)
-    aliases = {
-        "transaction_isolation_level": "transaction_isolation",
-        "time_zone": "timezone",
-        "session_authorization": "session_authorization",
-    }
+    aliases = {"transaction_isolation_level": "transaction_isolation", "time_zone": "timezone"}
     key = aliases.get(name, name)
     if key not in settings.values:
         return None
-    column = NAMES.get(key, key) if name not in aliases else key
-    return _one_row("SHOW", column.lower(), settings.values[key])
+    column = key if name in aliases else NAMES.get(key, key).lower()
+    return _rows("SHOW", [column], [T.TEXT], lambda p: [[settings.values[key]]])
+
+
+# -- asyncpg's type introspection ---------------------------------------------------------------
+
+_TYPEINFO = [
+    ("oid", T.OID), ("ns", T.NAME), ("name", T.NAME), ("kind", T.CHAR), ("basetype", T.OID),
+    ("elemtype", T.OID), ("elemdelim", T.CHAR), ("range_subtype", T.OID),
+    ("attrtypoids", T.array_of(T.OID)), ("attrnames", T.array_of(T.TEXT)), ("depth", T.INT4),
+    ("basetype_name", T.TEXT), ("elemtype_name", T.TEXT), ("range_subtype_name", T.TEXT),
+]  # fmt: skip
+
+
+def _asyncpg_types() -> Answer:
+    """asyncpg looks up every type it has no built-in codec for (arrays, for one) with a
+    recursive query over pg_type, pg_range and pg_attribute; the types this server sends are
+    few and fixed, so it answers from its own table."""
+    names = [n for n, _ in _TYPEINFO]
+    types = [t for _, t in _TYPEINFO]
+
+    def make(params):
+        rows = []  # (depth, type, element type): an array's element one level down
+        for oid in (params or [[]])[0] or []:
+            t = T.BY_OID.get(oid)
+            if t is not None:
+                rows.append((0, t, t.element))
+                if t.element is not None:
+                    rows.append((1, t.element, None))
+        rows.sort(key=lambda r: -r[0])  # asyncpg wants the deepest first
+        return [
+            pa.array([t.oid for _, t, _ in rows], pa.int64()),
+            ["pg_catalog"] * len(rows),
+            [t.name for _, t, _ in rows],
+            ["b"] * len(rows),
+            pa.array([None] * len(rows), pa.int64()),
+            pa.array([e.oid if e else 0 for _, _, e in rows], pa.int64()),
+            [","] * len(rows),
+            pa.array([None] * len(rows), pa.int64()),
+            pa.array([None] * len(rows), pa.list_(pa.int64())),
+            pa.array([None] * len(rows), pa.list_(pa.string())),
+            pa.array([d for d, _, _ in rows], pa.int32()),
+            pa.array([None] * len(rows), pa.string()),
+            [e.name if e else None for _, _, e in rows],
+            pa.array([None] * len(rows), pa.string()),
+        ]
+
+    answer = _rows("SELECT", names, types, make)
+    answer.param_oids = [T.array_of(T.OID).oid]
+    return answer
 
 
 _TRIGGER = re.compile(r"pg_catalog|current_setting|::\s*(?:reg\w+|name|\"char\")\b|\bpg_\w+", re.I)

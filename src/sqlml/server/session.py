@@ -69,6 +69,7 @@ class Prepared:
     start: int = 0  # the offset of ``text`` where the tokens' positions count from
     columns: list | None = None  # the engine's result columns, when known without running it
     described: bool = False
+    answer: catalog.Answer | None = None  # the server answers it itself (SET, SHOW...)
 
 
 @dataclass
@@ -87,7 +88,7 @@ class Portal:
     fields: list[T.PgType] | None = None
     sent: int = 0
     done: bool = False
-    answered: StatementResult | None = None  # a result the server made itself (SET, SHOW...)
+    wire_types: list[T.PgType] | None = None  # the result's types, when the server chose them
     names: list[str] | None = None
 
 
@@ -397,17 +398,14 @@ class Session:
         )
         if name and name in self.statements:
             raise DatabaseError(f'prepared statement "{name}" already exists', sqlstate="42P05")
-        if self._needs_engine(statement):
+        statement.answer = catalog.recognize(tokens, self.settings)
+        if statement.answer is not None:
+            answer = statement.answer
+            statement.param_oids = oids or list(answer.param_oids)
+        elif tokens and copy.parse(tokens, statement.text, statement.start) is None:
             await self.worker(self._describe_statement, statement)
         self.statements[name] = statement
         self.send(P.PARSE_COMPLETE)
-
-    def _needs_engine(self, statement: Prepared) -> bool:
-        return (
-            bool(statement.tokens)
-            and copy.parse(statement.tokens, statement.text, statement.start) is None
-            and (catalog.answer(statement.tokens, catalog.Settings("", False)) is None)
-        )
 
     def _describe_statement(self, statement: Prepared) -> None:
         """Parameter types and result columns, asked of the engine (not run). A statement it
@@ -470,7 +468,10 @@ class Session:
         if what == ord("S"):
             statement = self._statement(name)
             self.send(P.parameter_description(statement.param_oids))
-            if statement.columns is None:
+            answer = statement.answer
+            if answer is not None and answer.names is not None:
+                self.send(self._row_description(answer.names, answer.types, [0]))
+            elif statement.columns is None:
                 self.send(P.NO_DATA)
             else:
                 types = [T.pg_type(c.arrow, c.sql_type) for c in statement.columns]
@@ -490,7 +491,7 @@ class Session:
             raise DatabaseError(f'portal "{name}" does not exist', sqlstate="34000") from None
 
     def _describe_portal(self, portal: Portal) -> None:
-        result = portal.answered or portal.result
+        result = portal.result
         if result is None or not result.has_rows:
             self.send(P.NO_DATA)
             return
@@ -532,10 +533,11 @@ class Session:
         portal.started = True
         statement = portal.statement
         self._check_transaction(statement.tokens)
-        answered = catalog.answer(statement.tokens, self.settings) if statement.tokens else None
-        if answered is not None:
-            portal.answered = answered
-            portal.result = answered
+        if statement.answer is None and statement.tokens and not statement.described:
+            statement.answer = catalog.recognize(statement.tokens, self.settings)
+        if statement.answer is not None:
+            portal.result = statement.answer.run(portal.params)
+            portal.wire_types = statement.answer.types
         else:
             self.busy = True
             try:
@@ -573,7 +575,9 @@ class Session:
         portal.reader = result.reader()
         schema = portal.reader.schema
         sql_types = result.sql_types or [None] * len(schema)
-        portal.fields = [T.pg_type(f.type, s) for f, s in zip(schema, sql_types, strict=True)]
+        portal.fields = portal.wire_types or [
+            T.pg_type(f.type, s) for f, s in zip(schema, sql_types, strict=True)
+        ]
         portal.names = list(schema.names)
 
     async def execute(self, portal: Portal, max_rows: int, simple: bool = False) -> None:

@@ -46,6 +46,7 @@ def _t(name, oid, size, array_oid):
 
 
 BOOL = _t("bool", 16, 1, 1000)
+CHAR = _t("char", 18, 1, 1002)
 BYTEA = _t("bytea", 17, -1, 1001)
 NAME = _t("name", 19, 64, 1003)
 INT8 = _t("int8", 20, 8, 1016)
@@ -69,7 +70,7 @@ UUID = _t("uuid", 2950, 16, 2951)
 JSONB = _t("jsonb", 3802, -1, 3807)
 
 SCALARS = [
-    BOOL, BYTEA, NAME, INT8, INT2, INT4, TEXT, OID, JSON, FLOAT4, FLOAT8, BPCHAR, VARCHAR, DATE,
+    BOOL, CHAR, BYTEA, NAME, INT8, INT2, INT4, TEXT, OID, JSON, FLOAT4, FLOAT8, BPCHAR, VARCHAR, DATE,
     TIME, TIMESTAMP, TIMESTAMPTZ, INTERVAL, NUMERIC, UUID, JSONB,
 ]  # fmt: skip
 ARRAYS = [PgType("_" + t.name, t.array_oid, -1, 0, t) for t in SCALARS]
