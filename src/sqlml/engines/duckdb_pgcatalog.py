@@ -46,8 +46,12 @@ def statements(
         "CREATE OR REPLACE TEMP MACRO pg_get_function_result(oid) AS NULL::VARCHAR",
         "CREATE OR REPLACE TEMP MACRO pg_get_function_arguments(oid) AS NULL::VARCHAR",
         "CREATE OR REPLACE TEMP MACRO pg_get_function_identity_arguments(oid) AS NULL::VARCHAR",
-        "CREATE OR REPLACE TEMP MACRO pg_get_indexdef(oid) AS NULL::VARCHAR, "
-        "(oid, col, pretty) AS NULL::VARCHAR",
+        # a primary key's index (the only indexes pg_index lists), as psql shows it
+        "CREATE OR REPLACE TEMP MACRO sqlml_indexdef(i) AS (SELECT 'CREATE UNIQUE INDEX ON ' || c.relname || ' USING btree ('"
+        " || regexp_extract(k.conname, '\\((.*)\\)', 1) || ')' FROM pg_catalog.pg_constraint k "
+        "JOIN pg_catalog.pg_class c ON c.oid = k.conrelid WHERE k.oid = i)",
+        "CREATE OR REPLACE TEMP MACRO pg_get_indexdef(i) AS sqlml_indexdef(i), "
+        "(i, col, pretty) AS sqlml_indexdef(i)",
         "CREATE OR REPLACE TEMP MACRO pg_get_statisticsobjdef_columns(oid) AS NULL::VARCHAR",
         "CREATE OR REPLACE TEMP MACRO pg_get_partkeydef(oid) AS NULL::VARCHAR",
         # a default's expression is kept as its text (pg_attrdef.adbin)
@@ -118,17 +122,66 @@ def statements(
         "CREATE OR REPLACE TEMP VIEW pg_auth_members AS SELECT 0::BIGINT AS oid, "
         "0::BIGINT AS roleid, 0::BIGINT AS member, 0::BIGINT AS grantor, "
         "false AS admin_option WHERE false",
-        # DuckDB's pg_class, with the columns PostgreSQL 15 has beside them
-        "CREATE OR REPLACE TEMP VIEW pg_class AS SELECT *, false AS relforcerowsecurity, "
-        "FROM pg_catalog.pg_class",
+        # DuckDB's pg_type has rows without an oid (its own types) and no typrelid; PostgreSQL's
+        # text, name, json and the array types the server sends are added
+        "CREATE OR REPLACE TEMP VIEW pg_type AS SELECT * REPLACE (coalesce(typrelid, 0) AS "
+        "typrelid, coalesce(typelem, 0) AS typelem) FROM pg_catalog.pg_type WHERE oid IS NOT NULL "
+        "AND oid NOT IN (SELECT oid FROM (VALUES " + _EXTRA_TYPES + ") AS e(oid, n, l, el, a, c)) "
+        "UNION ALL BY NAME SELECT e.oid, e.n AS typname, (SELECT oid FROM pg_catalog.pg_namespace "
+        "WHERE nspname = 'main') AS typnamespace, 0 AS typowner, e.l AS typlen, e.l > 0 AS typbyval, "
+        "'b' AS typtype, e.c AS typcategory, false AS typispreferred, true AS typisdefined, "
+        "',' AS typdelim, 0 AS typrelid, e.el AS typelem, e.a AS typarray, 0 AS typbasetype, "
+        "-1 AS typtypmod, 0 AS typndims, 0 AS typcollation, false AS typnotnull "
+        "FROM (VALUES " + _EXTRA_TYPES + ") AS e(oid, n, l, el, a, c)",
+        # DuckDB's pg_class with PostgreSQL 15's relforcerowsecurity, and a row for each
+        # primary key's index (DuckDB lists primary keys as constraints only; pgjdbc's
+        # getPrimaryKeys joins pg_index to the index's pg_class row)
+        "CREATE OR REPLACE TEMP VIEW pg_class AS SELECT *, false AS relforcerowsecurity "
+        "FROM pg_catalog.pg_class UNION ALL SELECT c.* REPLACE (k.oid AS oid, "
+        "c.relname || '_pkey' AS relname, 'i' AS relkind), false "
+        "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_constraint k "
+        "ON k.conrelid = c.oid AND k.contype = 'p'",
+        # DuckDB's constraint keys count columns from 0, PostgreSQL's attnum from 1
+        "CREATE OR REPLACE TEMP VIEW pg_index AS SELECT k.oid AS indexrelid, "
+        "k.conrelid AS indrelid, len(k.conkey) AS indnatts, len(k.conkey) AS indnkeyatts, "
+        "true AS indisunique, true AS indisprimary, false AS indisexclusion, "
+        "true AS indimmediate, false AS indisclustered, true AS indisvalid, "
+        "false AS indcheckxmin, true AS indisready, true AS indislive, "
+        "false AS indisreplident, list_transform(k.conkey, lambda i: i + 1) AS indkey, "
+        "NULL::BIGINT[] AS indcollation, NULL::BIGINT[] AS indclass, "
+        "NULL::INTEGER[] AS indoption, NULL::VARCHAR AS indexprs, NULL::VARCHAR AS indpred "
+        "FROM pg_catalog.pg_constraint k WHERE k.contype = 'p'",
+        # information_schema._pg_expandarray: the elements of an array with their positions
+        "CREATE OR REPLACE TEMP MACRO sqlml_expandarray(arr) AS unnest(list_transform("
+        "range(1, len(arr) + 1), lambda i: {'x': arr[i], 'n': i}))",
         "CREATE OR REPLACE TEMP VIEW pg_rewrite AS SELECT 0::BIGINT AS oid, "
         "''::VARCHAR AS rulename, 0::BIGINT AS ev_class WHERE false",
     ]
 
 
+# (oid, name, length, element, array, category) of PostgreSQL types DuckDB's pg_type lacks
+_EXTRA_TYPES = ", ".join(
+    f"({oid}, '{name}', {length}, {element}, {array}, '{category}')"
+    for oid, name, length, element, array, category in [
+        (18, "char", 1, 0, 1002, "Z"), (19, "name", 64, 0, 1003, "S"), (25, "text", -1, 0, 1009, "S"),
+        (26, "oid", 4, 0, 1028, "N"), (114, "json", -1, 0, 199, "U"), (3802, "jsonb", -1, 0, 3807, "U"),
+        (1042, "bpchar", -1, 0, 1014, "S"), (1000, "_bool", -1, 16, 0, "A"),
+        (1002, "_char", -1, 18, 0, "A"), (1003, "_name", -1, 19, 0, "A"),
+        (1005, "_int2", -1, 21, 0, "A"), (1007, "_int4", -1, 23, 0, "A"), (1009, "_text", -1, 25, 0, "A"),
+        (1014, "_bpchar", -1, 1042, 0, "A"), (1015, "_varchar", -1, 1043, 0, "A"),
+        (1016, "_int8", -1, 20, 0, "A"), (1021, "_float4", -1, 700, 0, "A"),
+        (1022, "_float8", -1, 701, 0, "A"), (1028, "_oid", -1, 26, 0, "A"),
+        (1115, "_timestamp", -1, 1114, 0, "A"), (1182, "_date", -1, 1082, 0, "A"),
+        (1183, "_time", -1, 1083, 0, "A"), (1185, "_timestamptz", -1, 1184, 0, "A"),
+        (1187, "_interval", -1, 1186, 0, "A"), (1231, "_numeric", -1, 1700, 0, "A"),
+        (199, "_json", -1, 114, 0, "A"), (2951, "_uuid", -1, 2950, 0, "A"),
+        (1001, "_bytea", -1, 17, 0, "A"),
+    ]
+)  # fmt: skip
+
 # The relations above, which the server's rewrite points at these (unqualified) names.
 RELATIONS = (
     "pg_database", "pg_roles", "pg_user", "pg_authid", "pg_inherits", "pg_trigger", "pg_policy",
     "pg_statistic_ext", "pg_publication", "pg_publication_rel", "pg_publication_namespace",
-    "pg_partitioned_table", "pg_foreign_table", "pg_rewrite", "pg_auth_members", "pg_class",
+    "pg_partitioned_table", "pg_foreign_table", "pg_rewrite", "pg_auth_members", "pg_class", "pg_index", "pg_type",
 )  # fmt: skip

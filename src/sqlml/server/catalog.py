@@ -285,7 +285,9 @@ def _asyncpg_types() -> Answer:
     return answer
 
 
-_TRIGGER = re.compile(r"pg_catalog|current_setting|::\s*(?:reg\w+|name|\"char\")\b|\bpg_\w+", re.I)
+_TRIGGER = re.compile(
+    r"pg_catalog|_pg_expandarray|current_setting|::\s*(?:reg\w+|name|\"char\")\b|\bpg_\w+", re.I
+)
 _CATALOG = r"(?:pg_catalog\s*\.\s*)?"
 
 
@@ -305,6 +307,10 @@ def _rewrites(relations: tuple[str, ...]) -> list[tuple[re.Pattern, str]]:
         ),
         (re.compile(rf"::\s*{_CATALOG}(?:name|\"char\")(?![\w\"])", re.I), "::VARCHAR"),
         (re.compile(rf"\b{_CATALOG}current_setting\s*\(", re.I), "sqlml_setting("),
+        (
+            re.compile(r"\binformation_schema\s*\.\s*_pg_expandarray\s*\(", re.I),
+            "sqlml_expandarray(",
+        ),
         (re.compile(r"\bpg_catalog\s*\.\s*(\w+)\s*\(", re.I), r"\1("),
         (re.compile(r"::\s*pg_catalog\s*\.\s*", re.I), "::"),
         (re.compile(rf"\bpg_catalog\s*\.\s*({names})\b", re.I), r"\1"),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import re
 import struct
 import uuid
 from collections.abc import Callable
@@ -524,9 +525,37 @@ def _parse_bytea(text: str) -> bytes:
     return bytes(out)
 
 
+_ZONE = re.compile(r"\s*([+-]\d{2}(?::?\d{2}(?::?\d{2})?)?|Z)$")
+
+
+def _parse_datetime(text: str) -> dt.datetime:
+    """PostgreSQL's ISO text of a timestamp: ``2024-01-02 03:04:05.5+01`` (the zone optional;
+    pgjdbc writes a zone with a space before it)."""
+    text = text.strip()
+    zone = _ZONE.search(text)
+    if zone and len(text) > 10:
+        base, offset = text[: zone.start()], zone.group(1)
+        if offset != "Z" and ":" not in offset and len(offset) > 3:
+            offset = offset[:3] + ":" + offset[3:5] + (":" + offset[5:] if len(offset) > 5 else "")
+        return dt.datetime.fromisoformat(base + ("+00:00" if offset == "Z" else offset))
+    return dt.datetime.fromisoformat(text)
+
+
 def _parse_timestamptz(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text.strip())
+    value = _parse_datetime(text)
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _parse_timestamp(text: str) -> dt.datetime:
+    value = _parse_datetime(text)
+    if value.tzinfo is not None:  # a zone given for a plain timestamp: its wall time is kept
+        value = value.replace(tzinfo=None)
+    return value
+
+
+def _parse_date(text: str) -> dt.date:
+    text = text.strip()
+    return dt.date.fromisoformat(text[:10]) if len(text) > 10 else dt.date.fromisoformat(text)
 
 
 _TEXT_PARSERS: dict[str, Callable[[str], object]] = {
@@ -538,8 +567,8 @@ _TEXT_PARSERS: dict[str, Callable[[str], object]] = {
     "float8": float,
     "numeric": decimal.Decimal,
     "bool": _parse_bool,
-    "date": lambda s: dt.date.fromisoformat(s.strip()),
-    "timestamp": lambda s: dt.datetime.fromisoformat(s.strip()),
+    "date": _parse_date,
+    "timestamp": _parse_timestamp,
     "timestamptz": _parse_timestamptz,
     "time": lambda s: dt.time.fromisoformat(s.strip()),
     "bytea": _parse_bytea,
