@@ -36,7 +36,7 @@ from sqlml.errors import (
     SqlmlError,
 )
 from sqlml.results import StatementResult
-from sqlml.server import auth, catalog, copy
+from sqlml.server import auth, catalog, copy, cursors
 from sqlml.server import protocol as P
 from sqlml.server import types as T
 from sqlml.sql import ast, split_script
@@ -89,6 +89,7 @@ class Portal:
     sent: int = 0
     done: bool = False
     wire_types: list[T.PgType] | None = None  # the result's types, when the server chose them
+    fetch: cursors.Fetch | None = None  # a FETCH: its rows are the cursor's
     names: list[str] | None = None
 
 
@@ -402,10 +403,19 @@ class Session:
         if statement.answer is not None:
             answer = statement.answer
             statement.param_oids = oids or list(answer.param_oids)
-        elif tokens and copy.parse(tokens, statement.text, statement.start) is None:
+        elif tokens and not self._server_side(statement):
             await self.worker(self._describe_statement, statement)
         self.statements[name] = statement
         self.send(P.PARSE_COMPLETE)
+
+    @staticmethod
+    def _server_side(statement: Prepared) -> bool:
+        """COPY with the client and cursor statements: the server runs them itself."""
+        text, tokens, start = statement.text, statement.tokens, statement.start
+        return (
+            copy.parse(tokens, text, start) is not None
+            or cursors.parse(tokens, text, start) is not None
+        )
 
     def _describe_statement(self, statement: Prepared) -> None:
         """Parameter types and result columns, asked of the engine (not run). A statement it
@@ -482,6 +492,11 @@ class Session:
             raise P.ProtocolViolation(f"invalid DESCRIBE message subtype {what}")
         portal = self._portal(name)
         await self.start(portal)
+        if portal.fetch is not None:
+            cursor = self._portal_named_cursor(portal.fetch.name)
+            cursor.formats = portal.formats
+            self._describe_portal(cursor)
+            return
         self._describe_portal(portal)
 
     def _portal(self, name: str) -> Portal:
@@ -533,6 +548,10 @@ class Session:
         portal.started = True
         statement = portal.statement
         self._check_transaction(statement.tokens)
+        cursor = cursors.parse(statement.tokens, statement.text, statement.start)
+        if cursor is not None:
+            await self._cursor_statement(portal, cursor)
+            return
         if statement.answer is None and statement.tokens and not statement.described:
             statement.answer = catalog.recognize(statement.tokens, self.settings)
         if statement.answer is not None:
@@ -547,6 +566,41 @@ class Session:
         result = portal.result
         if result is not None and result.has_rows:
             await self.worker(self._open_rows, portal)
+
+    async def _cursor_statement(self, portal: Portal, cursor) -> None:
+        if isinstance(cursor, cursors.Declare):
+            if cursor.name in self.portals:
+                raise DatabaseError(f'cursor "{cursor.name}" already exists', sqlstate="42P03")
+            statement = Prepared(cursor.query, [], split_script(cursor.query, "duckdb")[0].tokens)
+            declared = Portal(statement, portal.params, [1 if cursor.binary else 0])
+            await self.start(declared)
+            self.portals[cursor.name] = declared
+            portal.result = StatementResult("DECLARE CURSOR")
+        elif isinstance(cursor, cursors.Deallocate):
+            if cursor.name is None:
+                self.statements = {"": self.statements[""]} if "" in self.statements else {}
+                portal.result = StatementResult("DEALLOCATE ALL")
+            else:
+                self._statement(cursor.name)  # 26000 when there is none
+                del self.statements[cursor.name]
+                portal.result = StatementResult("DEALLOCATE")
+        elif isinstance(cursor, cursors.Fetch):
+            self._portal_named_cursor(cursor.name)
+            portal.fetch = cursor
+            portal.result = None
+        else:
+            names = list(self.portals) if cursor.name is None else [cursor.name]
+            if cursor.name is not None:
+                self._portal_named_cursor(cursor.name)
+            for name in names:
+                if name:  # the unnamed portal is not a cursor
+                    await self.worker(self._close_portal, self.portals.pop(name))
+            portal.result = StatementResult("CLOSE CURSOR")
+
+    def _portal_named_cursor(self, name: str) -> Portal:
+        if not name or name not in self.portals:
+            raise DatabaseError(f'cursor "{name}" does not exist', sqlstate="34000")
+        return self.portals[name]
 
     def _check_transaction(self, tokens) -> None:
         first = tokens[0].text.upper() if tokens else ""
@@ -590,6 +644,9 @@ class Session:
             self.send(P.EMPTY_QUERY)
             return
         await self.start(portal)
+        if portal.fetch is not None:
+            await self._fetch(portal, simple)
+            return
         result = portal.result
         if result is None:
             self.send(P.EMPTY_QUERY)
@@ -604,6 +661,16 @@ class Session:
             self._complete(portal, f"{self._row_tag(result)} {portal.sent}")
         else:
             self.send(P.PORTAL_SUSPENDED)
+
+    async def _fetch(self, portal: Portal, simple: bool) -> None:
+        cursor = self._portal_named_cursor(portal.fetch.name)
+        if simple:
+            cursor.formats = portal.formats
+            self._describe_portal(cursor)
+        before = cursor.sent
+        if cursor.result is not None and cursor.result.has_rows:
+            await self.send_rows(cursor, portal.fetch.count)
+        self.send(P.command_complete(f"FETCH {cursor.sent - before}"))
 
     @staticmethod
     def _row_tag(result: StatementResult) -> str:
