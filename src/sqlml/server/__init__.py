@@ -159,7 +159,10 @@ class Server:
         print(f"sqlml serve: listening on {self.config.host}:{self.port}", flush=True)
         async with self._server:
             await stop.wait()
+        # Running statements are interrupted: a worker thread in a long query would otherwise
+        # keep the process alive after the event loop ends.
         for session in list(self.sessions.values()):
+            session.cancel()
             session.writer.close()
         self.root.close()
 

@@ -175,7 +175,6 @@ async def _copy_out(session, stmt: Copy) -> None:
 
     portal = Portal(Prepared(_source_query(stmt), []), None, [0])
     try:
-        session.busy = True
         await session.worker(session._run, portal)
         if portal.result is None or not portal.result.has_rows:
             raise DatabaseError(
@@ -196,7 +195,6 @@ async def _copy_out(session, stmt: Copy) -> None:
         session.send(P.COPY_DONE)
         session.send(P.command_complete(f"COPY {rows}"))
     finally:
-        session.busy = False
         await session.worker(session._close_portal, portal)
 
 
@@ -311,11 +309,7 @@ async def _copy_in(session, stmt: Copy) -> None:
                 writer.close()
         if failure is not None:
             raise DatabaseError(f"COPY from stdin failed: {failure}", sqlstate="57014")
-        session.busy = True
-        try:
-            rows = await session.worker(_load, session, stmt, path)
-        finally:
-            session.busy = False
+        rows = await session.worker(_load, session, stmt, path)
         session.send(P.command_complete(f"COPY {rows}"))
     finally:
         os.unlink(path)

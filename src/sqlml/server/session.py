@@ -98,10 +98,15 @@ class Worker:
 
     def __init__(self, name: str):
         self.pool = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self.calls = 0  # calls submitted and not finished: the session's connection is busy
 
     async def __call__(self, fn: Callable, *args):
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, functools.partial(fn, *args))
+        self.calls += 1
+        try:
+            return await loop.run_in_executor(self.pool, functools.partial(fn, *args))
+        finally:
+            self.calls -= 1
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False)
@@ -143,7 +148,6 @@ class Session:
         self.status = "I"  # transaction status: Idle, in Transaction, failed (E)
         self.skipping = False  # after an error in the extended protocol, until Sync
         self.tls = False
-        self.busy = False  # a statement runs (a cancel request interrupts it)
         self.rewrite = catalog.Rewriter(())
 
     # -- output ----------------------------------------------------------------------------
@@ -210,7 +214,7 @@ class Session:
 
     def cancel(self) -> None:
         """A CancelRequest for this session (from another connection, on the event loop)."""
-        if self.busy and self.conn is not None:
+        if self.worker.calls and self.conn is not None:
             self.conn.engine.interrupt()
 
     # -- startup ---------------------------------------------------------------------------
@@ -558,11 +562,7 @@ class Session:
             portal.result = statement.answer.run(portal.params)
             portal.wire_types = statement.answer.types
         else:
-            self.busy = True
-            try:
-                await self.worker(self._run, portal)
-            finally:
-                self.busy = False
+            await self.worker(self._run, portal)
         result = portal.result
         if result is not None and result.has_rows:
             await self.worker(self._open_rows, portal)
