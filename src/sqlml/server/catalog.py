@@ -108,6 +108,7 @@ class Settings:
         self.values["is_superuser"] = "on" if superuser else "off"
         self.values["application_name"] = application_name
         self.changed: list[tuple[str, str]] = []  # reported settings SET since last asked
+        self.version = 0  # counts the SETs, so the engine's copy is refreshed when stale
 
     def reported(self) -> list[tuple[str, str]]:
         return [(NAMES.get(k, k), self.values[k]) for k in REPORTED]
@@ -122,6 +123,7 @@ class Settings:
         if key == "client_encoding" or key in _FIXED:
             value = DEFAULTS[key]
         self.values[key] = value
+        self.version += 1
         if key in REPORTED:
             self.changed.append((NAMES.get(key, key), value))
 

@@ -149,6 +149,7 @@ class Session:
         self.skipping = False  # after an error in the extended protocol, until Sync
         self.tls = False
         self.rewrite = catalog.Rewriter(())
+        self._installed = -1  # the settings' version the engine's emulation was made from
 
     # -- output ----------------------------------------------------------------------------
 
@@ -288,6 +289,7 @@ class Session:
     def _emulate_catalog(self) -> None:
         users = self.server.users
         roles = [(name, name in users.superusers()) for name in users.names()]
+        self._installed = self.settings.version
         relations = self.conn.engine.emulate_postgres_catalog(
             self.user, roles, self.settings.values, catalog.version_text()
         )
@@ -614,6 +616,8 @@ class Session:
     def _run(self, portal: Portal) -> None:
         self._park_open_portals(keep=portal)
         text = self.rewrite(portal.statement.text)
+        if self._installed != self.settings.version and "sqlml_setting" in text:
+            self._emulate_catalog()  # current_setting answers what was SET since
         if self.status == "E":  # COMMIT of a failed transaction rolls it back, as PostgreSQL does
             text = "ROLLBACK"
         portal.run = self.conn.run(text, portal.params)

@@ -247,7 +247,9 @@ def _jsonable(value):
         return None
     if isinstance(value, (bytes, bytearray)):
         return "\\x" + bytes(value).hex()
-    if isinstance(value, (dt.date, dt.time, dt.timedelta, decimal.Decimal, uuid.UUID)):
+    if isinstance(value, decimal.Decimal):  # a number in JSON (DuckDB types 0.5 as DECIMAL)
+        return float(value) if value.is_finite() else None
+    if isinstance(value, (dt.date, dt.time, dt.timedelta, uuid.UUID)):
         return str(value)
     return value
 
