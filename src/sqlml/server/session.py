@@ -662,7 +662,7 @@ class Session:
             self._describe_portal(portal)
         finished = await self.send_rows(portal, max_rows)
         if finished:
-            self._complete(portal, f"{self._row_tag(result)} {portal.sent}")
+            self._complete(portal, self._row_tag(result, portal.sent))
         else:
             self.send(P.PORTAL_SUSPENDED)
 
@@ -677,10 +677,13 @@ class Session:
         self.send(P.command_complete(f"FETCH {cursor.sent - before}"))
 
     @staticmethod
-    def _row_tag(result: StatementResult) -> str:
-        tag = result.tag
-        words = tag.split()
-        return " ".join(words[:-1]) if words and words[-1].isdigit() else tag
+    def _row_tag(result: StatementResult, sent: int) -> str:
+        """The tag of a statement that returned rows: the rows sent, for a command whose tag
+        counts them (``SELECT 3``); other commands' tags as they are (``CREATE MODEL``)."""
+        words = result.tag.split()
+        if words and words[-1].isdigit():
+            return " ".join([*words[:-1], str(sent)])
+        return result.tag
 
     def _complete(self, portal: Portal, tag: str) -> None:
         result = portal.result
