@@ -53,6 +53,11 @@ def model_m(tmp_path_factory):
         (errors.PredictionCallError, "42883"),
         (errors.ModelNotReady, "55000"),
         (errors.CorruptModelPackage, "XX001"),
+        (errors.InsufficientPrivilege, "42501"),
+        (errors.UserNotFound, "42704"),
+        (errors.UserAlreadyExists, "42710"),
+        (errors.AuthenticationFailed, "28P01"),
+        (errors.ObjectInUse, "55006"),
     ],
 )
 def test_every_error_has_its_sqlstate(cls, sqlstate):
