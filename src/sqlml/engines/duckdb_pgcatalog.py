@@ -18,11 +18,11 @@ def statements(
     user: str, users: list[tuple[str, bool]], settings: dict[str, str], version: str
 ) -> list[str]:
     """The statements that install the emulation for a session of ``user``."""
-    roles = users or [(user, True)]
-    role_rows = ", ".join(
-        f"({10 + i}, {_literal(name)}, {str(superuser).lower()})"
-        for i, (name, superuser) in enumerate(roles)
-    )
+    return _functions(user, settings, version) + _relations(user, users)
+
+
+def _functions(user: str, settings: dict[str, str], version: str) -> list[str]:
+    """Macros: PostgreSQL's functions that DuckDB lacks, or answers differently."""
     setting_rows = ", ".join(f"({_literal(k)}, {_literal(v)})" for k, v in settings.items())
     owner = _literal(user)
     return [
@@ -77,6 +77,18 @@ def statements(
         "CREATE OR REPLACE TEMP MACRO sqlml_regclass(name) AS (SELECT min(c.oid) FROM "
         "pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relname = sqlml_ident_last(name) OR n.nspname || '.' || c.relname = name)",
+    ]
+
+
+def _relations(user: str, users: list[tuple[str, bool]]) -> list[str]:
+    """Views: the relations psql and pgjdbc read that DuckDB lacks, or has without columns
+    they read."""
+    roles = users or [(user, True)]
+    role_rows = ", ".join(
+        f"({10 + i}, {_literal(name)}, {str(superuser).lower()})"
+        for i, (name, superuser) in enumerate(roles)
+    )
+    return [
         "CREATE OR REPLACE TEMP VIEW pg_database AS SELECT "
         "d.oid, d.datname, 10::BIGINT AS datdba, 6 AS encoding, 'c' AS datlocprovider, "
         "false AS datistemplate, true AS datallowconn, -1 AS datconnlimit, "

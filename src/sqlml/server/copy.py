@@ -19,6 +19,7 @@ from sqlml.engines import CsvOptions
 from sqlml.errors import DatabaseError, FeatureNotSupported
 from sqlml.server import protocol as P
 from sqlml.server import types as T
+from sqlml.server.portals import Portal, Prepared
 from sqlml.sql.lexer import STRING_TYPES, is_word
 
 
@@ -163,7 +164,7 @@ def _line(stmt: Copy, values: list[bytes | None]) -> bytes:
 
 
 def _encoded_lines(session, portal, stmt: Copy) -> list[bytes] | None:
-    batch = session._next_batch(portal)
+    batch = portal.next_batch()
     if batch is None:
         return None
     columns = [T.text_column(batch.column(i), t) for i, t in enumerate(portal.fields)]
@@ -171,8 +172,6 @@ def _encoded_lines(session, portal, stmt: Copy) -> list[bytes] | None:
 
 
 async def _copy_out(session, stmt: Copy) -> None:
-    from sqlml.server.session import Portal, Prepared
-
     portal = Portal(Prepared(_source_query(stmt), []), None, [0])
     try:
         await session.worker(session._run, portal)
@@ -180,7 +179,7 @@ async def _copy_out(session, stmt: Copy) -> None:
             raise DatabaseError(
                 "COPY TO STDOUT needs a table or a query that returns rows", sqlstate="42601"
             )
-        await session.worker(session._open_rows, portal)
+        await session.worker(portal.open_rows)
         session.send(P.copy_out_response(False, len(portal.fields)))
         rows = 0
         if stmt.header:
@@ -195,7 +194,7 @@ async def _copy_out(session, stmt: Copy) -> None:
         session.send(P.COPY_DONE)
         session.send(P.command_complete(f"COPY {rows}"))
     finally:
-        await session.worker(session._close_portal, portal)
+        await session.worker(portal.close)
 
 
 # -- from the client ----------------------------------------------------------------------------

@@ -6,10 +6,9 @@ holds open) and its own worker thread: every call into the connection runs there
 slow statement of one client holds only that client, while the event loop goes on serving the
 others. Result batches are encoded to DataRow messages in the worker thread too.
 
-Statements are run as late as possible: a portal runs when it is first described or executed,
-and keeps its result open so that ``Execute`` with a row limit resumes where the last one
-stopped (PortalSuspended). DuckDB lets a connection read one result at a time, so before any
-other statement runs the rows a suspended portal has not sent are read into memory.
+Statements are run as late as possible: a portal (``portals.py``) runs when it is first
+described or executed, and keeps its result open so that ``Execute`` with a row limit resumes
+where the last one stopped (PortalSuspended).
 """
 
 from __future__ import annotations
@@ -20,12 +19,8 @@ import functools
 import logging
 import secrets
 import ssl
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-
-import pyarrow as pa
 
 import sqlml
 from sqlml.errors import (
@@ -39,13 +34,11 @@ from sqlml.results import StatementResult
 from sqlml.server import auth, catalog, copy, cursors
 from sqlml.server import protocol as P
 from sqlml.server import types as T
+from sqlml.server.portals import Portal, Prepared, row_description, row_tag
 from sqlml.sql import ast, split_script
 
 log = logging.getLogger(__name__)
 
-# Rows encoded per DataRow group: the worker encodes this many, then the event loop sends them
-# (so other clients' messages interleave with a large result's).
-SLICE_ROWS = 4096
 # A client that connects but does not finish logging in within this time is dropped
 # (PostgreSQL's authentication_timeout).
 STARTUP_TIMEOUT = 60.0
@@ -57,40 +50,6 @@ class ClientError(Exception):
     def __init__(self, error: SqlmlError):
         super().__init__(str(error))
         self.error = error
-
-
-@dataclass
-class Prepared:
-    """A parsed statement: its text, its parameters' type OIDs and, once described, its shape."""
-
-    text: str
-    param_oids: list[int]
-    tokens: tuple = ()
-    start: int = 0  # the offset of ``text`` where the tokens' positions count from
-    columns: list | None = None  # the engine's result columns, when known without running it
-    described: bool = False
-    answer: catalog.Answer | None = None  # the server answers it itself (SET, SHOW...)
-
-
-@dataclass
-class Portal:
-    """A bound statement, and once it runs, its open result."""
-
-    statement: Prepared
-    params: list | None
-    formats: list[int]
-    result: StatementResult | None = None
-    run: object = None  # the generator of Connection.run, closed when the portal is
-    started: bool = False
-    reader: pa.RecordBatchReader | None = None
-    parked: deque = field(default_factory=deque)  # batches read ahead (see _park)
-    pending: deque = field(default_factory=deque)  # encoded DataRows not sent yet
-    fields: list[T.PgType] | None = None
-    sent: int = 0
-    done: bool = False
-    wire_types: list[T.PgType] | None = None  # the result's types, when the server chose them
-    fetch: cursors.Fetch | None = None  # a FETCH: its rows are the cursor's
-    names: list[str] | None = None
 
 
 class Worker:
@@ -205,7 +164,7 @@ class Session:
 
     def _close_connection(self) -> None:
         for portal in list(self.portals.values()):
-            self._close_portal(portal)
+            portal.close()
         self.portals.clear()
         if self.status != "I":
             with contextlib.suppress(SqlmlError):
@@ -386,7 +345,7 @@ class Session:
                     e.position += chunk.start
                 raise
             finally:
-                await self.worker(self._close_portal, portal)
+                await self.worker(Portal.close, portal)
 
     # -- extended query --------------------------------------------------------------------
 
@@ -451,7 +410,7 @@ class Session:
         if portal_name in self.portals:
             if portal_name:
                 raise DatabaseError(f'cursor "{portal_name}" already exists', sqlstate="42P03")
-            await self.worker(self._close_portal, self.portals.pop(portal_name))
+            await self.worker(Portal.close, self.portals.pop(portal_name))
         self.portals[portal_name] = Portal(statement, params, result_formats or [0])
         self.send(P.BIND_COMPLETE)
 
@@ -486,13 +445,13 @@ class Session:
             self.send(P.parameter_description(statement.param_oids))
             answer = statement.answer
             if answer is not None and answer.names is not None:
-                self.send(self._row_description(answer.names, answer.types, [0]))
+                self.send(row_description(answer.names, answer.types, [0]))
             elif statement.columns is None:
                 self.send(P.NO_DATA)
             else:
                 types = [T.pg_type(c.arrow, c.sql_type) for c in statement.columns]
                 names = [c.name for c in statement.columns]
-                self.send(self._row_description(names, types, [0]))
+                self.send(row_description(names, types, [0]))
             return
         if what != ord("P"):
             raise P.ProtocolViolation(f"invalid DESCRIBE message subtype {what}")
@@ -516,15 +475,7 @@ class Session:
         if result is None or not result.has_rows:
             self.send(P.NO_DATA)
             return
-        self.send(self._row_description(portal.names, portal.fields, portal.formats))
-
-    @staticmethod
-    def _row_description(names: list[str], types: list[T.PgType], formats: list[int]) -> bytes:
-        fields = []
-        for i, (name, t) in enumerate(zip(names, types, strict=True)):
-            fmt = formats[i] if len(formats) > 1 else formats[0]
-            fields.append((name, t.oid, t.size, -1, fmt))
-        return P.row_description(fields)
+        self.send(row_description(portal.names, portal.fields, portal.formats))
 
     async def on_execute(self, body: bytes) -> None:
         buffer = P.Buffer(body)
@@ -539,7 +490,7 @@ class Session:
         elif what == ord("P"):
             portal = self.portals.pop(name, None)
             if portal is not None:
-                await self.worker(self._close_portal, portal)
+                await self.worker(Portal.close, portal)
         else:
             raise P.ProtocolViolation(f"invalid CLOSE message subtype {what}")
         self.send(P.CLOSE_COMPLETE)
@@ -567,7 +518,7 @@ class Session:
             await self.worker(self._run, portal)
         result = portal.result
         if result is not None and result.has_rows:
-            await self.worker(self._open_rows, portal)
+            await self.worker(portal.open_rows)
 
     async def _cursor_statement(self, portal: Portal, cursor) -> None:
         if isinstance(cursor, cursors.Declare):
@@ -596,7 +547,7 @@ class Session:
                 self._portal_named_cursor(cursor.name)
             for name in names:
                 if name:  # the unnamed portal is not a cursor
-                    await self.worker(self._close_portal, self.portals.pop(name))
+                    await self.worker(Portal.close, self.portals.pop(name))
             portal.result = StatementResult("CLOSE CURSOR")
 
     def _portal_named_cursor(self, name: str) -> Portal:
@@ -628,16 +579,6 @@ class Session:
         if portal.result is not None and portal.result.command.endswith(" ROLE"):
             self._emulate_catalog()  # pg_roles lists the users
 
-    def _open_rows(self, portal: Portal) -> None:
-        result = portal.result
-        portal.reader = result.reader()
-        schema = portal.reader.schema
-        sql_types = result.sql_types or [None] * len(schema)
-        portal.fields = portal.wire_types or [
-            T.pg_type(f.type, s) for f, s in zip(schema, sql_types, strict=True)
-        ]
-        portal.names = list(schema.names)
-
     async def execute(self, portal: Portal, max_rows: int, simple: bool = False) -> None:
         statement = portal.statement
         copy_statement = copy.parse(statement.tokens, statement.text, statement.start)
@@ -662,7 +603,7 @@ class Session:
             self._describe_portal(portal)
         finished = await self.send_rows(portal, max_rows)
         if finished:
-            self._complete(portal, self._row_tag(result, portal.sent))
+            self._complete(portal, row_tag(result, portal.sent))
         else:
             self.send(P.PORTAL_SUSPENDED)
 
@@ -675,15 +616,6 @@ class Session:
         if cursor.result is not None and cursor.result.has_rows:
             await self.send_rows(cursor, portal.fetch.count)
         self.send(P.command_complete(f"FETCH {cursor.sent - before}"))
-
-    @staticmethod
-    def _row_tag(result: StatementResult, sent: int) -> str:
-        """The tag of a statement that returned rows: the rows sent, for a command whose tag
-        counts them (``SELECT 3``); other commands' tags as they are (``CREATE MODEL``)."""
-        words = result.tag.split()
-        if words and words[-1].isdigit():
-            return " ".join([*words[:-1], str(sent)])
-        return result.tag
 
     def _complete(self, portal: Portal, tag: str) -> None:
         result = portal.result
@@ -710,7 +642,7 @@ class Session:
         sent_now = 0
         while max_rows == 0 or sent_now < max_rows:
             if not portal.pending:
-                batch = await self.worker(self._encode_next, portal)
+                batch = await self.worker(portal.encode_next)
                 if batch is None:
                     return True
                 portal.pending.extend(batch)
@@ -724,67 +656,11 @@ class Session:
             sent_now += take
             portal.sent += take
             await self.flush()
-        return not portal.pending and self._exhausted(portal)
-
-    def _exhausted(self, portal: Portal) -> bool:
-        return portal.reader is None and not portal.parked
-
-    def _encode_next(self, portal: Portal) -> list[bytes] | None:
-        """The next slice of rows, encoded (in the worker thread)."""
-        batch = self._next_batch(portal)
-        if batch is None:
-            return None
-        formats = portal.formats
-        columns = []
-        for i, t in enumerate(portal.fields):
-            fmt = formats[i] if len(formats) > 1 else formats[0]
-            column = batch.column(i)
-            encoded = T.binary_column(column, t) if fmt == 1 else T.text_column(column, t)
-            columns.append([P.cell(v) for v in encoded])
-        if not columns:
-            return [P.data_row(()) for _ in range(batch.num_rows)]
-        return [P.data_row(cells) for cells in zip(*columns, strict=True)]
-
-    def _next_batch(self, portal: Portal) -> pa.RecordBatch | None:
-        while True:
-            if portal.parked:
-                batch = portal.parked.popleft()
-            elif portal.reader is not None:
-                try:
-                    batch = portal.reader.read_next_batch()
-                except StopIteration:
-                    self._finish_reading(portal)
-                    return None
-            else:
-                return None
-            if batch.num_rows == 0:
-                continue
-            if batch.num_rows > SLICE_ROWS:
-                portal.parked.appendleft(batch.slice(SLICE_ROWS))
-                batch = batch.slice(0, SLICE_ROWS)
-            return batch
-
-    def _finish_reading(self, portal: Portal) -> None:
-        portal.reader = None
+        return not portal.pending and portal.exhausted
 
     def _park_open_portals(self, keep: Portal | None = None) -> None:
         """Read into memory the rest of every suspended portal's rows: DuckDB reads one result
         per connection at a time, and another statement is about to run."""
         for portal in self.portals.values():
-            if portal is keep or portal.reader is None:
-                continue
-            while True:
-                try:
-                    portal.parked.append(portal.reader.read_next_batch())
-                except StopIteration:
-                    break
-            portal.reader = None
-
-    def _close_portal(self, portal: Portal) -> None:
-        portal.reader = None
-        portal.parked.clear()
-        if portal.run is not None:
-            portal.run.close()  # closes the result (and the engine's reader)
-            portal.run = None
-        elif portal.result is not None:
-            portal.result.close()
+            if portal is not keep:
+                portal.park()
