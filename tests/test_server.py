@@ -284,6 +284,23 @@ def test_wrong_password_and_unknown_user_fail_cleanly(server):
         assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
+def test_md5_authentication_when_chosen(tmp_path):
+    served = Served(tmp_path / "md5.duckdb", "--auth", "md5")
+    try:
+        # the superuser was created before MD5 was on: its password has only a SCRAM verifier,
+        # and the server asks for SCRAM (as PostgreSQL does)
+        with connect(served) as admin:
+            admin.execute("CREATE USER carol PASSWORD 'carol-pw'")
+        users = (tmp_path / "md5.duckdb.models" / "users.json").read_text()
+        assert '"md5": "md5' in users
+        with connect(served, user="carol", password="carol-pw") as carol:
+            assert carol.execute("SELECT current_user").fetchone() == ("carol",)
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            connect(served, user="carol", password="wrong")
+    finally:
+        served.stop()
+
+
 def test_serve_refuses_to_start_without_the_superuser_password(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "sqlml", "serve", str(tmp_path / "new.duckdb"), "--port", "0"],
