@@ -53,6 +53,11 @@ def model_m(tmp_path_factory):
         (errors.PredictionCallError, "42883"),
         (errors.ModelNotReady, "55000"),
         (errors.CorruptModelPackage, "XX001"),
+        (errors.InsufficientPrivilege, "42501"),
+        (errors.UserNotFound, "42704"),
+        (errors.UserAlreadyExists, "42710"),
+        (errors.AuthenticationFailed, "28P01"),
+        (errors.ObjectInUse, "55006"),
     ],
 )
 def test_every_error_has_its_sqlstate(cls, sqlstate):
@@ -385,5 +390,7 @@ def test_a_probability_function_the_model_does_not_have(data):
         "PREPROCESSORS 'none' HYPERPARAMETERS DEFAULT EXCEPT (NUM_ROUND '5')"
     )
     data.wait_model("x")
-    with pytest.raises(sqlml.PredictionCallError, match="model main.x is an AUTO OFF XGBoost model"):
+    with pytest.raises(
+        sqlml.PredictionCallError, match="model main.x is an AUTO OFF XGBoost model"
+    ):
         data.sql("SELECT px_probabilities(18.0)")

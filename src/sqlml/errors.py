@@ -119,6 +119,32 @@ class DatabaseInUse(SqlmlError):
     sqlstate = "55006"
 
 
+class InsufficientPrivilege(SqlmlError):
+    """The user may not run the statement (only a superuser manages users)."""
+
+    sqlstate = "42501"
+
+
+class UserNotFound(SqlmlError):
+    sqlstate = "42704"
+
+
+class UserAlreadyExists(SqlmlError):
+    sqlstate = "42710"
+
+
+class AuthenticationFailed(SqlmlError):
+    """Wrong password, unknown user, or a user who may not log in this way."""
+
+    sqlstate = "28P01"
+
+
+class ObjectInUse(SqlmlError):
+    """The object is in use: the user of the session, or the last superuser."""
+
+    sqlstate = "55006"
+
+
 class InternalError(SqlmlError):
     sqlstate = "XX000"
 
@@ -154,18 +180,21 @@ class DatabaseError(SqlmlError):
 
 
 __all__ = [
+    "AuthenticationFailed",
     "ColumnNotFound",
     "CorruptModelPackage",
     "DatabaseError",
     "DatabaseInUse",
     "FeatureNotSupported",
     "FunctionAlreadyExists",
+    "InsufficientPrivilege",
     "InternalError",
     "InvalidSetting",
     "ModelAlreadyExists",
     "ModelNotFound",
     "ModelNotReady",
     "NameTooLong",
+    "ObjectInUse",
     "PredictionCallError",
     "SchemaNotFound",
     "SqlSyntaxError",
@@ -173,4 +202,6 @@ __all__ = [
     "TrainingDataError",
     "TrainingQueryError",
     "TrainingTimeout",
+    "UserAlreadyExists",
+    "UserNotFound",
 ]

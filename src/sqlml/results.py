@@ -44,6 +44,9 @@ class StatementResult:
         self._batches = None
         self._reader: pa.RecordBatchReader | None = None
         self.rows_read = 0
+        # The engine's type name of each result column, when it knows them: a server tells
+        # JSON and UUID columns from text by them (Arrow carries both as strings).
+        self.sql_types: list[str] | None = None
         # Messages for the user beside the result (PostgreSQL's NOTICE): the CLI prints them,
         # a wire-protocol server sends them as NoticeResponse.
         self.notices: list[str] = []

@@ -15,13 +15,13 @@ import logging
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
-from sqlml.engines import open_engine
-from sqlml.errors import DatabaseError, PredictionCallError, SqlmlError
+from sqlml.engines import Shape, open_engine
+from sqlml.errors import DatabaseError, PredictionCallError, SqlmlError, SqlSyntaxError
 from sqlml.functions import FunctionSync, by_function
 from sqlml.jobs import training
 from sqlml.results import StatementResult
@@ -53,6 +53,7 @@ class Connection:
         engine: str = "duckdb",
     ):
         from sqlml.store import ModelStore
+        from sqlml.store.users import UserStore
 
         self.synchronous = synchronous
         self.max_training_jobs = max_training_jobs or training.default_max_jobs()
@@ -67,6 +68,10 @@ class Connection:
             atexit.register(self._cleanup)
         self.store = ModelStore(root)
         self.store.sweep()  # what processes that died left behind
+        self.users = UserStore(self.store)
+        # Called with every statement before it runs; raises if the session's user may not
+        # run it. Embedded use is single-user (None); a server sets it per client.
+        self.authorize: Callable[[ast.Statement], None] | None = None
         self._functions = FunctionSync(self.engine, self.store)
         self.sync_functions()
 
@@ -93,6 +98,8 @@ class Connection:
             # (a ROLLBACK, say) must still run. The functions catch up at the next statement.
             log.info("model functions not brought up to date: %s", e)
         statement = parse_chunk(script, chunk)
+        if self.authorize is not None:
+            self.authorize(statement)
         if isinstance(statement, ast.Passthrough):
             try:
                 result = self.engine.execute(statement.sql, params)
@@ -105,6 +112,27 @@ class Connection:
         if params is not None:
             raise SqlmlError(f"{type(statement).__name__} statements take no parameters.")
         return HANDLERS[type(statement)](self, statement)
+
+    def describe(self, text: str) -> Shape | None:
+        """The parameters and result columns of one statement, without running it; None for an
+        ML statement, whose columns only running it tells. (A wire-protocol server answers a
+        client that prepares a statement with this.)"""
+        chunks = split_script(text, self.engine.dialect)
+        if len(chunks) > 1:
+            raise SqlSyntaxError("A prepared statement holds one statement; this text has several.")
+        if not chunks:
+            return Shape([], None)
+        statement = parse_chunk(text, chunks[0])
+        if not isinstance(statement, ast.Passthrough):
+            return None
+        try:
+            self.sync_functions()  # so that the prediction functions bind
+        except DatabaseError as e:  # in a failed transaction: as in _run_one
+            log.info("model functions not brought up to date: %s", e)
+        try:
+            return self.engine.describe(statement.sql)
+        except DatabaseError as e:
+            raise self._explain(e, chunks[0]) from e
 
     def _explain(self, error: DatabaseError, chunk) -> SqlmlError:
         """A clearer error when a model's function was misused; else the engine's error, its

@@ -1,5 +1,6 @@
 """The ``sqlml`` command: an interactive shell, ``-c SQL`` (repeatable), or a script file or
-stdin.
+stdin; ``sqlml serve DATABASE`` serves the database over the PostgreSQL protocol
+(``sqlml.server``).
 
 This is the only part of sqlml that configures logging or prints. It imports only what reading
 its arguments needs; the database, the learners and the shell come in when used, so that
@@ -69,7 +70,73 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_serve_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sqlml serve",
+        description="Serve a database over the PostgreSQL protocol (psql, JDBC, any driver).",
+        epilog="The superuser's password comes from the environment variable "
+        "SQLML_SUPERUSER_PASSWORD at first start (never from an argument).",
+    )
+    parser.add_argument("database", help="DuckDB database file; clients name it by its stem")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=5433, help="port to listen on (0: any free)")
+    parser.add_argument("--model-store", default=None, help="folder for model packages and users")
+    parser.add_argument("--tls-cert", default=None, help="TLS certificate (PEM)")
+    parser.add_argument("--tls-key", default=None, help="TLS private key (PEM)")
+    parser.add_argument(
+        "--require-tls", action="store_true", help="refuse clients that do not use TLS"
+    )
+    parser.add_argument(
+        "--auth",
+        choices=("scram", "md5", "trust"),
+        default="scram",
+        help="how clients prove who they are (default scram: SCRAM-SHA-256)",
+    )
+    parser.add_argument("--superuser", default="sqlml", help="the superuser created at first start")
+    parser.add_argument("--max-connections", type=int, default=100, help="the most clients at once")
+    parser.add_argument("--debug", action="store_true", help="print debug logs")
+    return parser
+
+
+def serve_main(argv: list[str]) -> int:
+    args = build_serve_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from sqlml.cli.shell import report
+    from sqlml.server import ServerConfig, serve
+
+    config = ServerConfig(
+        database=args.database,
+        host=args.host,
+        port=args.port,
+        model_store=args.model_store,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        require_tls=args.require_tls,
+        auth=args.auth,
+        superuser=args.superuser,
+        max_connections=args.max_connections,
+    )
+    try:
+        serve(config)
+    except OSError as e:  # the port is taken, say
+        print(
+            f"ERROR [58000]: sqlml serve cannot listen on {args.host}:{args.port}: {e}",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception as e:  # noqa: BLE001 -- the CLI's one place that reports any failure
+        report(e, args.debug)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        return serve_main(argv[1:])
     # Intermixed: options may come between the database and the script (argparse alone
     # would take both positionals before the first option).
     args = build_parser().parse_intermixed_args(argv)

@@ -43,6 +43,28 @@ class Capabilities:
     functions_shadow_builtins: bool = False
 
 
+@dataclass(frozen=True)
+class CsvOptions:
+    """How a CSV file for :meth:`Engine.copy_from_csv` is written. A value equal to ``null``
+    that is not quoted is NULL; a quoted one is that text."""
+
+    header: bool = False
+    delimiter: str = ","
+    quote: str = '"'
+    escape: str = '"'
+    null: str = ""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a statement takes and gives, known without running it: its parameters' types
+    (``$1``, ``$2``... in order; an unknown one has the Arrow type string) and its result
+    columns (None when it returns no rows)."""
+
+    parameters: list[Column]
+    columns: list[Column] | None
+
+
 # What a registered function computes: list of argument Arrow arrays -> one Arrow array.
 VectorFunction = Callable[[list], pa.Array]
 
@@ -59,6 +81,30 @@ class Engine(ABC):
     @abstractmethod
     def execute(self, text: str, params=None) -> StatementResult:
         """Run one statement that is not an ML statement. Every error is a SqlmlError."""
+
+    @abstractmethod
+    def describe(self, text: str) -> Shape:
+        """The parameters and result columns of one statement, without running it (a client
+        that prepares a statement asks for them before it binds values)."""
+
+    @abstractmethod
+    def interrupt(self) -> None:
+        """Stop the statement running on this connection (called from another thread); it
+        fails with SQLSTATE 57014."""
+
+    @abstractmethod
+    def copy_from_csv(self, target: str, path: Path, options: CsvOptions) -> int:
+        """Append the rows of a CSV file to ``target`` (a table, with an optional column list,
+        as the user wrote it); return the rows added."""
+
+    @abstractmethod
+    def emulate_postgres_catalog(
+        self, user: str, users: list[tuple[str, bool]], settings: dict[str, str], version: str
+    ) -> tuple[str, ...]:
+        """Give this connection what PostgreSQL clients read from ``pg_catalog`` and the engine
+        lacks (``version()``, ``current_user``, ``pg_roles``...), as temporary objects named as
+        PostgreSQL names them; return the names of the relations among them. ``users``: (name,
+        superuser) of every user; ``settings``: what ``current_setting`` answers."""
 
     @abstractmethod
     def query_columns(self, query: str) -> list[Column]:

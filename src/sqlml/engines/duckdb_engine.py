@@ -19,10 +19,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.ipc as ipc
+from duckdb import _seam
 
 from sqlml import errors
 from sqlml.engines import duckdb_errors, duckdb_types
-from sqlml.engines.base import Capabilities, Column, Engine
+from sqlml.engines.base import Capabilities, Column, CsvOptions, Engine, Shape
 from sqlml.errors import InvalidSetting, TrainingQueryError
 from sqlml.results import StatementResult
 
@@ -241,12 +242,67 @@ class DuckDBEngine(Engine):
             return StatementResult(command, native=relation)
         if command not in _ROW_COMMANDS:
             command = "SELECT"  # rows from a statement of another kind (PIVOT, say)
-        return StatementResult(
+        result = StatementResult(
             command,
             open_reader=relation.to_arrow_reader,
             native=relation,
             translate=lambda e: duckdb_errors.translate(e, text),
         )
+        result.sql_types = [str(t) for t in relation.types]
+        return result
+
+    def describe(self, text: str) -> Shape:
+        """Asks DuckDB's binder (``duckdb._seam.bind``, what DuckDB's own relations use): the
+        statement is bound, not run, so describing an INSERT inserts nothing."""
+        try:
+            signature = _seam.bind(self.connection, text)
+        except duckdb.Error as e:
+            raise duckdb_errors.translate(e, text) from e
+        parameters = [self._column(name, t) for name, t in signature.parameters]
+        if signature.return_type != "query_result":
+            return Shape(parameters, None)
+        columns = [
+            self._column(n, t) for n, t in zip(signature.names, signature.types, strict=True)
+        ]
+        return Shape(parameters, columns)
+
+    def _column(self, name: str, sql_type) -> Column:
+        label = str(sql_type)
+        return Column(
+            name, label, self.arrow_type(label) if label not in ("UNKNOWN", "NULL") else pa.string()
+        )
+
+    def emulate_postgres_catalog(
+        self, user: str, users: list[tuple[str, bool]], settings: dict[str, str], version: str
+    ) -> tuple[str, ...]:
+        from sqlml.engines import duckdb_pgcatalog
+
+        for statement in duckdb_pgcatalog.statements(user, users, settings, version):
+            self._catalog_statement(statement)
+        return duckdb_pgcatalog.RELATIONS
+
+    def interrupt(self) -> None:
+        self.connection.interrupt()
+
+    def copy_from_csv(self, target: str, path: Path, options: CsvOptions) -> int:
+        settings = ", ".join(
+            [
+                "FORMAT csv",
+                f"HEADER {str(options.header).lower()}",
+                f"DELIMITER {_literal(options.delimiter)}",
+                f"QUOTE {_literal(options.quote)}",
+                f"ESCAPE {_literal(options.escape)}",
+                f"NULL {_literal(options.null)}",
+                # a quoted value is text, never NULL (PostgreSQL's CSV rule)
+                "allow_quoted_nulls false",
+            ]
+        )
+        statement = f"COPY {target} FROM {_literal(str(path))} ({settings})"
+        try:
+            rows = self.connection.execute(statement).fetchall()
+        except duckdb.Error as e:
+            raise duckdb_errors.translate(e) from e
+        return int(rows[0][0]) if rows else 0
 
     def to_native(self, table: pa.Table):
         """A DuckDB relation over an Arrow table (what ``Connection.sql`` returns)."""

@@ -103,11 +103,42 @@ class EvaluateModel:
 
 
 @dataclass(frozen=True)
+class CreateUser:
+    """``CREATE USER name [WITH] PASSWORD 'secret' [SUPERUSER | NOSUPERUSER]`` (Redshift's
+    CREATEUSER / NOCREATEUSER too). ``superuser`` None: not written."""
+
+    name: str
+    password: str | None = field(default=None, repr=False)
+    superuser: bool | None = None
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class AlterUser:
+    """``ALTER USER name [WITH] { PASSWORD 'secret' | PASSWORD DISABLE | SUPERUSER |
+    NOSUPERUSER } ...``. ``set_password``: a PASSWORD clause was given (None: DISABLE)."""
+
+    name: str
+    password: str | None = field(default=None, repr=False)
+    superuser: bool | None = None
+    set_password: bool = False
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class DropUser:
+    names: tuple[str, ...]
+    if_exists: bool = False
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Passthrough:
     """Any statement that is not an ML statement: it goes to the database untouched."""
 
     sql: str
 
 
-MlStatement = CreateModel | ShowModel | ShowModelAll | DropModel | EvaluateModel
+UserStatement = CreateUser | AlterUser | DropUser
+MlStatement = CreateModel | ShowModel | ShowModelAll | DropModel | EvaluateModel | UserStatement
 Statement = MlStatement | Passthrough

@@ -57,10 +57,24 @@ ML_STARTS = {
     ("DROP", "MODEL"),
     ("EVALUATE", "MODEL"),
     ("CREATE", "EXTERNAL"),
+    ("CREATE", "USER"),
+    ("ALTER", "USER"),
+    ("DROP", "USER"),
+    # Privileges, groups and roles: not supported yet, refused with their own error.
+    ("CREATE", "GROUP"),
+    ("ALTER", "GROUP"),
+    ("DROP", "GROUP"),
+    ("CREATE", "ROLE"),
+    ("ALTER", "ROLE"),
+    ("DROP", "ROLE"),
 }
+# Statements recognised by their first word alone.
+ML_FIRST_WORDS = {"GRANT", "REVOKE"}
 
 
 def is_ml_statement(tokens) -> bool:
+    if tokens and is_word(tokens[0]) and tokens[0].text.upper() in ML_FIRST_WORDS:
+        return True
     if len(tokens) < 2 or not (is_word(tokens[0]) and is_word(tokens[1])):
         return False
     head = (tokens[0].text.upper(), tokens[1].text.upper())

@@ -127,6 +127,8 @@ class Parser:
     def parse(self) -> ast.MlStatement:
         head = (self.peek_word(0), self.peek_word(1))
         method = STATEMENTS.get(head)
+        if method is None and head[0] in ("GRANT", "REVOKE"):
+            method = Parser.privileges
         if method is None:
             self.fail("Not an ML statement")
         self.i = 2
@@ -168,6 +170,74 @@ class Parser:
         self.fail(
             "CREATE EXTERNAL MODEL (Amazon Bedrock) is not supported yet",
             self.tokens[1],
+            exc=FeatureNotSupported,
+        )
+
+    # -- users ---------------------------------------------------------------------------
+
+    def user_options(self, statement: str) -> dict:
+        """``[WITH] PASSWORD 'secret' | PASSWORD DISABLE | SUPERUSER | NOSUPERUSER ...``, each
+        at most once (Redshift spells SUPERUSER as CREATEUSER)."""
+        self.accept_word("WITH")
+        options: dict[str, object] = {}
+        while self.peek() is not None:
+            tok = self.peek()
+            word = self.peek_word()
+            key = "password" if word == "PASSWORD" else "superuser" if word in _SUPER else None
+            if key is None:
+                if word in _LATER_USER_OPTIONS:
+                    self.fail(
+                        f"The {statement} option {word} is not supported yet "
+                        "(supported: PASSWORD, SUPERUSER, NOSUPERUSER)",
+                        exc=FeatureNotSupported,
+                    )
+                self.fail(f"Expected PASSWORD, SUPERUSER or NOSUPERUSER in {statement}")
+            if key in options:
+                self.fail(f"The {key.upper()} option is given twice", tok)
+            self.advance()
+            if key == "superuser":
+                options[key] = _SUPER[word]
+            elif self.peek_word() in ("DISABLE", "NULL"):
+                self.advance()
+                options[key] = None
+            else:
+                options[key] = self.string("the password")
+        return options
+
+    def create_user(self) -> ast.CreateUser:
+        name = self.identifier("a user name after CREATE USER")
+        options = self.user_options("CREATE USER")
+        return ast.CreateUser(name, **options, text=self.chunk.text.strip())
+
+    def alter_user(self) -> ast.AlterUser:
+        name = self.identifier("a user name after ALTER USER")
+        options = self.user_options("ALTER USER")
+        if not options:
+            self.fail("ALTER USER needs PASSWORD, SUPERUSER or NOSUPERUSER")
+        return ast.AlterUser(
+            name, **options, set_password="password" in options, text=self.chunk.text.strip()
+        )
+
+    def drop_user(self) -> ast.DropUser:
+        if_exists = False
+        if self.peek_word() == "IF" and self.peek_word(1) == "EXISTS":
+            self.i += 2
+            if_exists = True
+        names = [self.identifier("a user name after DROP USER")]
+        while self.accept(TokenType.COMMA):
+            names.append(self.identifier("a user name"))
+        self.done()
+        return ast.DropUser(tuple(names), if_exists, text=self.chunk.text.strip())
+
+    def privileges(self) -> ast.MlStatement:
+        first, second = [t.text.upper() for t in self.tokens[:2]] + [""] * (
+            2 - len(self.tokens[:2])
+        )
+        what = first if first in ("GRANT", "REVOKE") else f"{first} {second}"
+        self.fail(
+            f"{what} is not supported yet: sqlml has users (CREATE USER, ALTER USER, DROP USER) "
+            "but no privileges, groups or roles; every user may use every table and model",
+            self.tokens[0],
             exc=FeatureNotSupported,
         )
 
@@ -427,7 +497,22 @@ STATEMENTS: dict[tuple, Callable[[Parser], ast.MlStatement]] = {
     ("DROP", "MODEL"): Parser.drop_model,
     ("EVALUATE", "MODEL"): Parser.evaluate_model,
     ("CREATE", "EXTERNAL"): Parser.create_external_model,
+    ("CREATE", "USER"): Parser.create_user,
+    ("ALTER", "USER"): Parser.alter_user,
+    ("DROP", "USER"): Parser.drop_user,
+    **{
+        (verb, kind): Parser.privileges
+        for verb in ("CREATE", "ALTER", "DROP")
+        for kind in ("GROUP", "ROLE")
+    },
 }
+
+# SUPERUSER and Redshift's CREATEUSER (a user who may create users is a superuser there).
+_SUPER = {"SUPERUSER": True, "CREATEUSER": True, "NOSUPERUSER": False, "NOCREATEUSER": False}
+_LATER_USER_OPTIONS = {
+    "CREATEDB", "NOCREATEDB", "VALID", "CONNECTION", "IN", "SYSLOG", "SESSION", "EXTERNALID",
+    "CREATEROLE", "NOCREATEROLE", "LOGIN", "NOLOGIN", "INHERIT", "NOINHERIT",
+}  # fmt: skip
 
 CLAUSES: dict[str, Callable[[Parser, Token], dict]] = {
     "FROM": Parser.clause_from,

@@ -118,3 +118,30 @@ def _(stmt: ast.CreateModel) -> str:
         pairs = ", ".join(f"{k} {_setting_value(v)}" for k, v in stmt.settings)
         parts.append(f"SETTINGS ({pairs})")
     return "\n".join(parts)
+
+
+def _user_options(stmt: ast.CreateUser | ast.AlterUser) -> str:
+    parts = []
+    if stmt.password is not None:
+        parts.append(f"PASSWORD {quote_string(stmt.password)}")
+    elif isinstance(stmt, ast.CreateUser) or stmt.set_password:
+        parts.append("PASSWORD DISABLE")
+    if stmt.superuser is not None:
+        parts.append("SUPERUSER" if stmt.superuser else "NOSUPERUSER")
+    return "".join(" " + p for p in parts)
+
+
+@to_sql.register
+def _(stmt: ast.CreateUser) -> str:
+    return f"CREATE USER {quote_ident(stmt.name)}{_user_options(stmt)}"
+
+
+@to_sql.register
+def _(stmt: ast.AlterUser) -> str:
+    return f"ALTER USER {quote_ident(stmt.name)}{_user_options(stmt)}"
+
+
+@to_sql.register
+def _(stmt: ast.DropUser) -> str:
+    names = ", ".join(quote_ident(n) for n in stmt.names)
+    return f"DROP USER {'IF EXISTS ' if stmt.if_exists else ''}{names}"

@@ -9,6 +9,7 @@ from sqlml.statements.create_model import create_model_statement
 from sqlml.statements.drop_model import drop_model
 from sqlml.statements.evaluate_model import evaluate_model
 from sqlml.statements.show_model import show_model, show_models
+from sqlml.statements.users import alter_user, create_user, drop_user
 
 HANDLERS = {
     ast.CreateModel: create_model_statement,
@@ -16,6 +17,9 @@ HANDLERS = {
     ast.ShowModelAll: show_models,
     ast.DropModel: drop_model,
     ast.EvaluateModel: evaluate_model,
+    ast.CreateUser: create_user,
+    ast.AlterUser: alter_user,
+    ast.DropUser: drop_user,
 }
 
 __all__ = ["HANDLERS"]
