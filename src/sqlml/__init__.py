@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,11 +16,6 @@ from sqlml.errors import __all__ as _error_names
 
 if TYPE_CHECKING:
     from sqlml.session import Connection, Result
-
-try:
-    __version__ = metadata.version("sqlml")
-except metadata.PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0"
 
 
 def connect(
@@ -63,7 +57,16 @@ def __getattr__(name: str):
         from sqlml import session
 
         return getattr(session, name)
+    if name == "__version__":
+        # Read from the installed metadata when asked for: importlib.metadata costs 20 ms of
+        # every start of the command.
+        from importlib import metadata
+
+        try:
+            return metadata.version("sqlml")
+        except metadata.PackageNotFoundError:  # running from a source tree
+            return "0.0.0"
     raise AttributeError(f"module 'sqlml' has no attribute {name!r}")
 
 
-__all__ = ["Connection", "Result", "__version__", "connect", *_error_names]
+__all__ = ["Connection", "Result", "__version__", "connect", *_error_names]  # noqa: F405

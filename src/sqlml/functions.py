@@ -19,7 +19,6 @@ from sqlml.engines.base import Engine
 from sqlml.errors import CorruptModelPackage, ModelNotFound, ModelNotReady, SqlmlError
 from sqlml.jobs import status as J
 from sqlml.kinds.base import TARGET, FunctionSpec
-from sqlml.runtime.predictor import load_predictor
 from sqlml.statements import catalog, explain_model
 from sqlml.store.integrity import PackageFolder
 
@@ -171,6 +170,9 @@ def _predict(directory: Path, manifest: dict, method: str):
     model's predictor, loaded once per process."""
 
     def call(columns: list) -> pa.Array:
+        # Imported at the first call: a session that predicts nothing never loads it.
+        from sqlml.runtime.predictor import load_predictor
+
         return getattr(load_predictor(directory, manifest), method)(columns)
 
     return call

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
 
 from sqlml import errors, kinds
 from sqlml.automl.budget import Deadline
@@ -168,6 +167,8 @@ def _read_snapshot(path: Path, draft: dict) -> pa.Table:
     A job folder from an earlier build has a Parquet snapshot beside the job file instead."""
     legacy = path.with_name(J.LEGACY_SNAPSHOT_FILE)
     if not path.exists() and legacy.exists():
+        import pyarrow.parquet as pq  # only for snapshots of older versions
+
         table = pq.read_table(legacy)
     else:
         table = ipc.open_file(pa.memory_map(str(path))).read_all()

@@ -14,8 +14,6 @@ import pyarrow as pa
 from sqlml import arrowtypes, preprocessors
 from sqlml import settings as S
 from sqlml.automl.budget import Deadline
-from sqlml.automl.guidance import NUMERIC_ONLY
-from sqlml.automl.profiling import MIN_ROWS
 from sqlml.errors import FeatureNotSupported, InvalidSetting, TrainingDataError
 from sqlml.kinds.base import PROBABILITIES, PROBABILITIES_SUFFIX, Draft, FunctionSpec, ModelKind
 from sqlml.sql import ast
@@ -41,6 +39,8 @@ def _fits(transformer: str, arrow_type: pa.DataType) -> bool:
         return transformer == "DateTimeVectorizer"
     if transformer == "DateTimeVectorizer":
         return False
+    from sqlml.automl.guidance import NUMERIC_ONLY  # numpy and Arrow compute: load when used
+
     return transformer not in NUMERIC_ONLY or arrowtypes.is_number_or_boolean(arrow_type)
 
 
@@ -172,6 +172,8 @@ _CLASSIFICATION_OBJECTIVES = {"Accuracy", "F1", "F1Macro", "AUC"}
 
 
 def _check_target(draft: Draft) -> None:
+    from sqlml.automl.profiling import MIN_ROWS
+
     stmt, where, target = draft.stmt, draft.where, draft.target
     rows, non_null, distinct = draft.engine.target_summary(draft.query, target)
     if rows == 0:

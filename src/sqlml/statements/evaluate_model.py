@@ -13,8 +13,6 @@ from sqlml.errors import (
     SqlmlError,
 )
 from sqlml.results import StatementResult
-from sqlml.runtime.evaluation import evaluate
-from sqlml.runtime.predictor import load_predictor
 from sqlml.sql import ast
 from sqlml.sql.render import quote_ident
 from sqlml.statements import catalog
@@ -22,6 +20,10 @@ from sqlml.statements.create_model import source_query
 
 
 def evaluate_model(session, stmt: ast.EvaluateModel) -> StatementResult:
+    # The metrics' libraries load when a model is evaluated, not at every start of the CLI.
+    from sqlml.runtime.evaluation import evaluate
+    from sqlml.runtime.predictor import load_predictor
+
     manifest = session.find_model(stmt.name)
     what = f"{manifest['schema']}.{manifest['name']}"
     if manifest["state"] == "BROKEN":
