@@ -394,3 +394,15 @@ def test_a_probability_function_the_model_does_not_have(data):
         sqlml.PredictionCallError, match="model main.x is an AUTO OFF XGBoost model"
     ):
         data.sql("SELECT px_probabilities(18.0)")
+
+
+def test_hints_name_only_what_works(data):
+    with pytest.raises(sqlml.TrainingDataError) as info:
+        data.sql("CREATE MODEL m FROM penguins FUNCTION f")
+    assert "add MODEL_TYPE KMEANS to cluster the rows" in str(info.value)
+    with pytest.raises(sqlml.InvalidSetting) as info:
+        data.sql(BASE.format(name="m", fn="f") + " SETTINGS (MAX_RUNTIMES 5)")
+    message = str(info.value)
+    valid, _, unsupported = message.partition("Valid settings: ")[2].partition(" (")
+    assert "MAX_RUNTIME" in valid and "HORIZON" not in valid and "FREQUENCY" not in valid
+    assert "HORIZON" in unsupported and unsupported.endswith("not supported yet).")
