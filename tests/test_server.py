@@ -260,8 +260,8 @@ def test_users_are_created_logged_in_changed_and_dropped(server):
             with pytest.raises(psycopg.errors.InsufficientPrivilege) as caught:
                 alice.execute("CREATE USER mallory PASSWORD 'x'")
             assert "superuser" in str(caught.value)
-            with pytest.raises(psycopg.errors.FeatureNotSupported):
-                alice.execute("GRANT EXECUTE ON MODEL m TO bob")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="GRANT CREATE MODEL"):
+                alice.execute("GRANT CREATE MODEL TO alice")
         admin.execute("ALTER USER alice PASSWORD 'new-pw'")
         with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
             connect(server, user="alice", password="alice-pw")

@@ -120,9 +120,32 @@ class DatabaseInUse(SqlmlError):
 
 
 class InsufficientPrivilege(SqlmlError):
-    """The user may not run the statement (only a superuser manages users)."""
+    """The user may not run the statement, or use the model (reference §9): the message names
+    the model, the user, the missing privilege and whom to ask for it."""
 
     sqlstate = "42501"
+
+
+class RoleNotFound(SqlmlError):
+    """A group or role that does not exist (PostgreSQL's groups are roles too)."""
+
+    sqlstate = "42704"
+
+
+class RoleAlreadyExists(SqlmlError):
+    sqlstate = "42710"
+
+
+class InvalidGrantOperation(SqlmlError):
+    """A grant that cannot be: a role granted to itself, through other roles or not."""
+
+    sqlstate = "0LP01"
+
+
+class DependentObjectsExist(SqlmlError):
+    """What is dropped still has dependents: a user who owns models, a role granted to users."""
+
+    sqlstate = "2BP01"
 
 
 class UserNotFound(SqlmlError):
@@ -185,10 +208,12 @@ __all__ = [
     "CorruptModelPackage",
     "DatabaseError",
     "DatabaseInUse",
+    "DependentObjectsExist",
     "FeatureNotSupported",
     "FunctionAlreadyExists",
     "InsufficientPrivilege",
     "InternalError",
+    "InvalidGrantOperation",
     "InvalidSetting",
     "ModelAlreadyExists",
     "ModelNotFound",
@@ -196,6 +221,8 @@ __all__ = [
     "NameTooLong",
     "ObjectInUse",
     "PredictionCallError",
+    "RoleAlreadyExists",
+    "RoleNotFound",
     "SchemaNotFound",
     "SqlSyntaxError",
     "SqlmlError",

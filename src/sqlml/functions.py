@@ -5,6 +5,23 @@ Every model's kind names its functions (``kinds``: the prediction function, ``fn
 store's fingerprint with the one it last saw and (re)registers or removes functions, so a model
 created by another connection or process is callable at once. A model that is not READY has
 stand-ins with the same signature that say which model it is, its state and what to do.
+
+**Privileges in a served database.** Whether a user may call a model's function is checked
+when the function runs, not by reading the statement. A statement-level check (which model
+functions does the text call?) misses every call the text does not spell out: a view whose
+query calls the function, a macro wrapping it, ``query('...')`` building the statement from
+a string, ``explain_model(name_column)``. All of these end in one call of the function, so
+the function is where the check cannot be gone around. But DuckDB keeps Python functions in
+the catalog of the database instance, shared by every session, and runs them in its own
+threads: the function itself cannot tell whose query it serves. So in a served database every
+model function is registered with one more, first, parameter: the caller's key (128 random
+bits per session, ``access.CALLERS``), and each session has a temporary macro of its own
+(DuckDB's temporary objects belong to one connection) under the function's name that passes its
+key: ``fn(a, b)`` is ``system.main.fn('<key>', a, b)``. The function looks the key up and checks
+that session's privileges for every batch, whichever thread runs it, however the call was
+reached. Calling ``system.main.fn`` directly needs another session's key, which is not found; a
+session's own key only gives its own privileges. Embedded connections register the functions
+without the extra parameter (one user, nothing to check).
 """
 
 from __future__ import annotations
@@ -15,7 +32,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from sqlml import kinds
-from sqlml.engines.base import Engine
+from sqlml.access import CALLERS, Access
+from sqlml.engines.base import Column, Engine
 from sqlml.errors import CorruptModelPackage, ModelNotFound, ModelNotReady, SqlmlError
 from sqlml.jobs import status as J
 from sqlml.kinds.base import TARGET, FunctionSpec
@@ -32,11 +50,30 @@ def by_function(models: list[tuple[Path, dict]]) -> dict[str, dict]:
     return {name: m for _, m in models for name in function_names(m)}
 
 
-class FunctionSync:
-    """Registers the functions of every model of ``store`` in ``engine``."""
+# The first parameter of a served database's model functions: the calling session's key.
+CALLER = Column("sqlml_caller", "VARCHAR", pa.string())
 
-    def __init__(self, engine: Engine, store):
+
+class FunctionSync:
+    """Registers the functions of every model of ``store`` in ``engine``, and publishes the
+    catalog views of the models ``access`` may use. ``caller``: the session's key in a
+    served database (its model functions take it first; see the module's docstring), None in
+    an embedded one. ``served`` without ``caller`` (the server's own connection) registers the
+    functions for the sessions, and makes no macros."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        store,
+        access: Access,
+        served: bool = False,
+        caller: str | None = None,
+    ):
         self.engine, self.store = engine, store
+        self.access = access
+        self.served = served
+        self.caller = caller
+        self._aliases: dict[str, str] = {}  # this connection's macros -> what they call
         self._fingerprint: tuple | None = None
         self._owners: dict[str, str] = {}  # registered function -> its model, "schema.name"
         # Functions removed because their model went away -> that model: a call to one is
@@ -44,8 +81,19 @@ class FunctionSync:
         self.retired: dict[str, str] = {}
         self.failed: dict[str, str] = {}  # function -> why it could not be registered
 
+    def invalidate(self) -> None:
+        """Rebuild everything at the next sync: a ROLLBACK undid the connection's temporary
+        macros and views made inside the transaction."""
+        self._fingerprint = None
+        self._aliases.clear()
+
     def sync(self, force: bool = False) -> None:
-        fingerprint = (self.store.fingerprint(), J.fingerprint(self.store))
+        self.access.refresh()
+        fingerprint = (
+            self.store.fingerprint(),
+            J.fingerprint(self.store),
+            self.access.fingerprint(),
+        )
         if fingerprint == self._fingerprint and not force:
             return
         models = catalog.list_models(self.store)
@@ -64,7 +112,7 @@ class FunctionSync:
                 self.retired[name] = self._owners.pop(name)
         self._register_explain_model(registered)
         for name, (directory, manifest, spec) in wanted.items():
-            if registered.get(name) == manifest["package_id"]:
+            if registered.get(name) == self._token(manifest["package_id"]):
                 continue
             try:
                 self._register(name, directory, manifest, spec)
@@ -74,11 +122,72 @@ class FunctionSync:
                 log.warning("function %s not registered: %s", name, e)
                 where = f"{manifest['schema']}.{manifest['name']}"
                 self.failed[name] = f"Function {name} of model {where} cannot be used: {e}"
+        self._sync_aliases(wanted)
+        visible = [(d, m) for d, m in models if self.access.may_execute(m)]
         self.engine.publish_model_info(
-            [(m["schema"], m["name"], m.get("owner") or "", m["state"]) for _, m in models]
+            [(m["schema"], m["name"], m.get("owner") or "", m["state"]) for _, m in visible]
         )
-        self.engine.publish_leaderboards(list(_leaderboards(models)))
+        self.engine.publish_leaderboards(list(_leaderboards(visible)))
+        self.engine.publish_model_privileges(self._privilege_rows(models))
         self._fingerprint = fingerprint
+
+    def _token(self, token: str) -> str:
+        """What a function is registered with: a served database's take the caller first."""
+        return f"{token}#caller" if self.served else token
+
+    def _sync_aliases(self, wanted: dict[str, tuple]) -> None:
+        """This session's macros, one per registered model function (and explain_model),
+        passing its key first."""
+        if self.caller is None:
+            return
+        registered = self.engine.registered_functions()
+        parameters = {
+            name: [f["name"] for f in m["features"]] for name, (_, m, _) in wanted.items()
+        }
+        parameters[explain_model.FUNCTION] = ["model"]
+        for name in list(self._aliases):
+            if name not in registered or name not in parameters:
+                self.engine.drop_alias(name)
+                del self._aliases[name]
+        for name, names in parameters.items():
+            token = registered.get(name)
+            if token is not None and self._aliases.get(name) != token:
+                self.engine.alias_function(name, names, self.caller)
+                self._aliases[name] = token
+
+    def _privilege_rows(self, models: list[tuple[Path, dict]]) -> list[tuple]:
+        """``svv_ml_model_privileges``: the EXECUTE grants on existing models, all of them for
+        superusers, else those on the user's models or to the user's identities."""
+        by_key = {(m["schema"].lower(), m["name"].lower()): m for _, m in models}
+        privileges = self.access.privileges
+        mine = set() if self.access.user is None else privileges.identities(self.access.user)
+        rows = []
+        for grant in privileges.model_grants():
+            manifest = by_key.get((grant["model"][0].lower(), grant["model"][1].lower()))
+            kind, name = grant["grantee"]
+            if manifest is None:
+                continue
+            if not self.access.administers(manifest) and (kind, name) not in mine:
+                continue
+            rows.append(
+                (
+                    manifest["schema"],
+                    manifest["name"],
+                    "EXECUTE",
+                    privileges.ids.get(f"{kind}:{name}", 0),
+                    "public" if kind == "public" else name,
+                    kind,
+                    bool(grant.get("grant_option")) and kind == "user",
+                )
+            )
+        return sorted(rows)
+
+    def call_arguments(self, arguments: str) -> str:
+        """The argument types of a failed call as the engine printed them, without the
+        caller's key a served session's macro put first."""
+        if not self.served:
+            return arguments
+        return arguments.split(",", 1)[1] if "," in arguments else ""
 
     def unavailable(self, error, functions: dict[str, dict]) -> SqlmlError | None:
         """Why the function an engine error names cannot run, when it is a model's that is
@@ -101,16 +210,14 @@ class FunctionSync:
         return None
 
     def _register_explain_model(self, registered: dict[str, str]) -> None:
-        token = f"{explain_model.FUNCTION}:{self.store.root}"
+        token = self._token(f"{explain_model.FUNCTION}:{self.store.root}")
         if registered.get(explain_model.FUNCTION) != token:
             store = self.store
-            self.engine.register_function(
-                explain_model.FUNCTION,
-                token,
-                explain_model.function(lambda: catalog.list_models(store)),
-                [catalog.Column("model", self.engine.sql_type(pa.string()), pa.string())],
-                pa.json_(),
-            )
+            fn = explain_model.function(lambda: catalog.list_models(store))
+            parameters = [catalog.Column("model", self.engine.sql_type(pa.string()), pa.string())]
+            if self.served:
+                fn, parameters = _guarded_explain(fn), [CALLER, *parameters]
+            self.engine.register_function(explain_model.FUNCTION, token, fn, parameters, pa.json_())
 
     def _register(self, name: str, directory: Path, manifest: dict, spec: FunctionSpec) -> None:
         features, target = catalog.columns(manifest, self.engine)
@@ -125,7 +232,10 @@ class FunctionSync:
                 returns = catalog.Column("", self.engine.sql_type(default), default)
         else:
             returns = spec.returns
-        self.engine.register_function(name, manifest["package_id"], fn, features, returns)
+        if self.served:
+            fn, features = _guarded(fn, name, manifest), [CALLER, *features]
+        token = self._token(manifest["package_id"])
+        self.engine.register_function(name, token, fn, features, returns)
         self._owners[name] = f"{manifest['schema']}.{manifest['name']}"
         self.retired.pop(name, None)
         self.failed.pop(name, None)
@@ -152,6 +262,30 @@ class FunctionSync:
             )
 
         return not_ready
+
+
+def _guarded(fn, name: str, manifest: dict):
+    """``fn`` of a served database: its first argument is the caller's key, whose session
+    must be allowed to execute the model."""
+
+    def call(columns: list) -> pa.Array:
+        access = CALLERS.of(columns[0], name)
+        if access is not None:
+            access.require_execute(manifest, f"calling {name}")
+        return fn(columns[1:])
+
+    return call
+
+
+def _guarded_explain(fn):
+    """explain_model of a served database: the caller's session must be allowed to execute
+    every model it explains (checked once it knows which, by ``explain_model.function``)."""
+
+    def call(columns: list) -> pa.Array:
+        access = CALLERS.of(columns[0], explain_model.FUNCTION)
+        return fn(columns[1:], access)
+
+    return call
 
 
 def _leaderboards(models: list[tuple[Path, dict]]):

@@ -51,10 +51,22 @@ class Connection:
         synchronous: bool = False,
         max_training_jobs: int | None = None,
         engine: str = "duckdb",
+        user: str | None = None,
+        served: bool = False,
     ):
+        """``user``: the session's user (a server's session), whose privileges every
+        statement is checked against; None (embedded) may do everything. ``served``: a
+        server's connection, whose model functions check their caller (``functions.py``);
+        the connections of one process to one database are all served or none (they share
+        the functions)."""
+        from sqlml.access import CALLERS, Access
         from sqlml.store import ModelStore
+        from sqlml.store.privileges import PrivilegeStore
         from sqlml.store.users import UserStore
 
+        if user is not None and not served:
+            # A user's model functions check their caller, which only a served database's do.
+            raise SqlmlError("A connection with a user is a server's: pass served=True.")
         self.synchronous = synchronous
         self.max_training_jobs = max_training_jobs or training.default_max_jobs()
         if self.max_training_jobs < 1:
@@ -69,11 +81,20 @@ class Connection:
         self.store = ModelStore(root)
         self.store.sweep()  # what processes that died left behind
         self.users = UserStore(self.store)
+        self.privileges = PrivilegeStore(self.store)
+        self.access = Access(user, self.users, self.privileges)
         # Called with every statement before it runs; raises if the session's user may not
         # run it. Embedded use is single-user (None); a server sets it per client.
         self.authorize: Callable[[ast.Statement], None] | None = None
-        self._functions = FunctionSync(self.engine, self.store)
+        self._caller = CALLERS.add(self.access) if served and user is not None else None
+        self._functions = FunctionSync(
+            self.engine, self.store, self.access, served=served, caller=self._caller
+        )
         self.sync_functions()
+
+    @property
+    def user(self) -> str | None:
+        return self.access.user
 
     # -- the front door --------------------------------------------------------------------
 
@@ -105,6 +126,9 @@ class Connection:
                 result = self.engine.execute(statement.sql, params)
             except DatabaseError as e:
                 raise self._explain(e, chunk) from e
+            if result.command in ("ROLLBACK", "ABORT"):
+                # It undid what the transaction did to the connection's temporary objects.
+                self._functions.invalidate()
             result.translate_errors(
                 lambda e: self._explain(e, chunk) if isinstance(e, DatabaseError) else e
             )
@@ -144,9 +168,11 @@ class Connection:
         if unavailable is not None:
             return unavailable
         if error.name in functions and error.arguments is not None:
-            return PredictionCallError(
-                _call_mismatch(error.name, functions[error.name], error.arguments)
-            )
+            arguments = self._functions.call_arguments(error.arguments)
+            return PredictionCallError(_call_mismatch(error.name, functions[error.name], arguments))
+        if error.name in functions and self._functions.served and error.sqlstate == "42883":
+            # A served session's macro for the function: it says only that the count is off.
+            return PredictionCallError(_call_mismatch(error.name, functions[error.name], None))
         owner = _probabilities_owner(error, functions)
         if owner is not None:
             what = (
@@ -240,6 +266,10 @@ class Connection:
         self._functions.sync(force)
 
     def close(self) -> None:
+        from sqlml.access import CALLERS
+
+        if self._caller is not None:
+            CALLERS.remove(self._caller)
         self.engine.close()
 
     def __enter__(self) -> Connection:
@@ -342,13 +372,21 @@ def _family(sql_type: str) -> str | None:
     return None
 
 
-def _call_mismatch(function: str, manifest: dict, arguments: str) -> str:
+def _call_mismatch(function: str, manifest: dict, arguments: str | None) -> str:
     """What is wrong with a call the engine could not bind: the number of arguments, or which
-    argument has a type the parameter does not take."""
-    given = [_LITERAL_TYPES.get(a.strip(), a.strip()) for a in _split_types(arguments)]
+    argument has a type the parameter does not take (``arguments``: the types passed, as the
+    engine printed them; None when it did not say)."""
     features = manifest["features"]
     model = f"{manifest['schema']}.{manifest['name']}"
     expected = catalog.signature(manifest)
+    count = len(features)
+    if arguments is None:
+        return (
+            f"Prediction function {function} of model {model} takes {count} argument"
+            f"{'s' if count != 1 else ''} ({expected}); it was called with another number. "
+            "Pass the feature columns in the order of the model's FROM query."
+        )
+    given = [_LITERAL_TYPES.get(a.strip(), a.strip()) for a in _split_types(arguments)]
     if len(given) == len(features):
         for i, (feature, sql_type) in enumerate(zip(features, given, strict=True), start=1):
             want, got = _family(feature["type"]), _family(sql_type)
@@ -359,7 +397,6 @@ def _call_mismatch(function: str, manifest: dict, arguments: str) -> str:
                     f"{sql_type} was passed. CAST it, or pass the column the model was trained "
                     f"on; the parameters are ({expected})."
                 )
-    count = len(features)
     return (
         f"Prediction function {function} of model {model} takes {count} argument"
         f"{'s' if count != 1 else ''} ({expected}); it was called with {len(given)} "

@@ -169,6 +169,11 @@ class Engine(ABC):
     def publish_leaderboards(self, entries: list[tuple[str, str, Path]]) -> None:
         """The ``sqlml_leaderboard`` view over (schema, model, leaderboard file) entries."""
 
+    @abstractmethod
+    def publish_model_privileges(self, rows: list[tuple]) -> None:
+        """Redshift's ``svv_ml_model_privileges`` view (reference §8.3) from (schema, model,
+        privilege, identity id, identity name, identity type, admin option) rows."""
+
     # -- functions -------------------------------------------------------------------------
 
     @abstractmethod
@@ -190,6 +195,15 @@ class Engine(ABC):
 
     @abstractmethod
     def unregister_function(self, name: str) -> None: ...
+
+    @abstractmethod
+    def alias_function(self, name: str, parameters: list[str], first: str) -> None:
+        """For this connection only: ``name(parameters...)`` calls the registered function
+        ``name`` with the text ``first`` before the arguments (a served database's model
+        functions take the caller's key first: ``functions.py``)."""
+
+    @abstractmethod
+    def drop_alias(self, name: str) -> None: ...
 
     # -- types -----------------------------------------------------------------------------
 

@@ -492,6 +492,28 @@ class DuckDBEngine(Engine):
             "database_name, * FROM stv_ml_model_info"
         )
 
+    def publish_model_privileges(self, rows: list[tuple]) -> None:
+        values = ", ".join(
+            f"({_literal(schema)}, {_literal(model)}, 1, {_literal(privilege)}, {identity_id}, "
+            f"{_literal(name)}, {_literal(kind)}, {str(admin).lower()})"
+            for schema, model, privilege, identity_id, name, kind, admin in rows
+        )
+        columns = (
+            "namespace_name, model_name, model_version, privilege_type, identity_id, "
+            "identity_name, identity_type, admin_option"
+        )
+        body = (
+            f"SELECT * FROM (VALUES {values}) AS t({columns})"
+            if rows
+            else "SELECT NULL::VARCHAR AS namespace_name, NULL::VARCHAR AS model_name, "
+            "NULL::INTEGER AS model_version, NULL::VARCHAR AS privilege_type, "
+            "NULL::INTEGER AS identity_id, NULL::VARCHAR AS identity_name, "
+            "NULL::VARCHAR AS identity_type, NULL::BOOLEAN AS admin_option WHERE false"
+        )
+        self._catalog_statement(
+            f"CREATE OR REPLACE TEMP VIEW svv_ml_model_privileges AS SELECT {columns} FROM ({body})"
+        )
+
     def _catalog_statement(self, text: str) -> None:
         try:
             self.connection.execute(text)
@@ -541,6 +563,19 @@ class DuckDBEngine(Engine):
         with self._shared.lock:
             if self._shared.functions.pop(key, None) is not None:
                 self._shared.root.remove_function(key)
+
+    def alias_function(self, name: str, parameters: list[str], first: str) -> None:
+        # A temporary macro is this connection's own, and found before the functions of the
+        # system catalog, where Python functions live: it shadows the function of that name.
+        names = ", ".join(_quoted(p) for p in parameters)
+        arguments = ", ".join([_literal(first), *map(_quoted, parameters)])
+        self._catalog_statement(
+            f"CREATE OR REPLACE TEMP MACRO {_quoted(name.lower())}({names}) AS "
+            f"system.main.{_quoted(name.lower())}({arguments})"
+        )
+
+    def drop_alias(self, name: str) -> None:
+        self._catalog_statement(f"DROP MACRO IF EXISTS temp.main.{_quoted(name.lower())}")
 
     # -- types -----------------------------------------------------------------------------
 

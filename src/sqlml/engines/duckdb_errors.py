@@ -23,6 +23,9 @@ _MISSING_FUNCTION = re.compile(r"Function with name \"?([^\s\"]+?)\"? does not e
 _NO_MATCH = re.compile(
     r"No function matches the given name and argument types '([^(']+)\(([^']*)\)'"
 )
+# A macro called with a number of arguments it does not take (a served session's model
+# functions are macros: functions.py).
+_MACRO_ARGUMENTS = re.compile(r"^Macro \"?([^\s\"(]+)\"?\(\) does not support the supplied")
 
 # By exception class: the SQLSTATE, unless a message rule below says more.
 _BY_CLASS: list[tuple[type, str]] = [
@@ -64,6 +67,7 @@ _BY_TEXT: dict[type, list[tuple[str, str]]] = {
         (r"^Values list .* does not have a column named", "42703"),
         (r"column .* (not found|does not exist)", "42703"),
         (r"^No function matches", "42883"),
+        (r"^Macro .* does not support the supplied arguments", "42883"),
         (r"Could not choose a best candidate function", "42725"),
         (r"Cannot mix values of type|Cannot compare values of type", "42804"),
         (r"must appear in the GROUP BY clause", "42803"),
@@ -158,7 +162,8 @@ def translate(error: BaseException, statement: str | None = None) -> errors.Sqlm
         prefix = _PREFIX.match(str(error).strip())
         kind = _BY_PREFIX.get(prefix.group(1) if prefix else "", duckdb.Error)
     no_match = _NO_MATCH.search(message)
-    missing = _MISSING_FUNCTION.search(message.split("\n")[0])
+    first_line = message.split("\n")[0]
+    missing = _MISSING_FUNCTION.search(first_line) or _MACRO_ARGUMENTS.search(first_line)
     # DuckDB's suggestions ("Did you mean ...", "Candidate bindings: ...") follow the first line.
     hint = "\n".join(line for line in message.split("\n")[1:] if line.strip()) or None
     return errors.DatabaseError(

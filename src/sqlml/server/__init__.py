@@ -27,10 +27,10 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlml
 from sqlml.errors import InvalidSetting, SqlmlError
 from sqlml.server.auth import METHODS
 from sqlml.server.session import Session
+from sqlml.session import Connection
 from sqlml.store.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class Server:
         self.ssl_context = self._ssl_context()
         # Opened here, and held until the server stops: the database instance the sessions'
         # connections share, and the check that the file opens at all.
-        self.root = sqlml.connect(config.database, model_store=config.model_store)
+        self.root = Connection(config.database, model_store=config.model_store, served=True)
         self.users = UserStore(self.root.store, keep_md5=config.auth == "md5")
         self.database_names = (Path(config.database).stem, "postgres")
         self.sessions: dict[int, Session] = {}
@@ -114,9 +114,12 @@ class Server:
         self._pid += 1
         return self._pid
 
-    def open_connection(self) -> sqlml.Connection:
-        """A new session's connection (called in the session's worker thread)."""
-        conn = sqlml.connect(self.config.database, model_store=self.root.store.root)
+    def open_connection(self, user: str) -> Connection:
+        """A new session's connection for ``user`` (called in the session's worker thread):
+        every statement and model function call is checked against the user's privileges."""
+        conn = Connection(
+            self.config.database, model_store=self.root.store.root, user=user, served=True
+        )
         conn.users = self.users
         return conn
 

@@ -232,7 +232,7 @@ class Session:
         )
         self.server.check_capacity()
         self.superuser = bool(record.get("superuser"))
-        self.conn = await self.worker(self.server.open_connection)
+        self.conn = await self.worker(self.server.open_connection, self.user)
         self.conn.authorize = self.authorize
         self.settings = catalog.Settings(
             self.user, self.superuser, params.get("application_name", "")

@@ -14,9 +14,22 @@ Grammar (clauses of CREATE MODEL may come in any order, each at most once)::
     SHOW MODEL { ALL | [schema.]name }
     DROP MODEL [ IF EXISTS ] [schema.]name
     EVALUATE MODEL [schema.]name FROM { table | ( query ) }
+    CREATE USER name [WITH] ...   ALTER USER name ...   DROP USER [ IF EXISTS ] name, ...
 
-To add a statement, add its first two words and a method to ``parser.STATEMENTS``, a node to
-``ast`` and a renderer to ``render``.
+Privileges, groups and roles (reference §9), a grantee being ``user [WITH GRANT OPTION]``,
+``GROUP g``, ``ROLE r`` or ``PUBLIC``::
+
+    GRANT { CREATE MODEL | DROP MODEL } [, ...] TO grantee, ...   (DROP MODEL: roles only)
+    GRANT { EXECUTE | ALL [ PRIVILEGES ] } ON MODEL m, ... TO grantee, ...
+    REVOKE [ GRANT OPTION FOR ] ... FROM grantee, ... [ RESTRICT ]
+    GRANT ROLE r [, [ROLE] r2 ...] TO { user [WITH ADMIN OPTION] | ROLE r }, ...
+    REVOKE [ ADMIN OPTION FOR ] ROLE r, ... FROM { user | ROLE r }, ...
+    CREATE GROUP g [ [WITH] USER a, ... ]    ALTER GROUP g { ADD | DROP } USER a, ...
+    ALTER GROUP g RENAME TO n    DROP GROUP [ IF EXISTS ] g, ...
+    CREATE ROLE r    DROP ROLE [ IF EXISTS ] r [ FORCE | RESTRICT ]
+
+To add a statement, add its first two words and a method to ``parser.STATEMENTS`` (or its
+first word to ``parser.FIRST_WORD_STATEMENTS``), a node to ``ast`` and a renderer to ``render``.
 """
 
 from __future__ import annotations

@@ -132,6 +132,114 @@ class DropUser:
     text: str = field(default="", compare=False, repr=False)
 
 
+# -- privileges, groups and roles (Redshift, reference §9) ---------------------------------------
+
+GRANTEE_KINDS = ("user", "group", "role", "public")
+SYSTEM_PRIVILEGES = ("CREATE MODEL", "DROP MODEL")
+
+
+@dataclass(frozen=True)
+class Grantee:
+    """Who a privilege or a role is granted to: a user (``name``), ``GROUP g``, ``ROLE r`` or
+    ``PUBLIC`` (every user; ``name`` empty). ``with_option``: WITH GRANT OPTION (of a privilege)
+    or WITH ADMIN OPTION (of a role), which Redshift gives to users only."""
+
+    kind: str
+    name: str = ""
+    with_option: bool = False
+
+    def __str__(self) -> str:
+        return "PUBLIC" if self.kind == "public" else f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class GrantPrivileges:
+    """``GRANT { CREATE MODEL | DROP MODEL } [, ...] TO ...`` (system privileges: ``models``
+    empty) or ``GRANT { EXECUTE | ALL [PRIVILEGES] } ON MODEL m [, ...] TO ...`` (``privileges``
+    is ``("EXECUTE",)``: ALL on a model is EXECUTE)."""
+
+    privileges: tuple[str, ...]
+    grantees: tuple[Grantee, ...]
+    models: tuple[Name, ...] = ()
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class RevokePrivileges:
+    """The REVOKE of :class:`GrantPrivileges`; ``grant_option_for``: REVOKE GRANT OPTION FOR,
+    which takes back only the right to grant."""
+
+    privileges: tuple[str, ...]
+    grantees: tuple[Grantee, ...]
+    models: tuple[Name, ...] = ()
+    grant_option_for: bool = False
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class GrantRole:
+    """``GRANT ROLE r [, ...] TO { user [WITH ADMIN OPTION] | ROLE r2 } [, ...]``."""
+
+    roles: tuple[str, ...]
+    grantees: tuple[Grantee, ...]
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class RevokeRole:
+    """``REVOKE [ADMIN OPTION FOR] ROLE r [, ...] FROM { user | ROLE r2 } [, ...]``."""
+
+    roles: tuple[str, ...]
+    grantees: tuple[Grantee, ...]
+    admin_option_for: bool = False
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class CreateGroup:
+    """``CREATE GROUP g [[WITH] USER a [, ...]]``."""
+
+    name: str
+    users: tuple[str, ...] = ()
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class AlterGroup:
+    """``ALTER GROUP g { ADD | DROP } USER a [, ...]`` or ``ALTER GROUP g RENAME TO n``
+    (``action`` ADD, DROP or RENAME)."""
+
+    name: str
+    action: str
+    users: tuple[str, ...] = ()
+    new_name: str | None = None
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class DropGroup:
+    names: tuple[str, ...]
+    if_exists: bool = False
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class CreateRole:
+    name: str
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class DropRole:
+    """``DROP ROLE r [FORCE | RESTRICT]``: RESTRICT (the default) refuses a role still granted
+    to users or roles; FORCE takes it from them first."""
+
+    name: str
+    force: bool = False
+    if_exists: bool = False
+    text: str = field(default="", compare=False, repr=False)
+
+
 @dataclass(frozen=True)
 class Passthrough:
     """Any statement that is not an ML statement: it goes to the database untouched."""
@@ -140,5 +248,12 @@ class Passthrough:
 
 
 UserStatement = CreateUser | AlterUser | DropUser
-MlStatement = CreateModel | ShowModel | ShowModelAll | DropModel | EvaluateModel | UserStatement
+PrivilegeStatement = (
+    GrantPrivileges | RevokePrivileges | GrantRole | RevokeRole | CreateGroup | AlterGroup
+    | DropGroup | CreateRole | DropRole
+)  # fmt: skip
+MlStatement = (
+    CreateModel | ShowModel | ShowModelAll | DropModel | EvaluateModel | UserStatement
+    | PrivilegeStatement
+)  # fmt: skip
 Statement = MlStatement | Passthrough

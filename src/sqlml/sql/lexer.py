@@ -60,7 +60,7 @@ ML_STARTS = {
     ("CREATE", "USER"),
     ("ALTER", "USER"),
     ("DROP", "USER"),
-    # Privileges, groups and roles: not supported yet, refused with their own error.
+    # Groups and roles (reference §9).
     ("CREATE", "GROUP"),
     ("ALTER", "GROUP"),
     ("DROP", "GROUP"),

@@ -125,10 +125,11 @@ class Parser:
     # -- statements ------------------------------------------------------------------------
 
     def parse(self) -> ast.MlStatement:
-        head = (self.peek_word(0), self.peek_word(1))
-        method = STATEMENTS.get(head)
-        if method is None and head[0] in ("GRANT", "REVOKE"):
-            method = Parser.privileges
+        first = self.peek_word(0)
+        if first in FIRST_WORD_STATEMENTS:
+            self.i = 1
+            return FIRST_WORD_STATEMENTS[first](self)
+        method = STATEMENTS.get((first, self.peek_word(1)))
         if method is None:
             self.fail("Not an ML statement")
         self.i = 2
@@ -219,24 +220,273 @@ class Parser:
         )
 
     def drop_user(self) -> ast.DropUser:
-        if_exists = False
-        if self.peek_word() == "IF" and self.peek_word(1) == "EXISTS":
-            self.i += 2
-            if_exists = True
+        if_exists = self.if_exists()
         names = [self.identifier("a user name after DROP USER")]
         while self.accept(TokenType.COMMA):
             names.append(self.identifier("a user name"))
         self.done()
         return ast.DropUser(tuple(names), if_exists, text=self.chunk.text.strip())
 
-    def privileges(self) -> ast.MlStatement:
-        first, second = [t.text.upper() for t in self.tokens[:2]] + [""] * (
-            2 - len(self.tokens[:2])
+    def names(self, what: str) -> tuple[str, ...]:
+        """``name [, name ...]``."""
+        out = [self.identifier(what)]
+        while self.accept(TokenType.COMMA):
+            out.append(self.identifier(what))
+        return tuple(out)
+
+    def if_exists(self) -> bool:
+        if self.peek_word() == "IF" and self.peek_word(1) == "EXISTS":
+            self.i += 2
+            return True
+        return False
+
+    # -- privileges, groups and roles (reference §9) ----------------------------------------
+
+    def grant(self) -> ast.MlStatement:
+        text = self.chunk.text.strip()
+        if self.peek_word() == "ROLE":
+            roles = self.role_list()
+            self.expect_word("TO")
+            grantees = self.grantees("GRANT ROLE", ("user", "role"), option="ADMIN")
+            self.done()
+            return ast.GrantRole(roles, grantees, text=text)
+        privileges, models = self.privilege_target("GRANT")
+        self.expect_word("TO")
+        grantees = self.grantees("GRANT", _grantee_kinds(privileges), "GRANT", privileges)
+        self.done()
+        return ast.GrantPrivileges(privileges, grantees, models, text=text)
+
+    def revoke(self) -> ast.MlStatement:
+        text = self.chunk.text.strip()
+        option_tok, option = self.peek(), None
+        if self.peek_word() in ("GRANT", "ADMIN") and self.peek_word(1) == "OPTION":
+            option = self.advance().text.upper()
+            self.advance()
+            self.expect_word("FOR")
+        if self.peek_word() == "ROLE":
+            if option == "GRANT":
+                self.fail(
+                    "A role is revoked with ADMIN OPTION FOR (REVOKE ADMIN OPTION FOR ROLE r "
+                    "FROM user); GRANT OPTION FOR is for privileges",
+                    option_tok,
+                )
+            roles = self.role_list()
+            self.expect_word("FROM")
+            grantees = self.grantees("REVOKE ROLE", ("user", "role"))
+            self.done()
+            return ast.RevokeRole(roles, grantees, admin_option_for=option == "ADMIN", text=text)
+        if option == "ADMIN":
+            self.fail(
+                "ADMIN OPTION FOR is for roles (REVOKE ADMIN OPTION FOR ROLE r FROM user); "
+                "a privilege is revoked with GRANT OPTION FOR",
+                option_tok,
+            )
+        privileges, models = self.privilege_target("REVOKE")
+        self.expect_word("FROM")
+        grantees = self.grantees("REVOKE", _grantee_kinds(privileges), None, privileges)
+        self.accept_word("RESTRICT")  # Redshift's default: only what was granted directly
+        self.done()
+        return ast.RevokePrivileges(
+            privileges, grantees, models, grant_option_for=option == "GRANT", text=text
         )
-        what = first if first in ("GRANT", "REVOKE") else f"{first} {second}"
+
+    def role_list(self) -> tuple[str, ...]:
+        """``ROLE r [, [ROLE] r2 ...]`` (Redshift repeats the keyword; it may be left out)."""
+        self.expect_word("ROLE")
+        roles = [self.role_name("a role name after ROLE")]
+        while self.accept(TokenType.COMMA):
+            self.accept_word("ROLE")
+            roles.append(self.role_name("a role name"))
+        return tuple(roles)
+
+    def role_name(self, what: str) -> str:
+        if self.peek_word() in ("TO", "FROM"):  # a bare name, but surely a forgotten one
+            self.fail(f"Expected {what}")
+        return self.identifier(what)
+
+    def model_name(self, what: str) -> ast.Name:
+        if self.peek_word() in ("TO", "FROM"):
+            self.fail(f"Expected {what}")
+        return self.name(what)
+
+    def privilege_target(self, verb: str) -> tuple[tuple[str, ...], tuple[ast.Name, ...]]:
+        """``{ EXECUTE | ALL [PRIVILEGES] } ON MODEL m [, ...]`` or ``{ CREATE MODEL | DROP
+        MODEL } [, ...]``: the privileges and the models (none for system privileges)."""
+        word = self.peek_word()
+        if word in ("EXECUTE", "ALL"):
+            self.advance()
+            if word == "ALL":
+                self.accept_word("PRIVILEGES")
+            if self.peek_word() != "ON":
+                self.fail(f"Expected ON MODEL after {word}")
+            self.advance()
+            self.model_object(verb, word)
+            models = [self.model_name("a model name after ON MODEL")]
+            while self.accept(TokenType.COMMA):
+                models.append(self.model_name("a model name"))
+            return ("EXECUTE",), tuple(models)
+        privileges: list[str] = []
+        while True:
+            tok = self.peek()
+            pair = (self.peek_word(), self.peek_word(1))
+            if pair not in (("CREATE", "MODEL"), ("DROP", "MODEL")):
+                self.unsupported_privilege(verb, bool(privileges))
+            privilege = f"{pair[0]} {pair[1]}"
+            if privilege in privileges:
+                self.fail(f"{privilege} is given twice", tok)
+            privileges.append(privilege)
+            self.i += 2
+            if not self.accept(TokenType.COMMA):
+                return tuple(privileges), ()
+
+    def model_object(self, verb: str, privilege: str) -> None:
+        """The ``MODEL`` after ON: other objects (tables, schemas, functions) have no privileges
+        in sqlml."""
+        tok, word = self.peek(), self.peek_word()
+        if word == "MODEL":
+            self.advance()
+            return
+        if tok is None:
+            self.fail(f"Expected MODEL after {privilege} ON")
+        if word == "FUNCTION":
+            self.fail(
+                f"{verb} {privilege} ON FUNCTION is not supported: a model's functions are "
+                f"granted through the model ({verb} EXECUTE ON MODEL m ...), as in Redshift",
+                exc=FeatureNotSupported,
+            )
+        what = f"ON {word}" if word in _OTHER_OBJECTS else "on tables"
         self.fail(
-            f"{what} is not supported yet: sqlml has users (CREATE USER, ALTER USER, DROP USER) "
-            "but no privileges, groups or roles; every user may use every table and model",
+            f"{verb} {privilege} {what} is not supported: sqlml has privileges on models only "
+            f"({verb} EXECUTE ON MODEL m); every user may use every table, schema and function",
+            exc=FeatureNotSupported,
+        )
+
+    def unsupported_privilege(self, verb: str, after_comma: bool) -> None:
+        word = self.peek_word()
+        if after_comma:
+            self.fail(
+                "Expected CREATE MODEL or DROP MODEL: system privileges and EXECUTE ON MODEL "
+                "are granted in separate statements"
+            )
+        if word == "ASSUMEROLE":
+            self.fail(
+                f"{verb} ASSUMEROLE is not supported: sqlml uses no IAM roles (IAM_ROLE is "
+                "accepted and ignored)",
+                exc=FeatureNotSupported,
+            )
+        if word in _TABLE_PRIVILEGES:
+            self.fail(
+                f"{verb} {word} is not supported: sqlml has privileges on models only (CREATE "
+                "MODEL, DROP MODEL, EXECUTE ON MODEL) and roles; every user may use every "
+                "table, schema and function",
+                exc=FeatureNotSupported,
+            )
+        self.fail(
+            f"Expected CREATE MODEL, DROP MODEL, EXECUTE ON MODEL, ALL ON MODEL or ROLE after "
+            f"{verb}"
+        )
+
+    def grantees(
+        self,
+        statement: str,
+        kinds: tuple[str, ...],
+        option: str | None = None,
+        privileges: tuple[str, ...] = (),
+    ) -> tuple[ast.Grantee, ...]:
+        """``{ user [WITH <option> OPTION] | GROUP g | ROLE r | PUBLIC } [, ...]``, of the
+        ``kinds`` the statement takes (``option``: GRANT or ADMIN; None in a REVOKE)."""
+        out: list[ast.Grantee] = []
+        while True:
+            tok, word = self.peek(), self.peek_word()
+            if word == "PUBLIC":
+                kind = "public"
+            elif word in ("GROUP", "ROLE"):
+                kind = word.lower()
+            else:
+                kind = "user"
+            if kind not in kinds:
+                self.fail(_refused_grantee(statement, kind, privileges), tok)
+            if kind == "public":
+                self.advance()
+                grantee = ast.Grantee("public")
+            elif kind == "user":
+                grantee = ast.Grantee(
+                    "user", self.identifier("a user name, GROUP g, ROLE r or PUBLIC")
+                )
+            else:
+                self.advance()
+                grantee = ast.Grantee(kind, self.identifier(f"a {kind} name after {word}"))
+            if option is not None and self.peek_word() == "WITH":
+                with_tok = self.advance()
+                self.expect_word(option)
+                self.expect_word("OPTION")
+                if kind != "user":
+                    self.fail(
+                        f"WITH {option} OPTION is given to users only, not to {grantee} "
+                        "(as in Redshift)",
+                        with_tok,
+                    )
+                grantee = ast.Grantee("user", grantee.name, with_option=True)
+            out.append(grantee)
+            if not self.accept(TokenType.COMMA):
+                return tuple(out)
+
+    def create_group(self) -> ast.CreateGroup:
+        name = self.identifier("a group name after CREATE GROUP")
+        users: tuple[str, ...] = ()
+        if self.peek() is not None:
+            self.accept_word("WITH")
+            if self.peek_word() != "USER":
+                self.fail("Expected [WITH] USER name, ... after the group name")
+            self.advance()
+            users = self.names("a user name")
+        self.done()
+        return ast.CreateGroup(name, users, text=self.chunk.text.strip())
+
+    def alter_group(self) -> ast.AlterGroup:
+        name = self.identifier("a group name after ALTER GROUP")
+        if self.peek_word() not in ("ADD", "DROP", "RENAME"):
+            self.fail("Expected ADD USER, DROP USER or RENAME TO after the group name")
+        action = self.advance().text.upper()
+        if action == "RENAME":
+            self.expect_word("TO")
+            new_name = self.identifier("the group's new name after RENAME TO")
+            self.done()
+            return ast.AlterGroup(name, action, new_name=new_name, text=self.chunk.text.strip())
+        self.expect_word("USER")
+        users = self.names("a user name")
+        self.done()
+        return ast.AlterGroup(name, action, users, text=self.chunk.text.strip())
+
+    def drop_group(self) -> ast.DropGroup:
+        if_exists = self.if_exists()
+        names = self.names("a group name after DROP GROUP")
+        self.done()
+        return ast.DropGroup(names, if_exists, text=self.chunk.text.strip())
+
+    def create_role(self) -> ast.CreateRole:
+        name = self.identifier("a role name after CREATE ROLE")
+        if self.peek_word() == "EXTERNALID":
+            self.fail(
+                "CREATE ROLE ... EXTERNALID is not supported (sqlml has no identity provider)",
+                exc=FeatureNotSupported,
+            )
+        self.done()
+        return ast.CreateRole(name, text=self.chunk.text.strip())
+
+    def drop_role(self) -> ast.DropRole:
+        if_exists = self.if_exists()
+        name = self.identifier("a role name after DROP ROLE")
+        force = False
+        if self.peek_word() in ("FORCE", "RESTRICT"):
+            force = self.advance().text.upper() == "FORCE"
+        self.done()
+        return ast.DropRole(name, force, if_exists, text=self.chunk.text.strip())
+
+    def alter_role(self) -> ast.MlStatement:
+        self.fail(
+            "ALTER ROLE is not supported yet (Redshift's renames a role or changes its owner): "
+            "DROP ROLE it and CREATE ROLE another",
             self.tokens[0],
             exc=FeatureNotSupported,
         )
@@ -500,18 +750,49 @@ STATEMENTS: dict[tuple, Callable[[Parser], ast.MlStatement]] = {
     ("CREATE", "USER"): Parser.create_user,
     ("ALTER", "USER"): Parser.alter_user,
     ("DROP", "USER"): Parser.drop_user,
-    **{
-        (verb, kind): Parser.privileges
-        for verb in ("CREATE", "ALTER", "DROP")
-        for kind in ("GROUP", "ROLE")
-    },
+    ("CREATE", "GROUP"): Parser.create_group,
+    ("ALTER", "GROUP"): Parser.alter_group,
+    ("DROP", "GROUP"): Parser.drop_group,
+    ("CREATE", "ROLE"): Parser.create_role,
+    ("ALTER", "ROLE"): Parser.alter_role,
+    ("DROP", "ROLE"): Parser.drop_role,
 }
+# Statements known by their first word alone.
+FIRST_WORD_STATEMENTS: dict[str, Callable[[Parser], ast.MlStatement]] = {
+    "GRANT": Parser.grant,
+    "REVOKE": Parser.revoke,
+}
+
+
+def _grantee_kinds(privileges: tuple[str, ...]) -> tuple[str, ...]:
+    """Who the privileges are granted to: DROP MODEL is a system permission of roles only."""
+    return ("role",) if "DROP MODEL" in privileges else ("user", "group", "role", "public")
+
+
+def _refused_grantee(statement: str, kind: str, privileges: tuple[str, ...]) -> str:
+    if "DROP MODEL" in privileges:
+        return (
+            "DROP MODEL is a system permission of roles only (GRANT DROP MODEL TO ROLE r), as "
+            "in Redshift: grant a role that has it, or let the model's owner drop it"
+        )
+    target = "PUBLIC" if kind == "public" else f"a {kind}"
+    return f"{statement} takes users and roles, not {target} (as in Redshift)"
+
 
 # SUPERUSER and Redshift's CREATEUSER (a user who may create users is a superuser there).
 _SUPER = {"SUPERUSER": True, "CREATEUSER": True, "NOSUPERUSER": False, "NOCREATEUSER": False}
 _LATER_USER_OPTIONS = {
     "CREATEDB", "NOCREATEDB", "VALID", "CONNECTION", "IN", "SYSLOG", "SESSION", "EXTERNALID",
     "CREATEROLE", "NOCREATEROLE", "LOGIN", "NOLOGIN", "INHERIT", "NOINHERIT",
+}  # fmt: skip
+
+# Privileges of other objects, refused with their own message.
+_TABLE_PRIVILEGES = {
+    "SELECT", "INSERT", "UPDATE", "DELETE", "REFERENCES", "TRIGGER", "TRUNCATE", "USAGE",
+    "CREATE", "TEMP", "TEMPORARY", "ALTER", "DROP", "CONNECT", "EXECUTE", "ALL",
+}  # fmt: skip
+_OTHER_OBJECTS = {
+    "TABLE", "SCHEMA", "DATABASE", "PROCEDURE", "LANGUAGE", "ALL", "DATASHARE", "SEQUENCE",
 }  # fmt: skip
 
 CLAUSES: dict[str, Callable[[Parser, Token], dict]] = {

@@ -145,3 +145,86 @@ def _(stmt: ast.AlterUser) -> str:
 def _(stmt: ast.DropUser) -> str:
     names = ", ".join(quote_ident(n) for n in stmt.names)
     return f"DROP USER {'IF EXISTS ' if stmt.if_exists else ''}{names}"
+
+
+# Words a bare name cannot be in the privilege statements: such a name is always quoted.
+_PRIVILEGE_WORDS = {"public", "group", "role", "with", "restrict", "force", "user", "all"}
+
+
+def _name(name: str) -> str:
+    return f'"{name}"' if name in _PRIVILEGE_WORDS else quote_ident(name)
+
+
+def _grantees(grantees: tuple[ast.Grantee, ...], option: str) -> str:
+    parts = []
+    for g in grantees:
+        text = "PUBLIC" if g.kind == "public" else _name(g.name)
+        if g.kind in ("group", "role"):
+            text = f"{g.kind.upper()} {text}"
+        if g.with_option:
+            text += f" WITH {option} OPTION"
+        parts.append(text)
+    return ", ".join(parts)
+
+
+def _privileges(stmt: ast.GrantPrivileges | ast.RevokePrivileges) -> str:
+    if stmt.models:
+        return f"EXECUTE ON MODEL {', '.join(render_name(m) for m in stmt.models)}"
+    return ", ".join(stmt.privileges)
+
+
+def _roles(roles: tuple[str, ...]) -> str:
+    return ", ".join(f"ROLE {_name(r)}" for r in roles)
+
+
+@to_sql.register
+def _(stmt: ast.GrantPrivileges) -> str:
+    return f"GRANT {_privileges(stmt)} TO {_grantees(stmt.grantees, 'GRANT')}"
+
+
+@to_sql.register
+def _(stmt: ast.RevokePrivileges) -> str:
+    option = "GRANT OPTION FOR " if stmt.grant_option_for else ""
+    return f"REVOKE {option}{_privileges(stmt)} FROM {_grantees(stmt.grantees, 'GRANT')}"
+
+
+@to_sql.register
+def _(stmt: ast.GrantRole) -> str:
+    return f"GRANT {_roles(stmt.roles)} TO {_grantees(stmt.grantees, 'ADMIN')}"
+
+
+@to_sql.register
+def _(stmt: ast.RevokeRole) -> str:
+    option = "ADMIN OPTION FOR " if stmt.admin_option_for else ""
+    return f"REVOKE {option}{_roles(stmt.roles)} FROM {_grantees(stmt.grantees, 'ADMIN')}"
+
+
+@to_sql.register
+def _(stmt: ast.CreateGroup) -> str:
+    users = f" WITH USER {', '.join(_name(u) for u in stmt.users)}" if stmt.users else ""
+    return f"CREATE GROUP {_name(stmt.name)}{users}"
+
+
+@to_sql.register
+def _(stmt: ast.AlterGroup) -> str:
+    if stmt.action == "RENAME":
+        return f"ALTER GROUP {_name(stmt.name)} RENAME TO {_name(stmt.new_name)}"
+    users = ", ".join(_name(u) for u in stmt.users)
+    return f"ALTER GROUP {_name(stmt.name)} {stmt.action} USER {users}"
+
+
+@to_sql.register
+def _(stmt: ast.DropGroup) -> str:
+    names = ", ".join(_name(n) for n in stmt.names)
+    return f"DROP GROUP {'IF EXISTS ' if stmt.if_exists else ''}{names}"
+
+
+@to_sql.register
+def _(stmt: ast.CreateRole) -> str:
+    return f"CREATE ROLE {_name(stmt.name)}"
+
+
+@to_sql.register
+def _(stmt: ast.DropRole) -> str:
+    exists = "IF EXISTS " if stmt.if_exists else ""
+    return f"DROP ROLE {exists}{_name(stmt.name)}{' FORCE' if stmt.force else ''}"

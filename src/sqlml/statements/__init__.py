@@ -8,6 +8,17 @@ from sqlml.sql import ast
 from sqlml.statements.create_model import create_model_statement
 from sqlml.statements.drop_model import drop_model
 from sqlml.statements.evaluate_model import evaluate_model
+from sqlml.statements.privileges import (
+    alter_group,
+    create_group,
+    create_role,
+    drop_group,
+    drop_role,
+    grant_privileges,
+    grant_role,
+    revoke_privileges,
+    revoke_role,
+)
 from sqlml.statements.show_model import show_model, show_models
 from sqlml.statements.users import alter_user, create_user, drop_user
 
@@ -20,6 +31,15 @@ HANDLERS = {
     ast.CreateUser: create_user,
     ast.AlterUser: alter_user,
     ast.DropUser: drop_user,
+    ast.GrantPrivileges: grant_privileges,
+    ast.RevokePrivileges: revoke_privileges,
+    ast.GrantRole: grant_role,
+    ast.RevokeRole: revoke_role,
+    ast.CreateGroup: create_group,
+    ast.AlterGroup: alter_group,
+    ast.DropGroup: drop_group,
+    ast.CreateRole: create_role,
+    ast.DropRole: drop_role,
 }
 
 __all__ = ["HANDLERS"]

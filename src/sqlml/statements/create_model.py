@@ -29,6 +29,7 @@ from sqlml.results import StatementResult
 from sqlml.sql import ast, to_sql
 from sqlml.sql.render import render_name
 from sqlml.statements import catalog
+from sqlml.store.manifest import current_user
 
 
 def check_supported(stmt: ast.CreateModel) -> None:
@@ -73,6 +74,13 @@ def check_names_free(store, stmt: ast.CreateModel, schema: str) -> None:
         if (manifest["schema"].lower(), manifest["name"].lower()) == key:
             raise already_exists(schema, stmt.name.name, manifest["state"])
     check_model_functions(stmt, models)
+
+
+def claim_names(session, stmt: ast.CreateModel, schema: str) -> None:
+    """At submit, under the store lock: the names are free, and no grant made on an earlier
+    model of this name passes to the new one."""
+    check_names_free(session.store, stmt, schema)
+    session.privileges.forget_model(schema, stmt.name.name)
 
 
 def check_model_functions(stmt: ast.CreateModel, models) -> None:
@@ -132,6 +140,7 @@ def check_columns(stmt: ast.CreateModel, names: list[str]) -> None:
 
 def create_model(session, stmt: ast.CreateModel):
     started = time.monotonic()
+    session.access.require_create(str(stmt.name))
     check_supported(stmt)
     kind = kinds.for_statement(stmt)
     kind.check(stmt)
@@ -190,6 +199,10 @@ def create_model(session, stmt: ast.CreateModel):
             "model_type": stmt.model_type,
             "iam_role": stmt.iam_role,
             "settings": settings,
+            # A server's session: its user owns the model (sqlml.access); else the
+            # superusers do, and the owner shown is the account that ran it.
+            "owner": session.user or current_user(),
+            "owner_user": session.user,
             "training": {
                 "rows_total": total,
                 "rows_used": rows,
@@ -205,7 +218,7 @@ def create_model(session, stmt: ast.CreateModel):
             draft,
             budget,
             session.max_training_jobs,
-            lambda: check_names_free(session.store, stmt, schema),
+            lambda: claim_names(session, stmt, schema),
             lane=kind.lane,
         )
     if not session.synchronous:

@@ -1,4 +1,5 @@
-"""DROP MODEL [IF EXISTS]: stop its training if it trains, remove its package and functions."""
+"""DROP MODEL [IF EXISTS]: stop its training if it trains, remove its package, its functions and
+the grants on it. Its owner, a superuser or a role with the DROP MODEL permission may."""
 
 from __future__ import annotations
 
@@ -17,9 +18,13 @@ def drop_model(session, stmt: ast.DropModel) -> StatementResult:
         if stmt.if_exists:
             return StatementResult("DROP MODEL")
         session.find_model(stmt.name)  # raises ModelNotFound with a hint
+    manifest = session.find_model(ast.Name(stmt.name.name, schema), missing_ok=True)
+    if manifest is not None:
+        session.access.require_drop(manifest)
     with store.locked():
         if job_dir.exists():
             training.cancel(store, job_dir)  # QUEUED or TRAINING: stop the trainer first
         store.delete(schema, stmt.name.name)
+        session.privileges.forget_model(schema, stmt.name.name)
     session.sync_functions(force=True)
     return StatementResult("DROP MODEL")

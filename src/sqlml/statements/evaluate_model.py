@@ -25,6 +25,7 @@ def evaluate_model(session, stmt: ast.EvaluateModel) -> StatementResult:
     from sqlml.runtime.predictor import load_predictor
 
     manifest = session.find_model(stmt.name)
+    session.access.require_execute(manifest, "EVALUATE MODEL")
     what = f"{manifest['schema']}.{manifest['name']}"
     if manifest["state"] == "BROKEN":
         raise CorruptModelPackage(f"EVALUATE MODEL {what}: {manifest['failure_reason']}")

@@ -82,9 +82,10 @@ def resolve(models: list[tuple[Path, dict]], text: str) -> tuple[Path, dict]:
 
 
 def function(models: Callable[[], list[tuple[Path, dict]]]):
-    """The vectorized SQL function over a column of model names."""
+    """The vectorized SQL function over a column of model names. Called with the session's
+    ``access`` (a served database), it explains only models the session may execute."""
 
-    def call(columns: list) -> pa.Array:
+    def call(columns: list, access=None) -> pa.Array:
         names = columns[0].to_pylist()
         found: dict[str, str] = {}
         listed = None
@@ -95,7 +96,10 @@ def function(models: Callable[[], list[tuple[Path, dict]]]):
                 continue
             if text not in found:
                 listed = models() if listed is None else listed
-                found[text] = document(*resolve(listed, text))
+                directory, manifest = resolve(listed, text)
+                if access is not None:
+                    access.require_execute(manifest, f"{FUNCTION}('{text}')")
+                found[text] = document(directory, manifest)
             out.append(found[text])
         return pa.array(out, pa.json_())  # Arrow's JSON extension type: DuckDB's JSON
 

@@ -136,13 +136,23 @@ def models_table(manifests: list[dict]) -> pa.Table:
     )
 
 
+# Shown to the model's owner (and superusers) only: a user with EXECUTE on it does not see
+# the IAM role, the S3 bucket, the KMS key or the cost (reference §5.2), nor where the server
+# keeps it.
+OWNER_ONLY = {"IAM Role", "S3 Bucket", "KMS Key", "Estimated Cost", "Model Store"}
+
+
 def show_model(session, stmt: ast.ShowModel) -> StatementResult:
     manifest = session.find_model(stmt.name)
+    session.access.require_execute(manifest, "SHOW MODEL")
     path = catalog.model_folder(session.store, manifest)
     rows = model_rows(manifest, str(path), session.engine.type_label)
+    if not session.access.administers(manifest):
+        rows = [(k, v) for k, v in rows if k not in OWNER_ONLY]
     return StatementResult.of_table("SHOW MODEL", key_value_table(rows))
 
 
 def show_models(session, stmt: ast.ShowModelAll) -> StatementResult:
-    table = models_table([m for _, m in session.models()])
+    """Every model the user may use (reference §5.1): theirs and those granted to them."""
+    table = models_table([m for _, m in session.models() if session.access.may_execute(m)])
     return StatementResult.of_table("SHOW MODEL", table)

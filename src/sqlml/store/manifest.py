@@ -152,7 +152,9 @@ def check_manifest(manifest: object, where: str) -> dict:
     )
     for key in ("settings", "training", "metrics", "source", "versions"):
         _field(manifest, key, lambda v: isinstance(v, dict), "an object", where)
-    for key in ("kind", "problem_type", "objective", "owner", "created_at", "statement"):
+    for key in (
+        "kind", "problem_type", "objective", "owner", "owner_user", "created_at", "statement",
+    ):  # fmt: skip
         _field(manifest, key, lambda v: v is None or isinstance(v, str), "text", where)
     _field(manifest, "model", lambda v: isinstance(v, dict), "an object", where)
     if manifest["state"] == "READY" and not isinstance(manifest.get("model"), dict):

@@ -127,6 +127,10 @@ def broken_manifest(directory: Path, reason: str, raw: object) -> dict:
         "owner": raw.get("owner")
         if isinstance(raw, dict) and isinstance(raw.get("owner"), str)
         else "",
+        # Kept, so that its owner may still drop it (sqlml.access).
+        "owner_user": raw.get("owner_user")
+        if isinstance(raw, dict) and isinstance(raw.get("owner_user"), str)
+        else None,
         "created_at": raw.get("created_at") if isinstance(raw, dict) else None,
         "metrics": {},
     }
