@@ -26,7 +26,6 @@ import secrets
 import threading
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sqlml.errors import InsufficientPrivilege
 from sqlml.store.privileges import Privileges, PrivilegeStore
@@ -197,6 +196,8 @@ class Callers:
     def of(self, column: pa.Array, function: str) -> Access | None:
         """The session whose key ``column`` holds (None for no rows). A key that is no
         session's (a call that names the function's hidden parameter itself) is refused."""
+        import pyarrow.compute as pc  # 40 ms to import: not at every start of the CLI
+
         keys = pc.unique(column).to_pylist() if len(column) else []
         if not keys:
             return None
