@@ -47,15 +47,12 @@ import asyncio
 import glob
 import os
 import platform
-import queue
-import re
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -63,6 +60,10 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 USER = "sqlml"
 PASSWORD = "bench-Passw0rd"
 START_TIMEOUT = 300
+
+sys.path.insert(0, str(SRC.parent))  # the repository root, for the tests' server helper
+from tests.serving import Served  # noqa: E402
+
 MODEL_ROWS = 10_000
 QUERY_ROWS = 1_000
 SQLML_PREDICT = f"SELECT f(a, b, c, d, e) FROM t LIMIT {QUERY_ROWS}"
@@ -156,50 +157,16 @@ class Postgres:
             print(e, file=sys.stderr)
 
 
-class Sqlml:
-    """``sqlml serve DATABASE`` on a free port, this checkout's ``src`` first on its path."""
+class Sqlml(Served):
+    """``sqlml serve DATABASE`` on a free port, started as the server tests start it
+    (tests/serving.py: this checkout's ``src`` first on its path, the superuser's password in
+    its environment)."""
 
     def __init__(self, database: Path):
-        env = dict(os.environ, SQLML_SUPERUSER_PASSWORD=PASSWORD)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
-        self.log_file = open(database.with_suffix(".log"), "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sqlml", "serve", str(database), "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=self.log_file,
-            text=True,
-            env=env,
-        )
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, args=(lines,), daemon=True).start()
-        try:
-            line = lines.get(timeout=START_TIMEOUT)
-        except queue.Empty:
-            line = ""
-        found = re.search(r"listening on ([\d.]+):(\d+)", line)
-        if found is None:
-            self.stop()
-            raise RuntimeError(f"sqlml serve did not start: {line!r}")
-        self.port = int(found.group(2))
-        self.dbname = database.stem
-
-    def _read(self, lines: queue.Queue) -> None:
-        for line in self.proc.stdout:
-            lines.put(line)
-        lines.put("")
+        super().__init__(database, password=PASSWORD)
 
     def params(self) -> dict:
-        return {"host": "127.0.0.1", "port": self.port, "dbname": self.dbname}
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
+        return {"host": self.host, "port": self.port, "dbname": self.dbname}
 
 
 def psycopg_connect(params: dict):

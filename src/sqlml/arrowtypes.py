@@ -51,5 +51,14 @@ def is_number_or_boolean(arrow_type: pa.DataType) -> bool:
     return is_number(arrow_type) or pa.types.is_boolean(arrow_type)
 
 
+def is_text(arrow_type: pa.DataType) -> bool:
+    """Any of Arrow's string layouts (plain, large, view)."""
+    return (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_string_view(arrow_type)
+    )
+
+
 def is_date_or_timestamp(arrow_type: pa.DataType) -> bool:
     return pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type)

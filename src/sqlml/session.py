@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from sqlml import arrowtypes
 from sqlml.engines import Shape, open_engine
 from sqlml.errors import DatabaseError, PredictionCallError, SqlmlError, SqlSyntaxError
 from sqlml.functions import FunctionSync, by_function
@@ -169,10 +170,14 @@ class Connection:
             return unavailable
         if error.name in functions and error.arguments is not None:
             arguments = self._functions.call_arguments(error.arguments)
-            return PredictionCallError(_call_mismatch(error.name, functions[error.name], arguments))
+            return PredictionCallError(
+                _call_mismatch(self.engine, error.name, functions[error.name], arguments)
+            )
         if error.name in functions and self._functions.served and error.sqlstate == "42883":
             # A served session's macro for the function: it says only that the count is off.
-            return PredictionCallError(_call_mismatch(error.name, functions[error.name], None))
+            return PredictionCallError(
+                _call_mismatch(self.engine, error.name, functions[error.name], None)
+            )
         owner = _probabilities_owner(error, functions)
         if owner is not None:
             what = (
@@ -335,44 +340,8 @@ def _misspelt_statement(word: str) -> str | None:
 
 _KIND_NAMES = {"xgboost": "an AUTO OFF XGBoost model", "kmeans": "a K-means model"}
 
-# DuckDB names the type of a literal argument after the literal; a user wrote a value.
-_LITERAL_TYPES = {"INTEGER_LITERAL": "INTEGER", "STRING_LITERAL": "VARCHAR"}
-_TYPE_FAMILIES = (
-    ("text", ("VARCHAR", "CHAR", "TEXT", "STRING")),
-    ("boolean", ("BOOLEAN", "BOOL")),
-    ("time", ("DATE", "TIME", "TIMESTAMP", "INTERVAL")),
-    (
-        "number",
-        (
-            "TINYINT",
-            "SMALLINT",
-            "INTEGER",
-            "BIGINT",
-            "HUGEINT",
-            "UTINYINT",
-            "USMALLINT",
-            "UINTEGER",
-            "UBIGINT",
-            "FLOAT",
-            "DOUBLE",
-            "DECIMAL",
-            "REAL",
-            "NUMERIC",
-            "INT",
-        ),
-    ),
-)
 
-
-def _family(sql_type: str) -> str | None:
-    head = sql_type.strip().upper().split("(")[0].split(" ")[0]
-    for family, heads in _TYPE_FAMILIES:
-        if any(head.startswith(h) for h in heads):
-            return family
-    return None
-
-
-def _call_mismatch(function: str, manifest: dict, arguments: str | None) -> str:
+def _call_mismatch(engine, function: str, manifest: dict, arguments: str | None) -> str:
     """What is wrong with a call the engine could not bind: the number of arguments, or which
     argument has a type the parameter does not take (``arguments``: the types passed, as the
     engine printed them; None when it did not say)."""
@@ -380,28 +349,37 @@ def _call_mismatch(function: str, manifest: dict, arguments: str | None) -> str:
     model = f"{manifest['schema']}.{manifest['name']}"
     expected = catalog.signature(manifest)
     count = len(features)
+    takes = f"Prediction function {function} of model {model} takes {count} argument"
+    takes += f"{'s' if count != 1 else ''} ({expected}); it was called with"
+    advice = "Pass the feature columns in the order of the model's FROM query."
     if arguments is None:
-        return (
-            f"Prediction function {function} of model {model} takes {count} argument"
-            f"{'s' if count != 1 else ''} ({expected}); it was called with another number. "
-            "Pass the feature columns in the order of the model's FROM query."
-        )
-    given = [_LITERAL_TYPES.get(a.strip(), a.strip()) for a in _split_types(arguments)]
-    if len(given) == len(features):
+        return f"{takes} another number. {advice}"
+    given = [a.strip() for a in _split_types(arguments)]
+    if len(given) == count:
         for i, (feature, sql_type) in enumerate(zip(features, given, strict=True), start=1):
-            want, got = _family(feature["type"]), _family(sql_type)
-            if sql_type != "NULL" and want and got and want != got:
+            want = _family(engine.arrow_type(feature["type"]))
+            got = _family(engine.arrow_type(sql_type))
+            if sql_type.upper() != "NULL" and want and got and want != got:
                 return (
                     f"Prediction function {function} of model {model}: argument {i} "
                     f"({feature['name']}) must be {feature['type']}, but a value of type "
                     f"{sql_type} was passed. CAST it, or pass the column the model was trained "
                     f"on; the parameters are ({expected})."
                 )
-    return (
-        f"Prediction function {function} of model {model} takes {count} argument"
-        f"{'s' if count != 1 else ''} ({expected}); it was called with {len(given)} "
-        f"({', '.join(given)}). Pass the feature columns in the order of the model's FROM query."
-    )
+    return f"{takes} {len(given)} ({', '.join(given)}). {advice}"
+
+
+def _family(arrow_type: pa.DataType) -> str | None:
+    """The kind of value a type holds, for telling a wrong argument from a castable one."""
+    if arrowtypes.is_number(arrow_type):
+        return "number"
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    if arrowtypes.is_text(arrow_type):
+        return "text"
+    if arrowtypes.is_date_or_timestamp(arrow_type) or pa.types.is_time(arrow_type):
+        return "time"
+    return None
 
 
 def _split_types(text: str) -> list[str]:

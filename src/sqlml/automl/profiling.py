@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sqlml import arrowtypes
 from sqlml.errors import TrainingDataError
 
 HIGH_CARDINALITY = 255
@@ -57,13 +58,9 @@ def arrow_kind(dtype: pa.DataType) -> str | None:
         return arrow_kind(dtype.value_type)
     if pa.types.is_boolean(dtype):
         return "boolean"
-    if pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype):
+    if arrowtypes.is_number(dtype):
         return "numeric"
-    if (
-        pa.types.is_string(dtype)
-        or pa.types.is_large_string(dtype)
-        or pa.types.is_string_view(dtype)
-    ):
+    if arrowtypes.is_text(dtype):
         return "string"
     if pa.types.is_date(dtype) or pa.types.is_timestamp(dtype):
         return "datetime"

@@ -141,7 +141,7 @@ class Renderer:
         count = f"({n:,} row{'s' if n != 1 else ''}"
         count += f", {len(rows)} shown; .maxrows 0 shows all)" if limited else ")"
         lines.append(count)
-        if any(len(v) > widths[i] for row in cells for i, v in enumerate(row)) or cut:
+        if cut:  # only narrowing to the terminal makes a value longer than its column
             lines.append(
                 "(some values are cut to fit the terminal's width; .mode line shows them whole)"
             )

@@ -95,6 +95,8 @@ class Shell:
         self.timer = False
         self.failures = 0
         self._output_file = None
+        self._open = False  # a statement is half typed (the prompt shows "...>")
+        self._completer = None
 
     # -- feeding text ------------------------------------------------------------------------
 
@@ -117,11 +119,14 @@ class Shell:
                 if not buffer:
                     if not line.strip():
                         continue
-                    first_line = lineno
+                    # At the prompt a statement's lines count from its first.
+                    first_line = 1 if source.interactive else lineno
                 buffer = f"{buffer}\n{line}" if buffer else line
+                self._open = True
                 if statement_complete(buffer, self.conn.engine.dialect):
                     number = self._statements(buffer, source, first_line, number)
-                    buffer = ""
+                    buffer, self._open = "", False
+                    self._refresh_completion()
             if buffer.strip():
                 self._statements(buffer, source, first_line, number)
         except ScriptFailed:
@@ -332,38 +337,17 @@ class Shell:
                 yield line
                 buffer_open = self._open
 
-        self._open = False
         try:
-            self._feed_interactive(typed())
+            self.feed(typed(), Source("the shell", interactive=True))
         finally:
             if readline is not None:
                 with contextlib.suppress(OSError):
                     readline.write_history_file(HISTORY)
         return 0
 
-    def _feed_interactive(self, lines: Iterable[str]) -> None:
-        source = Source("the shell", interactive=True)
-        buffer, number = "", 0
-        for line in lines:
-            if not buffer and line.strip().startswith("."):
-                if not self._dot(line.strip(), source, 1):
-                    return
-                continue
-            if not buffer and not line.strip():
-                continue
-            buffer = f"{buffer}\n{line}" if buffer else line
-            self._open = True
-            if statement_complete(buffer, self.conn.engine.dialect):
-                number = self._statements(buffer, source, 1, number)
-                buffer, self._open = "", False
-                self._refresh_completion()
-        if buffer.strip():
-            self._statements(buffer, source, 1, number)
-
     def _refresh_completion(self) -> None:
-        completer = getattr(self, "_completer", None)
-        if completer is not None:
-            completer.refresh()
+        if self._completer is not None:
+            self._completer.refresh()
 
 
 def _unquote(text: str) -> str:

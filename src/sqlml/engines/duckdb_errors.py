@@ -20,6 +20,9 @@ _PREFIX = re.compile(r"^([A-Z][A-Za-z ]*) Error: ")
 _LINE = re.compile(r"\n*LINE (\d+): ?(.*)\n( *)\^", re.DOTALL)
 _UDF = re.compile(r"executing the UDF: (\w+): (.*)", re.DOTALL)
 _MISSING_FUNCTION = re.compile(r"Function with name \"?([^\s\"]+?)\"? does not exist")
+# DuckDB names a literal argument's type after the literal; a user wrote a value of the type.
+_LITERAL_TYPES = {"INTEGER_LITERAL": "INTEGER", "STRING_LITERAL": "VARCHAR"}
+_LITERAL = re.compile(r"\b(" + "|".join(_LITERAL_TYPES) + r")\b")
 _NO_MATCH = re.compile(
     r"No function matches the given name and argument types '([^(']+)\(([^']*)\)'"
 )
@@ -176,5 +179,7 @@ def translate(error: BaseException, statement: str | None = None) -> errors.Sqlm
         else missing.group(1).lower()
         if missing
         else None,
-        arguments=no_match.group(2) if no_match else None,
+        arguments=_LITERAL.sub(lambda m: _LITERAL_TYPES[m.group(1)], no_match.group(2))
+        if no_match
+        else None,
     )

@@ -37,7 +37,7 @@ def sql_type(arrow_type: pa.DataType) -> str:
         return f"DECIMAL({t.precision},{t.scale})"
     if pa.types.is_boolean(t):
         return "BOOLEAN"
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+    if arrowtypes.is_text(t):
         return "VARCHAR"
     if isinstance(t, pa.BaseExtensionType) and t.extension_name == "arrow.json":
         return "JSON"

@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sqlml import arrowtypes
 from sqlml.errors import DatabaseError
 
 
@@ -118,11 +119,7 @@ def _scalar_type(arrow: pa.DataType) -> PgType | None:
         return FLOAT8 if arrow.bit_width == 64 else FLOAT4
     if pa.types.is_decimal(arrow):
         return NUMERIC
-    if (
-        pa.types.is_string(arrow)
-        or pa.types.is_large_string(arrow)
-        or pa.types.is_string_view(arrow)
-    ):
+    if arrowtypes.is_text(arrow):
         return TEXT
     if pa.types.is_null(arrow):
         return TEXT
