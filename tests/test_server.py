@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import itertools
 import socket
 import struct
 import subprocess
@@ -104,6 +105,78 @@ def test_result_columns_have_postgres_types(server):
             {"labels": ["a"], "probabilities": [0.5]},
             {"x": 1},
         )
+
+
+MIXED = """
+SELECT range AS id, CASE WHEN range % 7 = 0 THEN NULL ELSE (range * 37) % 1000 END AS n,
+    CASE WHEN range % 5 = 0 THEN NULL ELSE range / 7.0 END AS x,
+    CASE range % 4 WHEN 0 THEN 'nan'::DOUBLE WHEN 1 THEN 'inf'::DOUBLE ELSE 1e-7 * range END AS y,
+    (range / 3.0)::REAL AS r, CASE WHEN range % 3 = 0 THEN NULL ELSE 'v ' || range END AS s,
+    CASE WHEN range % 11 = 0 THEN '' ELSE 'ü' END AS u, range % 2 = 0 AS b,
+    CASE WHEN range % 6 = 0 THEN NULL ELSE DATE '2024-01-01' + range::INTEGER END AS d,
+    TIMESTAMP '2024-01-01' + INTERVAL (range) SECOND AS ts
+FROM range({rows})
+"""
+
+
+def test_whole_columns_make_the_same_rows_as_value_by_value():
+    """The DataRows assembled from whole Arrow columns are byte for byte those of each value
+    encoded and framed on its own, in both formats, for slices with NULLs (and no columns)."""
+    import duckdb
+
+    from sqlml.server import protocol as P
+    from sqlml.server import types as T
+
+    table = duckdb.connect().sql(MIXED.format(rows=5000)).to_arrow_table().combine_chunks()
+    types = [T.pg_type(f.type) for f in table.schema]
+    for batch in table.slice(3, 4000).to_batches(max_chunksize=1500):
+        for binary in (False, True):
+            encode = T.binary_values if binary else T.text_values
+            reference = T.binary_column if binary else T.text_column
+            columns = [encode(c, t) for c, t in zip(batch.columns, types, strict=True)]
+            data, ends = T.data_rows(columns, batch.num_rows)
+            values = [reference(c, t) for c, t in zip(batch.columns, types, strict=True)]
+            rows = [P.data_row([P.cell(v) for v in row]) for row in zip(*values, strict=True)]
+            assert data == b"".join(rows)
+            assert list(ends) == list(itertools.accumulate(len(r) for r in rows))
+    assert T.data_rows([], 2)[0] == P.data_row([]) * 2
+
+
+def test_float_text_reads_back_exactly_with_postgres_words():
+    import pyarrow as pa
+
+    from sqlml.server import types as T
+
+    values = [0.1, 1.0, -2.5, 1e300, 5e-324, 1 / 3, 1e-7, 123456789.125, None]
+    text = T.text_column(pa.array(values + [float("nan"), float("inf"), -float("inf")]), T.FLOAT8)
+    assert [None if v is None else float(v) for v in text[: len(values)]] == values
+    assert text[len(values) :] == [b"NaN", b"Infinity", b"-Infinity"]
+    assert text[1] == b"1"  # as PostgreSQL writes 1.0
+    assert T.text_column(pa.array([0.3], pa.float32()), T.FLOAT4) == [b"0.3"]
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_thousands_of_mixed_rows_with_nulls_arrive_intact(server, binary):
+    with connect(server) as conn:
+        cur = conn.cursor(binary=binary)
+        got = cur.execute(MIXED.format(rows=10_000) + " ORDER BY id").fetchall()
+    assert len(got) == 10_000
+    for i in (0, 1, 2, 3, 6, 11, 9999):
+        row = got[i]
+        assert row[0] == i
+        assert row[1] == (None if i % 7 == 0 else (i * 37) % 1000)
+        assert row[2] == (None if i % 5 == 0 else pytest.approx(i / 7.0, rel=1e-15))
+        y = row[3]
+        if i % 4 == 0:
+            assert y != y
+        else:
+            assert y == (float("inf") if i % 4 == 1 else pytest.approx(1e-7 * i, rel=1e-15))
+        assert row[4] == pytest.approx(i / 3.0, rel=1e-6)
+        assert row[5] == (None if i % 3 == 0 else f"v {i}")
+        assert row[6] == ("" if i % 11 == 0 else "ü")
+        assert row[7] == (i % 2 == 0)
+        assert row[8] == (None if i % 6 == 0 else dt.date(2024, 1, 1) + dt.timedelta(days=i))
+        assert row[9] == dt.datetime(2024, 1, 1) + dt.timedelta(seconds=i)
 
 
 def test_executemany_pipelines_every_row(server):

@@ -71,6 +71,11 @@ class Worker:
         self.pool.shutdown(wait=False)
 
 
+def _ignore_outcome(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 def _error_fields(error: BaseException, severity: str = "ERROR") -> dict[str, str]:
     if isinstance(error, SqlmlError):
         sqlstate = error.sqlstate
@@ -638,24 +643,31 @@ class Session:
             self.status = "I"
 
     async def send_rows(self, portal: Portal, max_rows: int) -> bool:
-        """Send up to ``max_rows`` rows (0: all); True when the result is exhausted."""
+        """Send up to ``max_rows`` rows (0: all); True when the result is exhausted. Sending all,
+        the worker encodes the next slice while this one goes out."""
         sent_now = 0
-        while max_rows == 0 or sent_now < max_rows:
-            if not portal.pending:
-                batch = await self.worker(portal.encode_next)
-                if batch is None:
-                    return True
-                portal.pending.extend(batch)
-            take = (
-                len(portal.pending)
-                if max_rows == 0
-                else min(len(portal.pending), max_rows - sent_now)
-            )
-            rows = [portal.pending.popleft() for _ in range(take)]
-            self.send(b"".join(rows))
-            sent_now += take
-            portal.sent += take
-            await self.flush()
+        ahead: asyncio.Future | None = None
+        try:
+            while max_rows == 0 or sent_now < max_rows:
+                if not portal.pending:
+                    portal.pending = await (ahead or self.worker(portal.encode_next))
+                    ahead = None
+                    if portal.pending is None:
+                        return True
+                take = (
+                    len(portal.pending)
+                    if max_rows == 0
+                    else min(len(portal.pending), max_rows - sent_now)
+                )
+                self.send(portal.pending.take(take))
+                sent_now += take
+                portal.sent += take
+                if max_rows == 0:
+                    ahead = asyncio.ensure_future(self.worker(portal.encode_next))
+                await self.flush()
+        finally:
+            if ahead is not None:  # sending failed: the encoded rows are not wanted
+                ahead.add_done_callback(_ignore_outcome)
         return not portal.pending and portal.exhausted
 
     def _park_open_portals(self, keep: Portal | None = None) -> None:
