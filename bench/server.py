@@ -1,6 +1,6 @@
 """``sqlml serve`` against a real PostgreSQL on the same machine, with the same clients and data.
 
-    python bench/server.py [--rows 1000000] [--runs 3] [--seconds 60] [--clients 32]
+    python bench/server.py [--rows 1000000] [--runs 5] [--seconds 60] [--clients 32]
     python bench/server.py --quick        # a smoke run: 100,000 rows, 2 runs, 10 s
 
 Requirements: psycopg 3 and asyncpg (the ``test`` extra: ``pip install -e '.[test]'``) and the
@@ -25,10 +25,11 @@ Then it measures, alternating the two servers round by round where a measure rep
 1. **fetch**: ``SELECT * FROM big`` and every row into Python objects, with psycopg 3
    (``fetchall``: text format, the extended protocol) and asyncpg (``fetch``: binary format,
    a prepared statement), on a connection opened beforehand; after one untimed warm-up fetch per
-   server, the median of ``--runs`` runs. The goal named by issue 20: sqlml within 1.2x of
+   server, the median of ``--runs`` runs, and the ratio's median over the rounds (each round
+   runs both servers back to back). The goal named by issue 20: sqlml within 1.2x of
    PostgreSQL's time.
 2. **round trips**: ``SELECT 1`` executed and fetched in a loop on one psycopg connection for
-   ``--round-trip-seconds``; the median over ``--runs`` rounds of the rate.
+   ``--round-trip-seconds``; the median over ``--runs`` rounds of the rate and of the ratio.
 3. **concurrency**: ``--clients`` asyncpg connections, each running one query in a loop for
    ``--seconds``: on sqlml the prediction ``SELECT f(a, b, c, d, e) FROM t LIMIT 1000``, on
    PostgreSQL the same arithmetic a linear model does, ``SELECT 3*a - 2*b + c + 0.5*d - e + 0.1
@@ -326,6 +327,11 @@ async def concurrent(params: dict, query: str, clients: int, seconds: float) -> 
 # -- the run ------------------------------------------------------------------------------------
 
 
+def _median_ratio(ours: list[float], theirs: list[float]) -> float:
+    """The median over rounds of sqlml's figure over PostgreSQL's in the same round."""
+    return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+
+
 def measure(args, sq: Sqlml, pg: Postgres) -> list[tuple]:
     servers = {"sqlml": sq, "postgres": pg}
     table: list[tuple] = []
@@ -351,8 +357,9 @@ def measure(args, sq: Sqlml, pg: Postgres) -> list[tuple]:
     for client in ("psycopg", "asyncpg"):
         a = statistics.median(times["sqlml", client])
         b = statistics.median(times["postgres", client])
+        ratio = _median_ratio(times["sqlml", client], times["postgres", client])
         label = f"fetch {args.rows:,} rows x 10, {client} (s, median of {args.runs})"
-        table.append((label, f"{a:.2f}", f"{b:.2f}", f"{a / b:.2f}"))
+        table.append((label, f"{a:.2f}", f"{b:.2f}", f"{ratio:.2f}"))
     for name in servers:
         loop.run_until_complete(asyn[name].close())
 
@@ -365,9 +372,10 @@ def measure(args, sq: Sqlml, pg: Postgres) -> list[tuple]:
     for conn in sync.values():
         conn.close()
     a, b = statistics.median(rates["sqlml"]), statistics.median(rates["postgres"])
+    ratio = _median_ratio(rates["sqlml"], rates["postgres"])
     print(f"round trips: sqlml {rates['sqlml']}, postgres {rates['postgres']}", flush=True)
     label = f"SELECT 1 round trips/s, psycopg, 1 connection ({args.round_trip_seconds:g} s x {args.runs})"
-    table.append((label, f"{a:,.0f}", f"{b:,.0f}", f"{a / b:.2f}"))
+    table.append((label, f"{a:,.0f}", f"{b:,.0f}", f"{ratio:.2f}"))
 
     # 3. concurrent clients
     results = {}
@@ -393,7 +401,7 @@ def measure(args, sq: Sqlml, pg: Postgres) -> list[tuple]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=3, help="fetch runs and round-trip rounds")
+    parser.add_argument("--runs", type=int, default=5, help="fetch runs and round-trip rounds")
     parser.add_argument("--seconds", type=float, default=60, help="of the concurrent clients")
     parser.add_argument("--round-trip-seconds", type=float, default=5)
     parser.add_argument("--clients", type=int, default=32)
