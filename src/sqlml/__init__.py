@@ -25,6 +25,7 @@ def connect(
     synchronous: bool = False,
     max_training_jobs: int | None = None,
     engine: str = "duckdb",
+    dialect: str | None = None,
 ) -> Connection:
     """Open (or create) a DuckDB database with ML statements.
 
@@ -38,6 +39,9 @@ def connect(
         max_training_jobs: how many models train at once (each trainer uses every core);
             further CREATE MODEL statements wait as QUEUED. Default: one per two cores.
         engine: the database engine (``sqlml.engines.ENGINES``); DuckDB is the one so far.
+        dialect: the SQL the statements are written in: ``"duckdb"`` (the default, the
+            engine's own) or ``"redshift"`` (translated to the engine's; README, "Coming from
+            Redshift").
     """
     from sqlml.session import Connection
 
@@ -47,6 +51,7 @@ def connect(
         synchronous=synchronous,
         max_training_jobs=max_training_jobs,
         engine=engine,
+        dialect=dialect,
     )
 
 

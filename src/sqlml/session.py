@@ -26,7 +26,7 @@ from sqlml.errors import DatabaseError, PredictionCallError, SqlmlError, SqlSynt
 from sqlml.functions import FunctionSync, by_function
 from sqlml.jobs import training
 from sqlml.results import StatementResult
-from sqlml.sql import ast, parse_chunk, parse_name, split_script
+from sqlml.sql import ast, dialects, parse_chunk, parse_name, split_script
 from sqlml.sql.lexer import is_word
 from sqlml.statements import HANDLERS, catalog
 
@@ -54,6 +54,7 @@ class Connection:
         engine: str = "duckdb",
         user: str | None = None,
         served: bool = False,
+        dialect: str | None = None,
     ):
         """``user``: the session's user (a server's session), whose privileges every
         statement is checked against; None (embedded) may do everything. ``served``: a
@@ -73,6 +74,8 @@ class Connection:
         if self.max_training_jobs < 1:
             raise SqlmlError("max_training_jobs must be at least 1.")
         self.engine = open_engine(engine, database)
+        # The SQL the user writes; statements are translated from it to the engine's own.
+        self.dialect = dialects.check(dialect or self.engine.dialect)
         root = Path(model_store) if model_store is not None else default_store_root(database)
         if root is None:
             # An in-memory database keeps its models only as long as it lives.
@@ -99,10 +102,14 @@ class Connection:
 
     # -- the front door --------------------------------------------------------------------
 
+    def translate(self, sql: str) -> str:
+        """A statement (or query) in the session's dialect, as the engine's SQL."""
+        return dialects.translate(sql, self.dialect, self.engine.dialect)
+
     def run(self, text: str, params=None) -> Iterator[StatementResult]:
         """Run a script statement by statement, yielding each one's result. A result's rows
         are read before the next statement runs (what is left unread is closed then)."""
-        chunks = split_script(text, self.engine.dialect)
+        chunks = split_script(text, self.dialect)
         if params is not None and len(chunks) > 1:
             raise SqlmlError("Parameters can only be given with a single statement.")
         for chunk in chunks:
@@ -123,10 +130,11 @@ class Connection:
         if self.authorize is not None:
             self.authorize(statement)
         if isinstance(statement, ast.Passthrough):
+            sql = self.translate(statement.sql)
             try:
-                result = self.engine.execute(statement.sql, params)
+                result = self.engine.execute(sql, params)
             except DatabaseError as e:
-                raise self._explain(e, chunk) from e
+                raise self._explain(e, chunk, translated=sql != statement.sql) from e
             if result.command in ("ROLLBACK", "ABORT"):
                 # It undid what the transaction did to the connection's temporary objects.
                 self._functions.invalidate()
@@ -142,7 +150,7 @@ class Connection:
         """The parameters and result columns of one statement, without running it; None for an
         ML statement, whose columns only running it tells. (A wire-protocol server answers a
         client that prepares a statement with this.)"""
-        chunks = split_script(text, self.engine.dialect)
+        chunks = split_script(text, self.dialect)
         if len(chunks) > 1:
             raise SqlSyntaxError("A prepared statement holds one statement; this text has several.")
         if not chunks:
@@ -155,14 +163,18 @@ class Connection:
         except DatabaseError as e:  # in a failed transaction: as in _run_one
             log.info("model functions not brought up to date: %s", e)
         try:
-            return self.engine.describe(statement.sql)
+            sql = self.translate(statement.sql)
+            return self.engine.describe(sql)
         except DatabaseError as e:
-            raise self._explain(e, chunks[0]) from e
+            raise self._explain(e, chunks[0], translated=sql != statement.sql) from e
 
-    def _explain(self, error: DatabaseError, chunk) -> SqlmlError:
+    def _explain(self, error: DatabaseError, chunk, translated: bool = False) -> SqlmlError:
         """A clearer error when a model's function was misused; else the engine's error, its
-        position counted from the start of the script (as PostgreSQL counts it)."""
-        if error.position is not None:
+        position counted from the start of the script (as PostgreSQL counts it). A position in
+        a translated statement points into text the user did not write: it is dropped."""
+        if translated:
+            error.position = None
+        elif error.position is not None:
             error.position += chunk.start
         functions = by_function(self.models())
         unavailable = self._functions.unavailable(error, functions)
@@ -243,7 +255,7 @@ class Connection:
     def wait_model(self, name: str, timeout: float | None = None) -> dict:
         """Block until model ``name`` ([schema.]name) is READY and return its manifest; raise the
         training error if it FAILED, TrainingTimeout after ``timeout`` seconds (it goes on)."""
-        ref = parse_name(name, dialect=self.engine.dialect)
+        ref = parse_name(name, dialect=self.dialect)
         schema = ref.schema or self.engine.current_schema()
         self.find_model(ref)  # ModelNotFound, with suggestions
         try:
@@ -255,7 +267,7 @@ class Connection:
         """The model's state and training progress, read without waiting: ``state``, and while
         training ``trials``, ``best`` ({candidate, score}), ``elapsed``, ``time_left``; when FAILED,
         ``error``."""
-        manifest = self.find_model(parse_name(name, dialect=self.engine.dialect))
+        manifest = self.find_model(parse_name(name, dialect=self.dialect))
         return {"state": manifest["state"], **manifest.get("progress", {})}
 
     def models(self) -> list[tuple[Path, dict]]:

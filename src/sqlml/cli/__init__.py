@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="CREATE MODEL returns once training has started, without following its progress",
     )
+    parser.add_argument(
+        "--dialect",
+        default="duckdb",
+        choices=("duckdb", "redshift"),
+        help="the SQL the statements are written in (default: duckdb, the engine's own)",
+    )
     parser.add_argument("--debug", action="store_true", help="print full tracebacks and debug logs")
     return parser
 
@@ -93,6 +99,12 @@ def build_serve_parser() -> argparse.ArgumentParser:
         help="how clients prove who they are (default scram: SCRAM-SHA-256)",
     )
     parser.add_argument("--superuser", default="sqlml", help="the superuser created at first start")
+    parser.add_argument(
+        "--dialect",
+        default="redshift",
+        choices=("duckdb", "redshift"),
+        help="the SQL clients write (default: redshift; duckdb: the engine's own)",
+    )
     parser.add_argument("--max-connections", type=int, default=100, help="the most clients at once")
     parser.add_argument("--debug", action="store_true", help="print debug logs")
     return parser
@@ -118,6 +130,7 @@ def serve_main(argv: list[str]) -> int:
         auth=args.auth,
         superuser=args.superuser,
         max_connections=args.max_connections,
+        dialect=args.dialect,
     )
     try:
         serve(config)
@@ -161,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     import sqlml
 
     try:
-        conn = sqlml.connect(database, model_store=args.model_store)
+        conn = sqlml.connect(database, model_store=args.model_store, dialect=args.dialect)
     except Exception as e:  # noqa: BLE001 -- the CLI's one place that reports any failure
         report(e, args.debug)
         return 1

@@ -54,6 +54,9 @@ class ServerConfig:
     auth: str = "scram"
     superuser: str = "sqlml"
     max_connections: int = 100
+    # Redshift by default: the server's clients are Redshift's drivers and tools, and the users
+    # who move to it bring Redshift SQL (README, "Coming from Redshift").
+    dialect: str = "redshift"
 
 
 class Server:
@@ -118,7 +121,11 @@ class Server:
         """A new session's connection for ``user`` (called in the session's worker thread):
         every statement and model function call is checked against the user's privileges."""
         conn = Connection(
-            self.config.database, model_store=self.root.store.root, user=user, served=True
+            self.config.database,
+            model_store=self.root.store.root,
+            user=user,
+            served=True,
+            dialect=self.config.dialect,
         )
         conn.users = self.users
         return conn

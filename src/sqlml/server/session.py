@@ -336,7 +336,7 @@ class Session:
 
     async def on_query(self, body: bytes) -> None:
         text = P.Buffer(body).cstring()
-        chunks = split_script(text, "duckdb")
+        chunks = split_script(text, self.conn.dialect)
         if not chunks:
             self.send(P.EMPTY_QUERY)
             return
@@ -358,7 +358,7 @@ class Session:
         buffer = P.Buffer(body)
         name, text = buffer.cstring(), buffer.cstring()
         oids = [buffer.uint32() for _ in range(buffer.int16())]
-        chunks = split_script(text, "duckdb")
+        chunks = split_script(text, self.conn.dialect)
         if len(chunks) > 1:
             raise DatabaseError(
                 "cannot insert multiple commands into a prepared statement", sqlstate="42601"
@@ -529,7 +529,9 @@ class Session:
         if isinstance(cursor, cursors.Declare):
             if cursor.name in self.portals:
                 raise DatabaseError(f'cursor "{cursor.name}" already exists', sqlstate="42P03")
-            statement = Prepared(cursor.query, [], split_script(cursor.query, "duckdb")[0].tokens)
+            statement = Prepared(
+                cursor.query, [], split_script(cursor.query, self.conn.dialect)[0].tokens
+            )
             declared = Portal(statement, portal.params, [1 if cursor.binary else 0])
             await self.start(declared)
             self.portals[cursor.name] = declared

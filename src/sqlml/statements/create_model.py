@@ -47,14 +47,20 @@ def check_supported(stmt: ast.CreateModel) -> None:
         )
 
 
-def source_query(source: ast.FromTable | ast.FromQuery) -> tuple[str, dict]:
-    """The query that reads ``FROM table | (query)``, and how the manifest records the source."""
+def source_query(session, source: ast.FromTable | ast.FromQuery) -> tuple[str, dict]:
+    """The engine's query that reads ``FROM table | (query)``, and how the manifest records the
+    source: as the user wrote it (``text``) and, when the session's dialect is not the
+    engine's, as the engine runs it (``sql``)."""
     if isinstance(source, ast.FromTable):
-        return f"SELECT * FROM {render_name(source.table)}", {
-            "kind": "table",
-            "text": str(source.table),
-        }
-    return source.sql, {"kind": "query", "text": source.sql}
+        written = f"SELECT * FROM {render_name(source.table)}"
+        record = {"kind": "table", "text": str(source.table)}
+    else:
+        written = source.sql
+        record = {"kind": "query", "text": source.sql}
+    query = session.translate(written)
+    if query != written:
+        record["sql"] = query
+    return query, record
 
 
 def already_exists(schema: str, name: str, state: str) -> ModelAlreadyExists:
@@ -160,7 +166,7 @@ def create_model(session, stmt: ast.CreateModel):
     if existing is not None:
         raise already_exists(schema, stmt.name.name, existing["state"])
     check_function_name(session, stmt)
-    query, source = source_query(stmt.source)
+    query, source = source_query(session, stmt.source)
     columns = session.engine.query_columns(query)
     names = [c.name for c in columns]
     check_columns(stmt, names)

@@ -39,7 +39,7 @@ def evaluate_model(session, stmt: ast.EvaluateModel) -> StatementResult:
             f"EVALUATE MODEL {what}: evaluating AUTO OFF models is not supported yet; compare "
             f"{manifest['function']['name']}(...) with the target in a query."
         )
-    query, _ = source_query(stmt.source)
+    query, _ = source_query(session, stmt.source)
     names = [c.name for c in session.engine.query_columns(query)]
     by_lower = {n.lower(): n for n in names}
     features, target = catalog.columns(manifest, session.engine)
@@ -92,7 +92,9 @@ def _training_overlap(session, manifest, select, query, features, target) -> int
     """How many distinct evaluated rows (features and target) are also rows of the model's
     training query, as it reads now; None when that query no longer runs (a dropped table)."""
     source = manifest.get("source") or {}
-    if source.get("kind") == "table":
+    if "sql" in source:  # written in another dialect than the engine's
+        training = source["sql"]
+    elif source.get("kind") == "table":
         training = f"SELECT * FROM {source['text']}"
     elif source.get("kind") == "query":
         training = source["text"]

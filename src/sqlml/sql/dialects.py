@@ -1,0 +1,35 @@
+"""The SQL dialects a session may speak, and their translation to the engine's own SQL.
+
+A session's dialect is what its user writes (``duckdb``, the engine's, or ``redshift``); the
+front door translates every non-ML statement, and the queries inside ML statements, from it to
+the engine's dialect before the engine sees them. Translating from the engine's own dialect is
+the identity. The Redshift rules live in ``sql/redshift.py``; sqlglot (imported when first
+needed, to keep start-up short) reads and writes the SQL.
+"""
+
+from __future__ import annotations
+
+from sqlml.errors import FeatureNotSupported, InvalidSetting
+
+DIALECTS = ("duckdb", "redshift")
+
+
+def check(dialect: str) -> str:
+    """The dialect's canonical name, or an error naming the ones there are."""
+    name = str(dialect).strip().lower()
+    if name not in DIALECTS:
+        raise InvalidSetting(
+            f"Unknown SQL dialect {dialect!r}: choose one of {', '.join(DIALECTS)}."
+        )
+    return name
+
+
+def translate(sql: str, source: str, target: str) -> str:
+    """``sql`` written in ``source``, as ``target``'s SQL. The identity when they are one."""
+    if source == target:
+        return sql
+    if source == "redshift" and target == "duckdb":
+        from sqlml.sql import redshift
+
+        return redshift.to_duckdb(sql)
+    raise FeatureNotSupported(f"Translating SQL from {source} to {target} is not supported yet.")
