@@ -87,9 +87,9 @@ def test_bob_sees_and_calls_alices_model_only_while_granted(server):
         assert models(bob) == set()
         message = denied(bob, CALL)
         assert message == (
-            'permission denied for model main.peng: user "bob" has no EXECUTE privilege on it, '
+            'permission denied for model public.peng: user "bob" has no EXECUTE privilege on it, '
             "which calling predict_species needs. Ask its owner alice or a superuser to GRANT "
-            "EXECUTE ON MODEL main.peng TO bob."
+            "EXECUTE ON MODEL public.peng TO bob."
         )
         denied(bob, "SELECT predict_species_probabilities('Biscoe', 47.5, 'MALE')")
         denied(bob, "SELECT predict_species_explain(island, bill_length_mm, sex) FROM penguins")
@@ -109,7 +109,7 @@ def test_bob_sees_and_calls_alices_model_only_while_granted(server):
             "SELECT namespace_name, model_name, model_version, privilege_type, identity_name, "
             "identity_type, admin_option FROM svv_ml_model_privileges"
         ).fetchall()
-        assert granted == [("main", "peng", 1, "EXECUTE", "bob", "user", False)]
+        assert granted == [("public", "peng", 1, "EXECUTE", "bob", "user", False)]
 
         alice.execute("REVOKE EXECUTE ON MODEL peng FROM bob")
         assert models(bob) == set()
@@ -122,7 +122,7 @@ def test_bob_never_drops_alices_model(server):
         alice.execute("GRANT EXECUTE ON MODEL peng TO bob")
         try:
             message = denied(bob, "DROP MODEL peng")
-            assert message.startswith("permission denied to DROP MODEL main.peng")
+            assert message.startswith("permission denied to DROP MODEL public.peng")
             denied(bob, "DROP MODEL IF EXISTS peng")
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="GRANT EXECUTE ON"):
                 bob.execute("GRANT EXECUTE ON MODEL peng TO carol")
@@ -200,7 +200,9 @@ def test_superusers_see_everything_and_owners_are_not_dropped(server):
         assert models(admin) == {"peng"}
         shown = dict(admin.execute("SHOW MODEL peng").fetchall())
         assert shown["Owner"] == "alice" and "Model Store" in shown
-        with pytest.raises(psycopg.errors.DependentObjectsStillExist, match="owns model main.peng"):
+        with pytest.raises(
+            psycopg.errors.DependentObjectsStillExist, match="owns model public.peng"
+        ):
             admin.execute("DROP USER alice")
 
 

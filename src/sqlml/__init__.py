@@ -26,6 +26,7 @@ def connect(
     max_training_jobs: int | None = None,
     engine: str = "duckdb",
     dialect: str | None = None,
+    default_settings: dict[str, object] | None = None,
 ) -> Connection:
     """Open (or create) a DuckDB database with ML statements.
 
@@ -42,6 +43,8 @@ def connect(
         dialect: the SQL the statements are written in: ``"duckdb"`` (the default, the
             engine's own) or ``"redshift"`` (translated to the engine's; README, "Coming from
             Redshift").
+        default_settings: SETTINGS for every CREATE MODEL that does not give them, e.g.
+            ``{"MAX_RUNTIME": 600}`` instead of Redshift's 5400 s.
     """
     from sqlml.session import Connection
 
@@ -52,6 +55,7 @@ def connect(
         max_training_jobs=max_training_jobs,
         engine=engine,
         dialect=dialect,
+        default_settings=default_settings,
     )
 
 

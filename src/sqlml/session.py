@@ -55,6 +55,7 @@ class Connection:
         user: str | None = None,
         served: bool = False,
         dialect: str | None = None,
+        default_settings: dict[str, object] | None = None,
     ):
         """``user``: the session's user (a server's session), whose privileges every
         statement is checked against; None (embedded) may do everything. ``served``: a
@@ -69,13 +70,22 @@ class Connection:
         if user is not None and not served:
             # A user's model functions check their caller, which only a served database's do.
             raise SqlmlError("A connection with a user is a server's: pass served=True.")
+        from sqlml import settings
+
         self.synchronous = synchronous
+        # SETTINGS a CREATE MODEL without them gets (a deployment's own budget, say).
+        self.default_settings = settings.check_defaults(default_settings or {})
         self.max_training_jobs = max_training_jobs or training.default_max_jobs()
         if self.max_training_jobs < 1:
             raise SqlmlError("max_training_jobs must be at least 1.")
         self.engine = open_engine(engine, database)
         # The SQL the user writes; statements are translated from it to the engine's own.
         self.dialect = dialects.check(dialect or self.engine.dialect)
+        for statement in dialects.setup(self.dialect, self.engine.dialect):
+            try:
+                self.engine.execute(statement)
+            except DatabaseError as e:  # a read-only database cannot take a schema, say
+                log.info("dialect set-up statement %r failed: %s", statement, e)
         root = Path(model_store) if model_store is not None else default_store_root(database)
         if root is None:
             # An in-memory database keeps its models only as long as it lives.
@@ -130,7 +140,7 @@ class Connection:
         if self.authorize is not None:
             self.authorize(statement)
         if isinstance(statement, ast.Passthrough):
-            sql = self.translate(statement.sql)
+            sql, notices = dialects.translation(statement.sql, self.dialect, self.engine.dialect)
             try:
                 result = self.engine.execute(sql, params)
             except DatabaseError as e:
@@ -141,6 +151,7 @@ class Connection:
             result.translate_errors(
                 lambda e: self._explain(e, chunk) if isinstance(e, DatabaseError) else e
             )
+            result.notices.extend(notices)
             return result
         if params is not None:
             raise SqlmlError(f"{type(statement).__name__} statements take no parameters.")

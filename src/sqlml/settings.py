@@ -161,10 +161,23 @@ def lookup_setting(key: str) -> Setting:
     return setting
 
 
-def effective_settings(given: dict[str, object]) -> dict[str, object]:
-    """The user's settings with every supported default filled in."""
+def effective_settings(
+    given: dict[str, object], defaults: dict[str, object] | None = None
+) -> dict[str, object]:
+    """The user's settings with every supported default filled in: the connection's own
+    defaults first (``connect(default_settings=...)``), then sqlml's."""
     out = {s.name: s.default for s in SETTINGS.values() if not s.unsupported}
+    out.update(defaults or {})
     out.update(given)
+    return out
+
+
+def check_defaults(defaults: dict[str, object]) -> dict[str, object]:
+    """Default SETTINGS for a connection's CREATE MODEL statements, validated like SETTINGS."""
+    out = {}
+    for key, value in defaults.items():
+        setting = lookup_setting(str(key))
+        out[setting.name] = setting.validate(value)
     return out
 
 

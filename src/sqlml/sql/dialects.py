@@ -9,6 +9,8 @@ needed, to keep start-up short) reads and writes the SQL.
 
 from __future__ import annotations
 
+import functools
+
 from sqlml.errors import FeatureNotSupported, InvalidSetting
 
 DIALECTS = ("duckdb", "redshift")
@@ -26,10 +28,27 @@ def check(dialect: str) -> str:
 
 def translate(sql: str, source: str, target: str) -> str:
     """``sql`` written in ``source``, as ``target``'s SQL. The identity when they are one."""
+    return translation(sql, source, target)[0]
+
+
+@functools.lru_cache(maxsize=1024)  # a server sees the same statements again and again
+def translation(sql: str, source: str, target: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` as ``target``'s SQL, and notices of what was accepted and ignored."""
     if source == target:
-        return sql
+        return sql, ()
     if source == "redshift" and target == "duckdb":
         from sqlml.sql import redshift
 
-        return redshift.to_duckdb(sql)
+        out = redshift.to_duckdb(sql)
+        return out.sql, tuple(out.notices)
     raise FeatureNotSupported(f"Translating SQL from {source} to {target} is not supported yet.")
+
+
+def setup(source: str, target: str) -> tuple[str, ...]:
+    """Statements in ``target``'s SQL that prepare a connection for sessions speaking
+    ``source`` (a default schema, macros for functions the engine lacks)."""
+    if source == "redshift" and target == "duckdb":
+        from sqlml.sql import redshift
+
+        return redshift.SETUP
+    return ()

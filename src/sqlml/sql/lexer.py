@@ -20,9 +20,16 @@ NOT_WORDS = STRING_TYPES + (TokenType.IDENTIFIER, TokenType.NUMBER)
 DEFAULT_DIALECT = "duckdb"
 
 
+# Dialects whose statements are cut into tokens by another's tokenizer: sqlglot's Redshift one
+# swallows what follows SHOW (and other commands) into one string, which would hide SHOW MODEL.
+# Redshift's quoting and comments are PostgreSQL's, as DuckDB's are.
+_TOKENIZED_AS = {"redshift": "duckdb"}
+
+
 def tokenize(text: str, dialect: str = DEFAULT_DIALECT) -> list[Token]:
     """Tokens of ``text`` in sqlglot's ``dialect``; raises sqlglot's TokenError on an
     unterminated quote or comment."""
+    dialect = _TOKENIZED_AS.get(dialect, dialect)
     return Dialect.get_or_raise(dialect).tokenizer_class().tokenize(text)
 
 

@@ -1,18 +1,470 @@
-"""Redshift SQL as DuckDB's: sqlglot's Redshift reader and DuckDB writer, and our own rules."""
+"""Redshift SQL as DuckDB's: sqlglot's Redshift reader and DuckDB writer, and our own rules.
+
+sqlglot translates most of Redshift's functions and expressions (``NVL``, ``DECODE``,
+``DATEADD``, ``DATEDIFF``, ``CONVERT_TIMEZONE``, ``TO_CHAR`` formats, ``LEN``, ``CHARINDEX``,
+``TOP``, ``APPROXIMATE COUNT(DISTINCT ...)``, 0-based subscripts, ``::``). Our rules cover what
+it leaves unreadable by DuckDB:
+
+- table attributes that place data on a cluster (``DISTSTYLE``, ``DISTKEY``, ``SORTKEY``,
+  ``BACKUP``, ``ENCODE``) are removed before sqlglot reads the statement, with a notice: one
+  machine has no slices to distribute to, and DuckDB chooses its own compression;
+- ``PRIMARY KEY``, ``UNIQUE`` and ``FOREIGN KEY`` are removed with a notice, since Redshift does
+  not enforce them and DuckDB would (a tutorial's data may repeat a "key");
+- ``IDENTITY(seed, step)`` becomes a sequence and a default;
+- ``VARCHAR(MAX)`` and the character types become ``VARCHAR``, ``SUPER`` becomes ``JSON``;
+  ``GEOMETRY``, ``GEOGRAPHY`` and ``HLLSKETCH`` are refused;
+- ``#name`` temporary tables keep their name (quoted);
+- PartiQL's ``FROM t p, p.a.b AS x AT i`` unnests with 0-based positions;
+- ``TRUNC(timestamp)``, ``STRTOL``, ``OCTET_LENGTH``, ``RATIO_TO_REPORT``,
+  ``JSON_EXTRACT_ARRAY_ELEMENT_TEXT``, ``IS_ARRAY``/``IS_OBJECT``, ``SET search_path``.
+
+Functions DuckDB has no equivalent for, but which can be written in SQL, are macros created when
+a session starts (:data:`SETUP`). A statement sqlglot still cannot read is handed on as written,
+so that the engine's own message names what is wrong.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
 import sqlglot
 from sqlglot import exp
+from sqlglot.tokens import TokenType
+
+from sqlml.errors import FeatureNotSupported
+
+# Run once on each DuckDB connection of a Redshift session. ``public`` is Redshift's default
+# schema: tables created without a schema go there, and ``main`` (where a database made by a
+# DuckDB session keeps its tables) stays visible. Macros overload by argument type.
+SETUP = (
+    "CREATE SCHEMA IF NOT EXISTS public",
+    "SET search_path = 'public,main'",
+    "CREATE OR REPLACE TEMP MACRO redshift_trunc"
+    "(x TIMESTAMP) AS CAST(x AS DATE), (x TIMESTAMPTZ) AS CAST(x AS DATE), (x DATE) AS x, "
+    "(x DOUBLE) AS trunc(x), (x DECIMAL) AS trunc(x), (x BIGINT) AS x",
+    "CREATE OR REPLACE TEMP MACRO strtol(s, base) AS list_reduce(list_transform("
+    "string_split(lower(s), ''), lambda ch: instr('0123456789abcdefghijklmnopqrstuvwxyz', ch) "
+    "- 1), lambda acc, d: acc * base + d, 0::BIGINT)",
+)
+
+# Statements whose every Redshift form sqlglot reads; others (DuckDB's own SUMMARIZE, PRAGMA,
+# ATTACH ..., and what sqlglot reads only as an opaque command) pass unchanged.
+_TRANSLATED = (
+    exp.Query,
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.Merge,
+    exp.TruncateTable,
+)
+
+_REFUSED_TYPES = {
+    exp.DataType.Type.GEOMETRY: "GEOMETRY",
+    exp.DataType.Type.GEOGRAPHY: "GEOGRAPHY",
+}
+_TEXT_TYPES = {
+    exp.DataType.Type.VARCHAR,
+    exp.DataType.Type.NVARCHAR,
+    exp.DataType.Type.CHAR,
+    exp.DataType.Type.NCHAR,
+    exp.DataType.Type.TEXT,
+    exp.DataType.Type.BPCHAR,
+}
+
+# Table attributes (after the column list) and column attributes that only place data on a
+# cluster. Each entry: the words that open it, then what follows ("(" a parenthesised list,
+# "word" one word, "" nothing).
+_TABLE_ATTRIBUTES = (
+    (("DISTSTYLE",), "word"),
+    (("DISTKEY",), "("),
+    (("COMPOUND", "SORTKEY"), "("),
+    (("INTERLEAVED", "SORTKEY"), "("),
+    (("SORTKEY", "AUTO"), ""),
+    (("SORTKEY",), "("),
+    (("BACKUP",), "word"),
+    (("ENCODE", "AUTO"), ""),
+)
+_COLUMN_ATTRIBUTES = (
+    (("ENCODE",), "word"),
+    (("DISTKEY",), ""),
+    (("SORTKEY",), ""),
+)
 
 
-def to_duckdb(sql: str) -> str:
-    """One non-ML statement in Redshift's SQL, as DuckDB's. A statement sqlglot cannot read is
-    handed on as written, so that the engine's own message names what is wrong."""
+@dataclass
+class Translation:
+    sql: str
+    notices: list[str] = field(default_factory=list)
+
+
+# Redshift statements with no counterpart here: refused by name rather than by a parser message.
+_UNSUPPORTED_STATEMENTS = (
+    (r"CREATE\s+(OR\s+REPLACE\s+)?PROCEDURE", "CREATE PROCEDURE", "stored procedures"),
+    (r"CALL\b", "CALL", "stored procedures"),
+    (r"CREATE\s+EXTERNAL\s+(SCHEMA|TABLE|FUNCTION)", "CREATE EXTERNAL", "Redshift Spectrum"),
+    (r"CREATE\s+LIBRARY", "CREATE LIBRARY", "Python libraries for UDFs"),
+    (r"(CREATE|ALTER|DROP)\s+DATASHARE", "DATASHARE", "data sharing"),
+    (
+        r"CREATE\s+(OR\s+REPLACE\s+)?FUNCTION\b.*LANGUAGE\s+plpythonu",
+        "CREATE FUNCTION ... LANGUAGE plpythonu",
+        "Python UDFs",
+    ),
+)
+
+
+def to_duckdb(sql: str) -> Translation:
+    """One non-ML statement in Redshift's SQL, as DuckDB's, and notices of what was ignored."""
+    for pattern, name, what in _UNSUPPORTED_STATEMENTS:
+        if re.match(pattern, sql.lstrip(), re.I | re.S):
+            raise FeatureNotSupported(
+                f"{name} is not supported: sqlml has no {what}. Run the statements it holds "
+                "directly, or keep this step in Redshift."
+            )
+    notices: list[str] = []
+    text = _strip_cluster_attributes(sql, notices)
     try:
-        tree = sqlglot.parse_one(sql, read="redshift")
-    except sqlglot.errors.ParseError:
+        tree = sqlglot.parse_one(text, read="redshift")
+    except sqlglot.errors.SqlglotError:
+        tree = None
+    if tree is None or isinstance(tree, exp.Command) or not isinstance(tree, _TRANSLATED):
+        search_path = _search_path(sql)
+        return Translation(search_path if search_path else text, notices)
+    before: list[str] = []
+    _name_columns(tree)
+    tree = tree.transform(_refuse_types)
+    if isinstance(tree, exp.Create):
+        _create_table(tree, before, notices)
+    tree = tree.transform(_expression)
+    for select in list(tree.find_all(exp.Select)):
+        _partiql_unnest(select)
+    out = tree.sql(dialect="duckdb")
+    return Translation("; ".join([*before, out]), notices)
+
+
+# -- before sqlglot: cluster attributes -------------------------------------------------------
+
+
+def _strip_cluster_attributes(sql: str, notices: list[str]) -> str:
+    """``sql`` without a CREATE TABLE's distribution, sort and compression clauses."""
+    try:
+        tokens = sqlglot.Dialect.get_or_raise("redshift").tokenize(sql)
+    except sqlglot.errors.SqlglotError:
         return sql
-    if isinstance(tree, exp.Command):
+    words = [t.text.upper() if t.token_type != TokenType.STRING else "" for t in tokens]
+    if words[:1] != ["CREATE"] or "TABLE" not in words[:4]:
         return sql
-    return tree.sql(dialect="duckdb")
+    cut: list[tuple[int, int]] = []
+    ignored: list[str] = []
+    depth, i = 0, 0
+    while i < len(tokens):
+        kind = tokens[i].token_type
+        if kind == TokenType.L_PAREN:
+            depth += 1
+        elif kind == TokenType.R_PAREN:
+            depth -= 1
+        elif depth <= 1 and words[i] in (
+            "DISTSTYLE",
+            "DISTKEY",
+            "SORTKEY",
+            "COMPOUND",
+            "INTERLEAVED",
+            "BACKUP",
+            "ENCODE",
+        ):
+            table = depth == 0
+            span = _attribute_span(
+                words, tokens, i, _TABLE_ATTRIBUTES if table else _COLUMN_ATTRIBUTES
+            )
+            if span is not None:
+                end = span
+                cut.append((tokens[i].start, tokens[end].end + 1))
+                name = (
+                    " ".join(words[i : i + 2])
+                    if words[i] in ("COMPOUND", "INTERLEAVED")
+                    else words[i]
+                )
+                if words[i] == "DISTSTYLE":
+                    name = f"DISTSTYLE {words[i + 1]}"
+                if name not in ignored:
+                    ignored.append(name)
+                i = end + 1
+                continue
+        i += 1
+    if not cut:
+        return sql
+    notices.append(
+        f"{', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} accepted and ignored: "
+        "the data is on one machine, and DuckDB chooses its own compression."
+    )
+    out, last = [], 0
+    for start, end in cut:
+        out.append(sql[last:start])
+        last = end
+    out.append(sql[last:])
+    return "".join(out)
+
+
+def _attribute_span(words, tokens, i, table) -> int | None:
+    """The index of the last token of the attribute starting at ``i``, if one does."""
+    for opening, follows in table:
+        if tuple(words[i : i + len(opening)]) != opening:
+            continue
+        j = i + len(opening)
+        if follows == "":
+            return j - 1
+        if follows == "word":
+            return j if j < len(tokens) and tokens[j].token_type != TokenType.L_PAREN else None
+        if j < len(tokens) and tokens[j].token_type == TokenType.L_PAREN:
+            depth = 0
+            for k in range(j, len(tokens)):
+                depth += tokens[k].token_type == TokenType.L_PAREN
+                depth -= tokens[k].token_type == TokenType.R_PAREN
+                if depth == 0:
+                    return k
+        return None
+    return None
+
+
+def _search_path(sql: str) -> str | None:
+    """``SET search_path TO a, b`` (which sqlglot reads only as a command) as DuckDB's."""
+    match = re.fullmatch(r"\s*SET\s+search_path\s*(?:TO|=)\s*(.+?)\s*;?\s*", sql, re.I | re.S)
+    if not match:
+        return None
+    schemas = [s.strip().strip("'\"") for s in match.group(1).split(",")]
+    schemas = [s for s in schemas if s and s.lower() != "$user"]
+    return f"SET search_path = '{','.join(schemas) or 'public'}'"
+
+
+# -- on sqlglot's tree --------------------------------------------------------------------------
+
+
+def _refuse_types(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.DataType):
+        if node.this in _REFUSED_TYPES or node.sql("redshift").upper() == "HLLSKETCH":
+            name = _REFUSED_TYPES.get(node.this, node.sql("redshift").upper())
+            raise FeatureNotSupported(
+                f"The {name} type is not supported: sqlml has no spatial or sketch types. "
+                "Keep the value as VARCHAR (well-known text) or leave the column out."
+            )
+        if node.this in _TEXT_TYPES:
+            return exp.DataType.build("VARCHAR")
+        if node.this == exp.DataType.Type.SUPER:
+            return exp.DataType.build("JSON", dialect="duckdb")
+    return node
+
+
+_KEY_CONSTRAINTS = (
+    exp.PrimaryKeyColumnConstraint,
+    exp.UniqueColumnConstraint,
+    exp.Reference,
+)
+_CONSTRAINT_NAMES = {
+    exp.PrimaryKeyColumnConstraint: "PRIMARY KEY",
+    exp.PrimaryKey: "PRIMARY KEY",
+    exp.UniqueColumnConstraint: "UNIQUE",
+    exp.Reference: "REFERENCES",
+    exp.ForeignKey: "FOREIGN KEY",
+}
+
+
+def _create_table(tree: exp.Create, before: list[str], notices: list[str]) -> None:
+    schema = tree.this if isinstance(tree.this, exp.Schema) else None
+    if schema is None or tree.args.get("kind", "").upper() != "TABLE":
+        return
+    table = schema.this
+    name = table.name
+    if name.startswith("#"):
+        tree.set("temporary", True)
+    likes = [e for e in schema.expressions if isinstance(e, exp.LikeProperty)]
+    if likes:
+        # CREATE TABLE t (LIKE other): DuckDB copies the columns by an empty CTAS.
+        source = likes[0].this
+        tree.set("this", table)
+        tree.set("expression", exp.select("*").from_(source.copy()).limit(0))
+        return
+    dropped = []
+    not_null = set()  # a primary key's columns, which stay NOT NULL as in PostgreSQL
+    for item in list(schema.expressions):
+        if isinstance(item, (exp.PrimaryKey, exp.ForeignKey, exp.UniqueColumnConstraint)):
+            dropped.append(_CONSTRAINT_NAMES[type(item)])
+            if isinstance(item, exp.PrimaryKey):
+                not_null.update(e.name.lower() for e in item.expressions)
+            item.pop()
+    for item in schema.expressions:
+        if not isinstance(item, exp.ColumnDef):
+            continue
+        for constraint in list(item.args.get("constraints") or []):
+            kind = constraint.args.get("kind")
+            if isinstance(kind, exp.PrimaryKeyColumnConstraint):
+                not_null.add(item.name.lower())
+            if isinstance(kind, _KEY_CONSTRAINTS):
+                dropped.append(_CONSTRAINT_NAMES[type(kind)])
+                constraint.pop()
+            elif isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
+                sequence = f"{name.lstrip('#')}_{item.name}_seq"
+                if table.db:
+                    sequence = f"{table.db}.{sequence}"
+                start = kind.args.get("start") or exp.Literal.number(1)
+                step = kind.args.get("increment") or exp.Literal.number(1)
+                before.append(
+                    f"CREATE SEQUENCE IF NOT EXISTS {sequence} START {start.sql()} "
+                    f"INCREMENT {step.sql()}"
+                )
+                constraint.set(
+                    "kind",
+                    exp.DefaultColumnConstraint(
+                        this=exp.func("nextval", exp.Literal.string(sequence))
+                    ),
+                )
+    for item in schema.expressions:
+        if isinstance(item, exp.ColumnDef) and item.name.lower() in not_null:
+            kinds = [c.args.get("kind") for c in item.args.get("constraints") or []]
+            if not any(isinstance(k, exp.NotNullColumnConstraint) for k in kinds):
+                item.append("constraints", exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
+    if dropped:
+        names = sorted(set(dropped))
+        notices.append(
+            f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} accepted and not enforced, "
+            "as in Redshift."
+        )
+
+
+def _expression(node: exp.Expression) -> exp.Expression:
+    if (
+        isinstance(node, exp.Bracket)
+        and not node.args.get("json_access")
+        and not node.args.get("offset")
+        and len(node.expressions) == 1
+    ):
+        # SUPER arrays count from 0, DuckDB's lists from 1. sqlglot moves constant subscripts
+        # only; a column's (PartiQL's AT index) moves here, and the node says it is done.
+        index = node.expressions[0]
+        if index.is_int:
+            shifted = exp.Literal.number(int(index.name) + 1)
+        else:
+            shifted = exp.Add(this=exp.Paren(this=index.copy()), expression=exp.Literal.number(1))
+        node.set("expressions", [shifted])
+        node.set("offset", 1)
+        return node
+    if isinstance(node, exp.Table) and node.name.startswith("#"):
+        node.set("this", exp.to_identifier(node.name, quoted=True))
+        return node
+    if isinstance(node, exp.Identifier) and node.this.startswith("#") and not node.quoted:
+        return exp.to_identifier(node.this, quoted=True)
+    if isinstance(node, exp.Trunc) and node.args.get("decimals") is None:
+        # TRUNC(timestamp) is its date, TRUNC(number) the number cut to an integer; which one
+        # only the argument's type says, so an overloaded macro (SETUP) chooses.
+        return exp.func("redshift_trunc", node.this)
+    if isinstance(node, (exp.Pad, exp.Left, exp.Right, exp.Length)) and not (
+        node.this.is_string or isinstance(node.this, exp.Cast)
+    ):
+        # Redshift converts a number to text where a string function wants text.
+        node.set("this", exp.cast(node.this, "VARCHAR"))
+        return node
+    if isinstance(node, exp.FromBase):
+        return exp.func("strtol", node.this, node.expression)
+    if isinstance(node, exp.Anonymous):
+        name = node.name.upper()
+        args = node.expressions
+        if name == "OCTET_LENGTH" and len(args) == 1:
+            return exp.func("strlen", args[0])
+        if name == "JSON_EXTRACT_ARRAY_ELEMENT_TEXT" and len(args) == 2:
+            path = exp.DPipe(
+                this=exp.DPipe(
+                    this=exp.Literal.string("$["), expression=exp.cast(args[1], "VARCHAR")
+                ),
+                expression=exp.Literal.string("]"),
+            )
+            return exp.func("json_extract_string", args[0], path)
+        if name in ("IS_ARRAY", "IS_OBJECT", "IS_SCALAR") and len(args) == 1:
+            kind = exp.func("json_type", exp.func("to_json", args[0]))
+            if name == "IS_SCALAR":
+                return exp.Not(
+                    this=exp.In(
+                        this=kind,
+                        expressions=[exp.Literal.string("ARRAY"), exp.Literal.string("OBJECT")],
+                    )
+                )
+            return exp.EQ(this=kind, expression=exp.Literal.string(name[3:]))
+    if (
+        isinstance(node, exp.Window)
+        and isinstance(node.this, exp.Anonymous)
+        and node.this.name.upper() == "RATIO_TO_REPORT"
+        and len(node.this.expressions) == 1
+    ):
+        value = node.this.expressions[0]
+        total = node.copy()
+        total.set("this", exp.Sum(this=value.copy()))
+        total.set("order", None)
+        return exp.Div(this=exp.cast(value, "DOUBLE"), expression=total)
+    return node
+
+
+def _output_name(node: exp.Expression) -> str:
+    """The name PostgreSQL (and so Redshift) gives an unnamed result column."""
+    while isinstance(node, (exp.Cast, exp.Paren)) and not isinstance(node.this, exp.Literal):
+        node = node.this
+    if isinstance(node, exp.Bracket):
+        return _output_name(node.this)
+    if isinstance(node, (exp.Column, exp.Dot)):
+        return node.name or "?column?"
+    if isinstance(node, exp.Case):
+        return "case"
+    if isinstance(node, exp.Count):
+        return "count"
+    if isinstance(node, exp.Window):
+        return _output_name(node.this)
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower()
+    if isinstance(node, exp.Pad):
+        return "lpad" if node.args.get("is_left") else "rpad"
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return "?column?"
+
+
+def _name_columns(tree: exp.Expression) -> None:
+    """Name the result columns of the statement's outer query as Redshift does (``f`` for
+    ``f(x)``, ``labels`` for ``p.labels[0]``), where DuckDB would name them by their text."""
+    query = tree.expression if isinstance(tree, exp.Create) else tree
+    while isinstance(query, exp.SetOperation):
+        query = query.this
+    if not isinstance(query, exp.Select):
+        return
+    for n, item in enumerate(query.expressions):
+        if isinstance(item, (exp.Alias, exp.Star, exp.Column)):
+            continue
+        query.expressions[n] = exp.alias_(item, _output_name(item), quoted=True)
+        query.expressions[n].parent = query
+
+
+def _partiql_unnest(select: exp.Select) -> None:
+    """``FROM t p, p.a.b AS x AT i``: each element x of the array at p.a.b, with its 0-based
+    position i, as a lateral subquery (DuckDB's UNNEST and GENERATE_SUBSCRIPTS)."""
+    for n, join in enumerate(select.args.get("joins") or []):
+        at = join.this
+        if not isinstance(at, exp.AtIndex) or not isinstance(at.this, exp.Alias):
+            continue
+        array = at.this.this
+        element = at.this.alias
+        index = at.expression.name
+        inner = exp.select(
+            exp.alias_(exp.Unnest(expressions=[array.copy()]), element, quoted=False),
+            exp.alias_(
+                exp.Sub(
+                    this=exp.func("generate_subscripts", array.copy(), exp.Literal.number(1)),
+                    expression=exp.Literal.number(1),
+                ),
+                index,
+            ),
+        )
+        join.set(
+            "this",
+            exp.Subquery(
+                this=inner, alias=exp.TableAlias(this=exp.to_identifier(f"partiql_{n + 1}"))
+            ),
+        )

@@ -171,7 +171,7 @@ def create_model(session, stmt: ast.CreateModel):
     names = [c.name for c in columns]
     check_columns(stmt, names)
     target = match_target(stmt, names) if stmt.target is not None else None
-    settings = S.effective_settings(stmt.settings_dict)
+    settings = S.effective_settings(stmt.settings_dict, session.default_settings)
     kind_fields = kind.draft(Draft(stmt, columns, target, query, session.engine))
     max_rows = max(1, settings["MAX_CELLS"] // len(names))
     # Classification targets are sampled per class, so rare classes keep their share.
