@@ -65,7 +65,10 @@ _TRANSLATED = (
 _REFUSED_TYPES = {
     exp.DataType.Type.GEOMETRY: "GEOMETRY",
     exp.DataType.Type.GEOGRAPHY: "GEOGRAPHY",
+    exp.DataType.Type.HLLSKETCH: "HLLSKETCH",
 }
+_VARCHAR = exp.DataType(this=exp.DataType.Type.VARCHAR)
+_JSON = exp.DataType(this=exp.DataType.Type.JSON)
 _TEXT_TYPES = {
     exp.DataType.Type.VARCHAR,
     exp.DataType.Type.NVARCHAR,
@@ -93,6 +96,9 @@ _COLUMN_ATTRIBUTES = (
     (("DISTKEY",), ""),
     (("SORTKEY",), ""),
 )
+
+
+_CREATE_TABLE = re.compile(r"\s*CREATE\b[^(]*?\bTABLE\b", re.I)
 
 
 @dataclass
@@ -125,7 +131,7 @@ def to_duckdb(sql: str) -> Translation:
                 "directly, or keep this step in Redshift."
             )
     notices: list[str] = []
-    text = _strip_cluster_attributes(sql, notices)
+    text = _strip_cluster_attributes(sql, notices) if _CREATE_TABLE.match(sql) else sql
     try:
         tree = sqlglot.parse_one(text, read="redshift")
     except sqlglot.errors.SqlglotError:
@@ -135,12 +141,10 @@ def to_duckdb(sql: str) -> Translation:
         return Translation(search_path if search_path else text, notices)
     before: list[str] = []
     _name_columns(tree)
-    tree = tree.transform(_refuse_types)
     if isinstance(tree, exp.Create):
         _create_table(tree, before, notices)
-    tree = tree.transform(_expression)
-    for select in list(tree.find_all(exp.Select)):
-        _partiql_unnest(select)
+    # One walk, in place (a copying walk costs as much as sqlglot's whole parse).
+    tree = tree.transform(_expression, copy=False)
     out = tree.sql(dialect="duckdb")
     return Translation("; ".join([*before, out]), notices)
 
@@ -242,18 +246,16 @@ def _search_path(sql: str) -> str | None:
 # -- on sqlglot's tree --------------------------------------------------------------------------
 
 
-def _refuse_types(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.DataType):
-        if node.this in _REFUSED_TYPES or node.sql("redshift").upper() == "HLLSKETCH":
-            name = _REFUSED_TYPES.get(node.this, node.sql("redshift").upper())
-            raise FeatureNotSupported(
-                f"The {name} type is not supported: sqlml has no spatial or sketch types. "
-                "Keep the value as VARCHAR (well-known text) or leave the column out."
-            )
-        if node.this in _TEXT_TYPES:
-            return exp.DataType.build("VARCHAR")
-        if node.this == exp.DataType.Type.SUPER:
-            return exp.DataType.build("JSON", dialect="duckdb")
+def _data_type(node: exp.DataType) -> exp.Expression:
+    if node.this in _REFUSED_TYPES:
+        raise FeatureNotSupported(
+            f"The {_REFUSED_TYPES[node.this]} type is not supported: sqlml has no spatial or "
+            "sketch types. Keep the value as VARCHAR (well-known text) or leave the column out."
+        )
+    if node.this in _TEXT_TYPES:
+        return _VARCHAR.copy()
+    if node.this == exp.DataType.Type.SUPER:
+        return _JSON.copy()
     return node
 
 
@@ -334,6 +336,11 @@ def _create_table(tree: exp.Create, before: list[str], notices: list[str]) -> No
 
 
 def _expression(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.DataType):
+        return _data_type(node)
+    if isinstance(node, exp.Join) and isinstance(node.this, exp.AtIndex):
+        _partiql_unnest(node)
+        return node
     if (
         isinstance(node, exp.Bracket)
         and not node.args.get("json_access")
@@ -363,7 +370,7 @@ def _expression(node: exp.Expression) -> exp.Expression:
         node.this.is_string or isinstance(node.this, exp.Cast)
     ):
         # Redshift converts a number to text where a string function wants text.
-        node.set("this", exp.cast(node.this, "VARCHAR"))
+        node.set("this", exp.Cast(this=node.this, to=_VARCHAR.copy()))
         return node
     if isinstance(node, exp.FromBase):
         return exp.func("strtol", node.this, node.expression)
@@ -375,7 +382,8 @@ def _expression(node: exp.Expression) -> exp.Expression:
         if name == "JSON_EXTRACT_ARRAY_ELEMENT_TEXT" and len(args) == 2:
             path = exp.DPipe(
                 this=exp.DPipe(
-                    this=exp.Literal.string("$["), expression=exp.cast(args[1], "VARCHAR")
+                    this=exp.Literal.string("$["),
+                    expression=exp.Cast(this=args[1], to=_VARCHAR.copy()),
                 ),
                 expression=exp.Literal.string("]"),
             )
@@ -400,7 +408,10 @@ def _expression(node: exp.Expression) -> exp.Expression:
         total = node.copy()
         total.set("this", exp.Sum(this=value.copy()))
         total.set("order", None)
-        return exp.Div(this=exp.cast(value, "DOUBLE"), expression=total)
+        return exp.Div(
+            this=exp.Cast(this=value, to=exp.DataType(this=exp.DataType.Type.DOUBLE)),
+            expression=total,
+        )
     return node
 
 
@@ -442,29 +453,22 @@ def _name_columns(tree: exp.Expression) -> None:
         query.expressions[n].parent = query
 
 
-def _partiql_unnest(select: exp.Select) -> None:
+def _partiql_unnest(join: exp.Join) -> None:
     """``FROM t p, p.a.b AS x AT i``: each element x of the array at p.a.b, with its 0-based
     position i, as a lateral subquery (DuckDB's UNNEST and GENERATE_SUBSCRIPTS)."""
-    for n, join in enumerate(select.args.get("joins") or []):
-        at = join.this
-        if not isinstance(at, exp.AtIndex) or not isinstance(at.this, exp.Alias):
-            continue
-        array = at.this.this
-        element = at.this.alias
-        index = at.expression.name
-        inner = exp.select(
-            exp.alias_(exp.Unnest(expressions=[array.copy()]), element, quoted=False),
-            exp.alias_(
-                exp.Sub(
-                    this=exp.func("generate_subscripts", array.copy(), exp.Literal.number(1)),
-                    expression=exp.Literal.number(1),
-                ),
-                index,
+    at = join.this
+    if not isinstance(at.this, exp.Alias):
+        return
+    array, element, index = at.this.this, at.this.alias, at.expression.name
+    inner = exp.select(
+        exp.alias_(exp.Unnest(expressions=[array.copy()]), element, quoted=False),
+        exp.alias_(
+            exp.Sub(
+                this=exp.func("generate_subscripts", array.copy(), exp.Literal.number(1)),
+                expression=exp.Literal.number(1),
             ),
-        )
-        join.set(
-            "this",
-            exp.Subquery(
-                this=inner, alias=exp.TableAlias(this=exp.to_identifier(f"partiql_{n + 1}"))
-            ),
-        )
+            index,
+        ),
+    )
+    alias = exp.TableAlias(this=exp.to_identifier(f"partiql_{element}"))
+    join.set("this", exp.Subquery(this=inner, alias=alias))
