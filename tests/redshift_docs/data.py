@@ -17,6 +17,7 @@ object to root/<bucket>/<key>.
 
 Only stdlib and numpy (no COPY in the corpus reads Parquet).  Run `python data.py DIR` to write everything under DIR.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -55,17 +56,68 @@ def _sigmoid(x):
 # COPY customer_activity FROM 's3://redshift-downloads/redshift-ml/customer_activity/'
 #   REGION 'us-east-1' IAM_ROLE default FORMAT AS CSV IGNOREHEADER 1;
 # 23 columns; churn is 'True.' / 'False.'; record_date on both sides of 2020-01-01.
-_STATES = ["KS", "OH", "NJ", "OK", "AL", "MA", "MO", "LA", "WV", "IN", "RI", "IA", "MT", "NY", "ID",
-           "VT", "VA", "TX", "FL", "CO", "AZ", "SC", "NE", "WY", "HI", "IL", "NH", "GA", "AK", "MD"]
+_STATES = [
+    "KS",
+    "OH",
+    "NJ",
+    "OK",
+    "AL",
+    "MA",
+    "MO",
+    "LA",
+    "WV",
+    "IN",
+    "RI",
+    "IA",
+    "MT",
+    "NY",
+    "ID",
+    "VT",
+    "VA",
+    "TX",
+    "FL",
+    "CO",
+    "AZ",
+    "SC",
+    "NE",
+    "WY",
+    "HI",
+    "IL",
+    "NH",
+    "GA",
+    "AK",
+    "MD",
+]
 
 
 def customer_activity() -> bytes:
     rng = _rng(101)
     n = 3000
-    header = ["state", "account_length", "area_code", "phone", "intl_plan", "vmail_plan", "vmail_message",
-              "day_mins", "day_calls", "day_charge", "total_charge", "eve_mins", "eve_calls", "eve_charge",
-              "night_mins", "night_calls", "night_charge", "intl_mins", "intl_calls", "intl_charge",
-              "cust_serv_calls", "churn", "record_date"]
+    header = [
+        "state",
+        "account_length",
+        "area_code",
+        "phone",
+        "intl_plan",
+        "vmail_plan",
+        "vmail_message",
+        "day_mins",
+        "day_calls",
+        "day_charge",
+        "total_charge",
+        "eve_mins",
+        "eve_calls",
+        "eve_charge",
+        "night_mins",
+        "night_calls",
+        "night_charge",
+        "intl_mins",
+        "intl_calls",
+        "intl_charge",
+        "cust_serv_calls",
+        "churn",
+        "record_date",
+    ]
     state = rng.choice(_STATES, n)
     account_length = rng.integers(1, 244, n)
     area_code = rng.choice([408, 415, 510], n)
@@ -88,20 +140,45 @@ def customer_activity() -> bytes:
     cust_serv_calls = rng.poisson(1.5, n)
     # churn: short-lived, high daily spend accounts churn; service calls and intl plan add risk
     daily_spend = total_charge / account_length
-    logit = (-2.6 + 1.8 * np.log(daily_spend) + 0.55 * (cust_serv_calls - 1.5)
-             + 1.2 * intl_plan + 0.012 * (day_mins - 180))
+    logit = (
+        -2.6
+        + 1.8 * np.log(daily_spend)
+        + 0.55 * (cust_serv_calls - 1.5)
+        + 1.2 * intl_plan
+        + 0.012 * (day_mins - 180)
+    )
     churn = rng.random(n) < _sigmoid(logit)
     start = _dt.date(2019, 1, 1)
     record_date = [start + _dt.timedelta(days=int(d)) for d in rng.integers(0, 730, n)]
     rows = []
     for i in range(n):
-        rows.append([state[i], account_length[i], area_code[i],
-                     f"{rng.integers(320, 430)}-{rng.integers(1000, 10000)}",
-                     "yes" if intl_plan[i] else "no", "yes" if vmail_plan[i] else "no", vmail_message[i],
-                     day_mins[i], day_calls[i], day_charge[i], total_charge[i], eve_mins[i], eve_calls[i],
-                     eve_charge[i], night_mins[i], night_calls[i], night_charge[i], intl_mins[i], intl_calls[i],
-                     intl_charge[i], cust_serv_calls[i], "True." if churn[i] else "False.",
-                     record_date[i].isoformat()])
+        rows.append(
+            [
+                state[i],
+                account_length[i],
+                area_code[i],
+                f"{rng.integers(320, 430)}-{rng.integers(1000, 10000)}",
+                "yes" if intl_plan[i] else "no",
+                "yes" if vmail_plan[i] else "no",
+                vmail_message[i],
+                day_mins[i],
+                day_calls[i],
+                day_charge[i],
+                total_charge[i],
+                eve_mins[i],
+                eve_calls[i],
+                eve_charge[i],
+                night_mins[i],
+                night_calls[i],
+                night_charge[i],
+                intl_mins[i],
+                intl_calls[i],
+                intl_charge[i],
+                cust_serv_calls[i],
+                "True." if churn[i] else "False.",
+                record_date[i].isoformat(),
+            ]
+        )
     return _lines(header, rows)
 
 
@@ -117,8 +194,16 @@ def _banknote(seed: int, n: int) -> bytes:
     skewness = np.where(cls == 0, rng.normal(4.3, 5.1, n), rng.normal(-1.0, 5.4, n))
     curtosis = np.where(cls == 0, rng.normal(0.8, 3.2, n), rng.normal(2.1, 5.3, n))
     entropy = np.where(cls == 0, rng.normal(-1.1, 2.1, n), rng.normal(-1.2, 2.1, n))
-    rows = [[f"{variance[i]:.5f}", f"{skewness[i]:.5f}", f"{curtosis[i]:.5f}", f"{entropy[i]:.5f}", cls[i]]
-            for i in range(n)]
+    rows = [
+        [
+            f"{variance[i]:.5f}",
+            f"{skewness[i]:.5f}",
+            f"{curtosis[i]:.5f}",
+            f"{entropy[i]:.5f}",
+            cls[i],
+        ]
+        for i in range(n)
+    ]
     return _lines(["variance", "skewness", "curtosis", "entropy", "class"], rows)
 
 
@@ -134,11 +219,18 @@ def banknote_test() -> bytes:
 # 03_kmeans_clustering.sql
 # COPY gdelt_data FROM 's3://gdelt-open-data/events/1979.csv' REGION 'us-east-1' IAM_ROLE default
 #   CSV DELIMITER '\t';     (no header; 57 columns)
-_ACTORS = [("USA", "UNITED STATES", "USA", 38.0, -97.0), ("GBR", "UNITED KINGDOM", "GBR", 54.0, -2.0),
-           ("FRA", "FRANCE", "FRA", 46.0, 2.0), ("RUS", "RUSSIA", "RUS", 60.0, 100.0),
-           ("CHN", "CHINA", "CHN", 35.0, 105.0), ("IRN", "IRAN", "IRN", 32.0, 53.0),
-           ("ISR", "ISRAEL", "ISR", 31.5, 34.75), ("EGY", "EGYPT", "EGY", 27.0, 30.0),
-           ("IND", "INDIA", "IND", 20.0, 77.0), ("BRA", "BRAZIL", "BRA", -10.0, -55.0)]
+_ACTORS = [
+    ("USA", "UNITED STATES", "USA", 38.0, -97.0),
+    ("GBR", "UNITED KINGDOM", "GBR", 54.0, -2.0),
+    ("FRA", "FRANCE", "FRA", 46.0, 2.0),
+    ("RUS", "RUSSIA", "RUS", 60.0, 100.0),
+    ("CHN", "CHINA", "CHN", 35.0, 105.0),
+    ("IRN", "IRAN", "IRN", 32.0, 53.0),
+    ("ISR", "ISRAEL", "ISR", 31.5, 34.75),
+    ("EGY", "EGYPT", "EGY", 27.0, 30.0),
+    ("IND", "INDIA", "IND", 20.0, 77.0),
+    ("BRA", "BRAZIL", "BRA", -10.0, -55.0),
+]
 _ETHNIC = ["", "", "", "", "ara", "jew", "kur", "hin"]
 
 
@@ -146,7 +238,15 @@ def gdelt_1979() -> bytes:
     rng = _rng(301)
     n = 2000
     # seven groupings of (tone, event code, articles, place): cooperative/hostile events in different regions
-    centers = [(3.5, 40, 4), (-6.0, 190, 12), (1.0, 10, 2), (-3.0, 110, 6), (5.0, 50, 3), (-8.0, 180, 20), (0.5, 20, 8)]
+    centers = [
+        (3.5, 40, 4),
+        (-6.0, 190, 12),
+        (1.0, 10, 2),
+        (-3.0, 110, 6),
+        (5.0, 50, 3),
+        (-8.0, 180, 20),
+        (0.5, 20, 8),
+    ]
     rows = []
     for i in range(n):
         g = int(rng.integers(0, 7))
@@ -166,16 +266,54 @@ def gdelt_1979() -> bytes:
         def geo(a):
             if a is None:
                 return [0, "", "", "", "", "", ""]
-            return [1, a[1].title(), a[0][:2], a[0][:2], round(a[3] + float(rng.normal(0, 2)), 4),
-                    round(a[4] + float(rng.normal(0, 2)), 4), int(rng.integers(1, 10**6))]
+            return [
+                1,
+                a[1].title(),
+                a[0][:2],
+                a[0][:2],
+                round(a[3] + float(rng.normal(0, 2)), 4),
+                round(a[4] + float(rng.normal(0, 2)), 4),
+                int(rng.integers(1, 10**6)),
+            ]
 
         g1, g2 = geo(a1), geo(a2)
-        row = [i + 1, sqldate, sqldate // 100, 1979, round(1979 + day / 365.0, 4),
-               a1[0], a1[1], a1[2], "", eth, "", "", "", "", "",
-               a2[0] if a2 else "", a2[1] if a2 else "", a2[2] if a2 else "", "", eth2 if a2 else "",
-               "", "", "", "", "",
-               int(rng.random() < 0.5), eventcode, eventcode, eventcode // 10, 1 + g % 4,
-               round(float(rng.uniform(-10, 10)), 1), numarticles, max(1, numarticles // 2), numarticles, avgtone]
+        row = [
+            i + 1,
+            sqldate,
+            sqldate // 100,
+            1979,
+            round(1979 + day / 365.0, 4),
+            a1[0],
+            a1[1],
+            a1[2],
+            "",
+            eth,
+            "",
+            "",
+            "",
+            "",
+            "",
+            a2[0] if a2 else "",
+            a2[1] if a2 else "",
+            a2[2] if a2 else "",
+            "",
+            eth2 if a2 else "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            int(rng.random() < 0.5),
+            eventcode,
+            eventcode,
+            eventcode // 10,
+            1 + g % 4,
+            round(float(rng.uniform(-10, 10)), 1),
+            numarticles,
+            max(1, numarticles // 2),
+            numarticles,
+            avgtone,
+        ]
         row += g1 + g2 + g1
         row += [20130203]
         assert len(row) == 57
@@ -192,9 +330,16 @@ def gdelt_1979() -> bytes:
 # Three weeks of January 2017: hourly trip counts depend on the hour, the temperature and the day of week.
 _BIKE_START = _dt.datetime(2017, 1, 1)
 _BIKE_HOURS = 21 * 24
-_STATIONS = ["Bay St / Wellesley St W", "Queen St W / Portland St", "King St W / Spadina Ave",
-             "Union Station", "Front St W / Blue Jays Way", "College St / Huron St", "Dundas St W / Yonge St",
-             "Bloor St / Brunswick Ave"]
+_STATIONS = [
+    "Bay St / Wellesley St W",
+    "Queen St W / Portland St",
+    "King St W / Spadina Ave",
+    "Union Station",
+    "Front St W / Blue Jays Way",
+    "College St / Huron St",
+    "Dundas St W / Yonge St",
+    "Bloor St / Brunswick Ave",
+]
 
 
 def _bike_weather_series():
@@ -215,62 +360,157 @@ def _bike_weather_series():
 def bike_weather() -> bytes:
     base, temp, precip = _bike_weather_series()
     rng = _rng(402)
-    header = ["longitude_x", "latitude_y", "station_name", "climate_id", "datetime_utc", "weather_year",
-              "weather_month", "weather_day", "time_utc", "temp_c", "temp_flag", "dew_point_temp_c",
-              "dew_point_temp_flag", "rel_hum", "rel_hum_flag", "precip_amount_mm", "precip_amount_flag",
-              "wind_dir_10s_deg", "wind_dir_flag", "wind_spd_kmh", "wind_spd_flag", "visibility_km",
-              "visibility_flag", "stn_press_kpa", "stn_press_flag", "hmdx", "hmdx_flag", "wind_chill",
-              "wind_chill_flag", "weather"]
+    header = [
+        "longitude_x",
+        "latitude_y",
+        "station_name",
+        "climate_id",
+        "datetime_utc",
+        "weather_year",
+        "weather_month",
+        "weather_day",
+        "time_utc",
+        "temp_c",
+        "temp_flag",
+        "dew_point_temp_c",
+        "dew_point_temp_flag",
+        "rel_hum",
+        "rel_hum_flag",
+        "precip_amount_mm",
+        "precip_amount_flag",
+        "wind_dir_10s_deg",
+        "wind_dir_flag",
+        "wind_spd_kmh",
+        "wind_spd_flag",
+        "visibility_km",
+        "visibility_flag",
+        "stn_press_kpa",
+        "stn_press_flag",
+        "hmdx",
+        "hmdx_flag",
+        "wind_chill",
+        "wind_chill_flag",
+        "weather",
+    ]
     rows = []
     for h in range(len(temp)):
         # weather timestamps are UTC: Toronto local time + 5 hours
         t = base + _dt.timedelta(hours=h + 5)
         wc = round(temp[h] - 5, 0) if temp[h] < 0 else ""
-        rows.append([-79.4, 43.63, "TORONTO CITY", 6158355, t.strftime("%Y-%m-%d %H:%M:%S"), t.year, t.month,
-                     t.day, t.strftime("%H:%M"), f"{temp[h]:.1f}", "", f"{temp[h] - 3:.1f}", "",
-                     int(rng.integers(50, 95)), "", f"{precip[h]:.1f}", "", int(rng.integers(1, 37)), "",
-                     int(rng.integers(0, 40)), "", f"{rng.uniform(2, 25):.1f}", "", f"{rng.uniform(99, 102.5):.2f}",
-                     "", "", "", "" if wc == "" else int(wc), "", "Snow" if precip[h] > 0 and temp[h] < 0 else
-                     ("Rain" if precip[h] > 0 else "")])
+        rows.append(
+            [
+                -79.4,
+                43.63,
+                "TORONTO CITY",
+                6158355,
+                t.strftime("%Y-%m-%d %H:%M:%S"),
+                t.year,
+                t.month,
+                t.day,
+                t.strftime("%H:%M"),
+                f"{temp[h]:.1f}",
+                "",
+                f"{temp[h] - 3:.1f}",
+                "",
+                int(rng.integers(50, 95)),
+                "",
+                f"{precip[h]:.1f}",
+                "",
+                int(rng.integers(1, 37)),
+                "",
+                int(rng.integers(0, 40)),
+                "",
+                f"{rng.uniform(2, 25):.1f}",
+                "",
+                f"{rng.uniform(99, 102.5):.2f}",
+                "",
+                "",
+                "",
+                "" if wc == "" else int(wc),
+                "",
+                "Snow" if precip[h] > 0 and temp[h] < 0 else ("Rain" if precip[h] > 0 else ""),
+            ]
+        )
     return _gzip(_lines(header, rows))
 
 
 def bike_ridership() -> bytes:
     base, temp, precip = _bike_weather_series()
     rng = _rng(403)
-    header = ["trip_id", "trip_duration_seconds", "trip_start_time", "trip_stop_time", "from_station_name",
-              "to_station_name", "from_station_id", "to_station_id", "user_type"]
+    header = [
+        "trip_id",
+        "trip_duration_seconds",
+        "trip_start_time",
+        "trip_stop_time",
+        "from_station_name",
+        "to_station_name",
+        "from_station_id",
+        "to_station_id",
+        "user_type",
+    ]
     rows = []
     trip_id = 712382
     for h in range(_BIKE_HOURS):
         # t is the local hour; the weather series starts a day earlier, so its index for t is h + 24
         t = _BIKE_START + _dt.timedelta(hours=h)
-        rush = 6.0 * np.exp(-((t.hour - 8.5) ** 2) / 3.0) + 7.0 * np.exp(-((t.hour - 17.5) ** 2) / 4.0)
+        rush = 6.0 * np.exp(-((t.hour - 8.5) ** 2) / 3.0) + 7.0 * np.exp(
+            -((t.hour - 17.5) ** 2) / 4.0
+        )
         day = 2.0 * np.exp(-((t.hour - 13) ** 2) / 18.0)
         weekend = 0.6 if t.weekday() >= 5 else 1.0
         wi = h + 24
-        mean = 2.5 * (0.3 + rush * weekend + day) * np.exp(0.05 * temp[wi]) * (0.5 if precip[wi] > 0 else 1.0)
+        mean = (
+            2.5
+            * (0.3 + rush * weekend + day)
+            * np.exp(0.05 * temp[wi])
+            * (0.5 if precip[wi] > 0 else 1.0)
+        )
         for _ in range(int(rng.poisson(mean))):
             # the tutorial converts trips before 2017-07-01 from UTC to US/Eastern: write them in UTC
             start = t + _dt.timedelta(hours=5, seconds=int(rng.integers(0, 3600)))
             dur = int(rng.integers(120, 2700))
             s1, s2 = rng.integers(0, len(_STATIONS), 2)
-            rows.append([trip_id, dur, start.strftime("%Y-%m-%d %H:%M:%S"),
-                         (start + _dt.timedelta(seconds=dur)).strftime("%Y-%m-%d %H:%M:%S"),
-                         _STATIONS[s1], _STATIONS[s2], 7000 + int(s1), 7000 + int(s2),
-                         "Member" if rng.random() < 0.85 else "Casual"])
+            rows.append(
+                [
+                    trip_id,
+                    dur,
+                    start.strftime("%Y-%m-%d %H:%M:%S"),
+                    (start + _dt.timedelta(seconds=dur)).strftime("%Y-%m-%d %H:%M:%S"),
+                    _STATIONS[s1],
+                    _STATIONS[s2],
+                    7000 + int(s1),
+                    7000 + int(s2),
+                    "Member" if rng.random() < 0.85 else "Casual",
+                ]
+            )
             trip_id += 1
     return _gzip(_lines(header, rows))
 
 
 def bike_holiday() -> bytes:
-    rows = [["2016-01-01", "New Year's Day"], ["2016-02-15", "Family Day"], ["2016-03-25", "Good Friday"],
-            ["2016-05-23", "Victoria Day"], ["2016-07-01", "Canada Day"], ["2016-08-01", "Civic Holiday"],
-            ["2016-09-05", "Labour Day"], ["2016-10-10", "Thanksgiving"], ["2016-12-25", "Christmas Day"],
-            ["2016-12-26", "Boxing Day"], ["2017-01-01", "New Year's Day"], ["2017-01-02", "New Year's Day (observed)"],
-            ["2017-02-20", "Family Day"], ["2017-04-14", "Good Friday"], ["2017-05-22", "Victoria Day"],
-            ["2017-07-01", "Canada Day"], ["2017-08-07", "Civic Holiday"], ["2017-09-04", "Labour Day"],
-            ["2017-10-09", "Thanksgiving"], ["2017-12-25", "Christmas Day"], ["2017-12-26", "Boxing Day"]]
+    rows = [
+        ["2016-01-01", "New Year's Day"],
+        ["2016-02-15", "Family Day"],
+        ["2016-03-25", "Good Friday"],
+        ["2016-05-23", "Victoria Day"],
+        ["2016-07-01", "Canada Day"],
+        ["2016-08-01", "Civic Holiday"],
+        ["2016-09-05", "Labour Day"],
+        ["2016-10-10", "Thanksgiving"],
+        ["2016-12-25", "Christmas Day"],
+        ["2016-12-26", "Boxing Day"],
+        ["2017-01-01", "New Year's Day"],
+        ["2017-01-02", "New Year's Day (observed)"],
+        ["2017-02-20", "Family Day"],
+        ["2017-04-14", "Good Friday"],
+        ["2017-05-22", "Victoria Day"],
+        ["2017-07-01", "Canada Day"],
+        ["2017-08-07", "Civic Holiday"],
+        ["2017-09-04", "Labour Day"],
+        ["2017-10-09", "Thanksgiving"],
+        ["2017-12-25", "Christmas Day"],
+        ["2017-12-26", "Boxing Day"],
+    ]
     return _gzip(_lines(["holiday_date", "description"], rows))
 
 
@@ -281,21 +521,45 @@ def bike_holiday() -> bytes:
 # invoiceno, stockcode, description, quantity, invoicedate (varchar, 'M/D/YYYY H:MM' as in the
 # Kaggle e-commerce data), unitprice, customerid, country.  The tutorial's target is the number of
 # distinct invoice months of a customer (1..13, Dec 2010 - Dec 2011); every value occurs.
-_PRODUCTS = [("85123A", "WHITE HANGING HEART T-LIGHT HOLDER", 2.55), ("71053", "WHITE METAL LANTERN", 3.39),
-             ("84406B", "CREAM CUPID HEARTS COAT HANGER", 2.75), ("22752", "SET 7 BABUSHKA NESTING BOXES", 7.65),
-             ("21730", "GLASS STAR FROSTED T-LIGHT HOLDER", 4.25), ("22633", "HAND WARMER UNION JACK", 1.85),
-             ("84879", "ASSORTED COLOUR BIRD ORNAMENT", 1.69), ("22745", "POPPY'S PLAYHOUSE BEDROOM", 2.10),
-             ("22310", "IVORY KNITTED MUG COSY", 1.65), ("21754", "HOME BUILDING BLOCK WORD", 5.95),
-             ("22960", "JAM MAKING SET WITH JARS", 4.25), ("48187", "DOORMAT NEW ENGLAND", 7.95)]
-_COUNTRIES = ["United Kingdom", "United Kingdom", "United Kingdom", "France", "Germany", "EIRE", "Spain",
-              "Netherlands"]
+_PRODUCTS = [
+    ("85123A", "WHITE HANGING HEART T-LIGHT HOLDER", 2.55),
+    ("71053", "WHITE METAL LANTERN", 3.39),
+    ("84406B", "CREAM CUPID HEARTS COAT HANGER", 2.75),
+    ("22752", "SET 7 BABUSHKA NESTING BOXES", 7.65),
+    ("21730", "GLASS STAR FROSTED T-LIGHT HOLDER", 4.25),
+    ("22633", "HAND WARMER UNION JACK", 1.85),
+    ("84879", "ASSORTED COLOUR BIRD ORNAMENT", 1.69),
+    ("22745", "POPPY'S PLAYHOUSE BEDROOM", 2.10),
+    ("22310", "IVORY KNITTED MUG COSY", 1.65),
+    ("21754", "HOME BUILDING BLOCK WORD", 5.95),
+    ("22960", "JAM MAKING SET WITH JARS", 4.25),
+    ("48187", "DOORMAT NEW ENGLAND", 7.95),
+]
+_COUNTRIES = [
+    "United Kingdom",
+    "United Kingdom",
+    "United Kingdom",
+    "France",
+    "Germany",
+    "EIRE",
+    "Spain",
+    "Netherlands",
+]
 
 
 def ecommerce_data() -> bytes:
     rng = _rng(501)
     months = [(2010, 12)] + [(2011, m) for m in range(1, 13)]
-    header = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID",
-              "Country"]
+    header = [
+        "InvoiceNo",
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "UnitPrice",
+        "CustomerID",
+        "Country",
+    ]
     rows = []
     invoice = 536365
     ncust = 130
@@ -331,7 +595,7 @@ def _abalone_core(rng, n):
     length = np.clip(growth * 0.72 + rng.normal(0, 0.03, n) - (sex == "I") * 0.05, 0.075, 0.815)
     diameter = np.clip(length * 0.79 + rng.normal(0, 0.015, n), 0.055, 0.65)
     height = np.clip(length * 0.27 + rng.normal(0, 0.01, n), 0.01, 0.3)
-    whole = np.clip(length ** 3 * 3.3 + rng.normal(0, 0.04, n), 0.002, 2.8)
+    whole = np.clip(length**3 * 3.3 + rng.normal(0, 0.04, n), 0.002, 2.8)
     shucked = np.clip(whole * 0.43 + rng.normal(0, 0.02, n), 0.001, 1.5)
     viscera = np.clip(whole * 0.22 + rng.normal(0, 0.01, n), 0.0005, 0.76)
     shell = np.clip(whole * 0.29 + 0.004 * rings + rng.normal(0, 0.01, n), 0.0015, 1.0)
@@ -342,9 +606,24 @@ def abalone_csv() -> bytes:
     rng = _rng(601)
     n = 3000
     sex, length, diameter, height, whole, shucked, viscera, shell, rings = _abalone_core(rng, n)
-    rows = [[sex[i], f"{length[i]:.3f}", f"{diameter[i]:.3f}", f"{height[i]:.3f}", f"{whole[i]:.4f}",
-             f"{shucked[i]:.4f}", f"{viscera[i]:.4f}", f"{shell[i]:.4f}", rings[i]] for i in range(n)]
-    return _lines(["Sex", "Length", "Diameter", "Height", "Whole", "Shucked", "Viscera", "Shell", "Rings"], rows)
+    rows = [
+        [
+            sex[i],
+            f"{length[i]:.3f}",
+            f"{diameter[i]:.3f}",
+            f"{height[i]:.3f}",
+            f"{whole[i]:.4f}",
+            f"{shucked[i]:.4f}",
+            f"{viscera[i]:.4f}",
+            f"{shell[i]:.4f}",
+            rings[i],
+        ]
+        for i in range(n)
+    ]
+    return _lines(
+        ["Sex", "Length", "Diameter", "Height", "Whole", "Shucked", "Viscera", "Shell", "Rings"],
+        rows,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -357,10 +636,34 @@ def abalone_xg() -> bytes:
     rng = _rng(901)
     n = 3000
     _, length, diameter, height, whole, shucked, viscera, shell, rings = _abalone_core(rng, n)
-    rows = [[f"{length[i]:.3f}", f"{diameter[i]:.3f}", f"{height[i]:.3f}", f"{whole[i]:.4f}", f"{shucked[i]:.4f}",
-             f"{viscera[i]:.4f}", f"{shell[i]:.4f}", rings[i], i + 1] for i in range(n)]
-    return _lines(["length_val", "diameter", "height", "whole_weight", "shucked_weight", "viscera_weight",
-                   "shell_weight", "rings", "record_number"], rows)
+    rows = [
+        [
+            f"{length[i]:.3f}",
+            f"{diameter[i]:.3f}",
+            f"{height[i]:.3f}",
+            f"{whole[i]:.4f}",
+            f"{shucked[i]:.4f}",
+            f"{viscera[i]:.4f}",
+            f"{shell[i]:.4f}",
+            rings[i],
+            i + 1,
+        ]
+        for i in range(n)
+    ]
+    return _lines(
+        [
+            "length_val",
+            "diameter",
+            "height",
+            "whole_weight",
+            "shucked_weight",
+            "viscera_weight",
+            "shell_weight",
+            "rings",
+            "record_number",
+        ],
+        rows,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -375,20 +678,34 @@ def covtype() -> bytes:
     rows = []
     elev_center = {1: 3130, 2: 2920, 3: 2390, 4: 2220, 5: 2790, 6: 2420, 7: 3360}
     for i in range(n):
-        ct = int(i % 7) + 1 if i < 70 else int(rng.choice(7, p=[0.3, 0.35, 0.1, 0.05, 0.06, 0.07, 0.07])) + 1
+        ct = (
+            int(i % 7) + 1
+            if i < 70
+            else int(rng.choice(7, p=[0.3, 0.35, 0.1, 0.05, 0.06, 0.07, 0.07])) + 1
+        )
         elevation = int(elev_center[ct] + rng.normal(0, 90))
         aspect = int(rng.integers(0, 360))
         slope = int(np.clip(rng.normal(14 + (ct in (3, 4, 6)) * 6, 6), 0, 60))
         hhyd = int(abs(rng.normal(250, 200)))
         vhyd = int(rng.normal(45, 55))
         hroad = int(abs(rng.normal(2300 if ct in (1, 2, 7) else 1000, 900)))
-        h9, hn, h3 = int(rng.integers(150, 255)), int(rng.integers(190, 255)), int(rng.integers(60, 200))
+        h9, hn, h3 = (
+            int(rng.integers(150, 255)),
+            int(rng.integers(190, 255)),
+            int(rng.integers(60, 200)),
+        )
         hfire = int(abs(rng.normal(2000 if ct in (1, 2, 7) else 900, 800)))
         wild = [0, 0, 0, 0]
-        wild[{1: 0, 2: 0, 3: 3, 4: 3, 5: 1, 6: 2, 7: 2}[ct] if rng.random() < 0.8 else int(rng.integers(0, 4))] = 1
+        wild[
+            {1: 0, 2: 0, 3: 3, 4: 3, 5: 1, 6: 2, 7: 2}[ct]
+            if rng.random() < 0.8
+            else int(rng.integers(0, 4))
+        ] = 1
         soil = [0] * 40
         soil[(ct * 5 + int(rng.integers(0, 5))) % 40] = 1
-        rows.append([elevation, aspect, slope, hhyd, vhyd, hroad, h9, hn, h3, hfire] + wild + soil + [ct])
+        rows.append(
+            [elevation, aspect, slope, hhyd, vhyd, hroad, h9, hn, h3, hfire] + wild + soil + [ct]
+        )
     return _gzip(_lines(None, rows))
 
 
@@ -444,7 +761,7 @@ def files():
     out = []
     for url, fn in OBJECTS.items():
         assert url.startswith("s3://")
-        bucket, _, key = url[len("s3://"):].partition("/")
+        bucket, _, key = url[len("s3://") :].partition("/")
         if url.endswith("/"):
             key = key + PREFIX_PARTS[url]
         out.append((bucket, key, fn))
