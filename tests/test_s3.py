@@ -129,6 +129,19 @@ def test_copy_json_auto_by_key_names(s3, rs):
     assert rows(rs)[-1][:2] == (3, "cy")
 
 
+def test_copy_bzip2_and_zstd(s3, rs, tmp_path):
+    import bz2
+
+    put(s3, "c/a.bz2", bz2.compress(b"1|a|\n2|b|\n"))
+    assert rs.execute("COPY people FROM 's3://data/c/a.bz2' BZIP2").tag == "COPY 2"
+    rs.execute(f"UNLOAD ('select * from people') TO '{tmp_path}/z_' ZSTD PARALLEL OFF")
+    assert (tmp_path / "z_000.zst").exists()
+    assert rs.execute(f"COPY people FROM '{tmp_path}/z_' ZSTD").tag == "COPY 2"
+    error = error_of(rs, "COPY people FROM 's3://data/c/a.bz2' GZIP")
+    assert error.sqlstate == "22P04" and "s3://data/c/a.bz2" in str(error)
+    assert "sqlml-copy-" not in str(error)  # the download's own name is not shown
+
+
 def test_copy_a_prefix_loads_every_object_under_it(s3, rs):
     put(s3, "load/part_00", "1|a|\n")
     put(s3, "load/part_01", "2|b|\n3|c|\n")

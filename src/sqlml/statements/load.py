@@ -63,7 +63,11 @@ def copy_from(session, stmt: ast.CopyFrom) -> StatementResult:
         )
     urls = [o.url for _, o in sources]
     if outcome.rejected and (outcome.rejected_count > max_errors or outcome.rejected[0].line == 0):
-        raise rejected_error(what, fmt, outcome, urls, max_errors)
+        error = rejected_error(what, fmt, outcome, urls, max_errors)
+        text = str(error)
+        for path, url in zip(paths, urls, strict=True):  # a download's name is ours, not theirs
+            text = text.replace(str(path), url)
+        raise type(error)(text)
     result = StatementResult("COPY", rowcount=outcome.rows)
     result.notices.append(
         f"Load into table '{stmt.table.name}' completed, {outcome.rows} record(s) loaded "
