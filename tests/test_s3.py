@@ -252,9 +252,10 @@ def test_a_missing_bucket_or_object_names_the_url_and_no_credential(s3, rs):
     assert "nobucket" in str(error) and "does not exist" in str(error)
     error = error_of(rs, "COPY people FROM 's3://data/missing/key' CREDENTIALS 'a=b'")
     assert error.sqlstate == "58P01" and "s3://data/missing/key" in str(error)
+    found = [error]
     error = error_of(rs, "UNLOAD ('select 1') TO 's3://nobucket/p_'")
     assert error.sqlstate == "58P01" and "nobucket" in str(error)
-    for e in (error,):
+    for e in [*found, error]:
         assert KEY_ID not in str(e) and SECRET not in str(e)
 
 
@@ -300,12 +301,24 @@ def test_a_file_in_another_format_is_22p04(s3, rs):
         ("COPY people FROM 'dynamodb://t'", errors.FeatureNotSupported, "dynamodb"),
         ("UNLOAD ('select 1') TO 's3://data/p' PARQUET HEADER", errors.FeatureNotSupported, "HEADER"),
         ("UNLOAD ('delete from people') TO 's3://data/p'", errors.SqlSyntaxError, "SELECT"),
+        ("UNLOAD ('select 1) TO ''/tmp/x'' (FORMAT csv') TO 's3://data/p'", errors.DatabaseError, "syntax error"),
+        ("UNLOAD ('select 1; select 2') TO 's3://data/p'", errors.SqlSyntaxError, "one SELECT"),
         ("UNLOAD ('select 1') TO 's3://data/p' ENCRYPTED", errors.FeatureNotSupported, "ENCRYPTED"),
     ],
 )  # fmt: skip
 def test_option_mistakes(s3, rs, sql, cls, words):
     error = error_of(rs, sql)
     assert isinstance(error, cls) and words in str(error)
+
+
+def test_a_failed_copy_in_a_transaction_reports_its_own_error(s3, rs):
+    rs.sql("CREATE TABLE keyed (id INTEGER PRIMARY KEY, name VARCHAR, born DATE)")
+    put(s3, "dup.txt", "1|a|\n1|b|\n")
+    rs.sql("BEGIN")
+    error = error_of(rs, "COPY keyed FROM 's3://data/dup.txt'")
+    assert error.sqlstate == "23505"
+    rs.sql("ROLLBACK")
+    assert rs.execute("SELECT count(*) FROM keyed").fetchone() == (0,)
 
 
 def test_a_malformed_statement_is_a_syntax_error_with_its_position(rs):

@@ -16,7 +16,7 @@ import duckdb
 
 from sqlml.engines import duckdb_errors
 from sqlml.engines.base import FileFormat, LoadOutcome, RejectedRow
-from sqlml.errors import ColumnNotFound
+from sqlml.errors import ColumnNotFound, SqlSyntaxError
 
 SHOWN = 5  # rejected rows reported
 
@@ -79,8 +79,17 @@ def load_files(con, table, columns, paths, fmt: FileFormat, max_errors: int) -> 
     except duckdb.Error as e:
         raise duckdb_errors.translate(e) from e
     finally:
-        for name in (stage, converted):
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+        _drop(con, stage, converted)
+
+
+def _drop(con, *tables: str) -> None:
+    """Drop the temporary tables of a COPY. In a transaction that the failed COPY aborted they
+    cannot be dropped: they go with the ROLLBACK, and the COPY's error is what is reported."""
+    for table in tables:
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        except duckdb.Error:
+            return
 
 
 def _stage(con, stage, i, path, fmt, targets, rejected, skipped) -> RejectedRow | None:
@@ -112,8 +121,7 @@ def _stage(con, stage, i, path, fmt, targets, rejected, skipped) -> RejectedRow 
     except (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException) as e:
         return RejectedRow(i, 0, duckdb_errors.text(e).split("\n")[0])
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {rejects}_t")
-        con.execute(f"DROP TABLE IF EXISTS {rejects}_s")
+        _drop(con, f"{rejects}_t", f"{rejects}_s")
 
 
 def _delimited(path: Path, i: int, fmt: FileFormat, count: int, rejects: str) -> str:
@@ -254,6 +262,14 @@ def _bad_values(con, converted, ok, targets, fmt, skipped) -> list[RejectedRow]:
     return out
 
 
+def _check_one_select(con, query: str) -> None:
+    """The query is one SELECT: it is written into a COPY statement, which must not become
+    another statement (a ``)`` ending the query early could name another file)."""
+    statements = con.extract_statements(query)
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise SqlSyntaxError("UNLOAD's query must be one SELECT (or WITH ... SELECT) statement.")
+
+
 def unload_query(con, query: str, folder: Path, fmt: FileFormat, max_file_bytes) -> tuple:
     kind = "csv" if fmt.kind == "text" else fmt.kind
     options = [f"FORMAT {kind}"]
@@ -276,8 +292,10 @@ def unload_query(con, query: str, folder: Path, fmt: FileFormat, max_file_bytes)
     else:
         target = folder / f"data_0.{suffix}"
     try:
+        _check_one_select(con, query)
+        # On lines of its own, so that a comment ending the query cannot swallow the rest.
         rows = con.execute(
-            f"COPY ({query}) TO {_literal(str(target))} ({', '.join(options)})"
+            f"COPY (\n{query}\n) TO {_literal(str(target))} ({', '.join(options)})"
         ).fetchone()[0]
     except duckdb.Error as e:
         error = duckdb_errors.translate(e)

@@ -273,7 +273,8 @@ def unload_query(session, query: str) -> str:
         return sql  # the engine says what is wrong with it
     if not isinstance(tree, exp.Query):
         raise SqlSyntaxError(
-            f"UNLOAD's query must be a SELECT (or WITH ... SELECT); got {query.split()[0]!r}"
+            "UNLOAD's query must be one SELECT (or WITH ... SELECT) statement; this one is "
+            f"{'several statements' if isinstance(tree, exp.Block) else tree.key.upper()}."
         )
     return sql
 
