@@ -394,3 +394,35 @@ def test_a_model_trains_on_copy_loaded_data(s3, tmp_path):
             "SELECT avg(CASE WHEN predict_m(a, b) = label THEN 1.0 ELSE 0 END) FROM train"
         ).fetchone()
         assert accuracy > 0.9
+
+
+# -- through the server ----------------------------------------------------------------------
+
+
+def test_copy_and_unload_through_the_server(s3, tmp_path):
+    psycopg = pytest.importorskip("psycopg", reason="psycopg 3 is in the test extra")
+    from tests.serving import Served
+
+    put(s3, "srv/rows", PIPE)
+    served = Served(tmp_path / "srv.duckdb")  # a redshift session by default
+    try:
+        with psycopg.connect(served.dsn(), autocommit=True) as admin:
+            notices = []
+            admin.add_notice_handler(lambda d: notices.append(d.message_primary))
+            cur = admin.cursor()
+            cur.execute("CREATE TABLE people (id INTEGER, name VARCHAR, born DATE)")
+            cur.execute("COPY people FROM 's3://data/srv/' IAM_ROLE default")
+            assert (cur.statusmessage, cur.rowcount) == ("COPY 3", 3)
+            cur.execute("UNLOAD ('select * from people') TO 's3://data/srv_out/' PARQUET")
+            assert cur.statusmessage == "UNLOAD 3"
+            assert any("3 record(s) unloaded" in n for n in notices)
+            cur.execute("CREATE USER bob PASSWORD 'bob-pw'")
+        with psycopg.connect(served.dsn("bob", "bob-pw"), autocommit=True) as bob:
+            bob.execute("COPY people FROM 's3://data/srv/'")  # S3: any user
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="superuser"):
+                bob.execute(f"COPY people FROM '{tmp_path}/anything'")
+            with pytest.raises(psycopg.errors.lookup("22P04"), match="line 1"):
+                bob.execute("COPY people (id, name) FROM 's3://data/srv/rows'")
+    finally:
+        served.stop()
+    assert keys(s3, "srv_out/") == ["srv_out/0000_part_00.parquet"]
