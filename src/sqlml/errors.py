@@ -168,6 +168,37 @@ class ObjectInUse(SqlmlError):
     sqlstate = "55006"
 
 
+class BadLoadFormat(SqlmlError):
+    """A row of a file that COPY loads does not fit the table (too many or too few fields), or
+    the file is not in the format the statement names."""
+
+    sqlstate = "22P04"
+
+
+class BadLoadValue(SqlmlError):
+    """A value of a file that COPY loads cannot be converted to its column's type."""
+
+    sqlstate = "22P02"
+
+
+class ObjectNotFound(SqlmlError):
+    """A file, bucket or object that COPY or UNLOAD names does not exist."""
+
+    sqlstate = "58P01"
+
+
+class ObjectExists(SqlmlError):
+    """UNLOAD would overwrite files or objects that exist (without ALLOWOVERWRITE)."""
+
+    sqlstate = "58P02"
+
+
+class ObjectStorageError(SqlmlError):
+    """Object storage (S3 or the file system) failed: unreachable, refused, or out of space."""
+
+    sqlstate = "58030"
+
+
 class InternalError(SqlmlError):
     sqlstate = "XX000"
 
@@ -204,6 +235,8 @@ class DatabaseError(SqlmlError):
 
 __all__ = [
     "AuthenticationFailed",
+    "BadLoadFormat",
+    "BadLoadValue",
     "ColumnNotFound",
     "CorruptModelPackage",
     "DatabaseError",
@@ -219,6 +252,9 @@ __all__ = [
     "ModelNotFound",
     "ModelNotReady",
     "NameTooLong",
+    "ObjectExists",
+    "ObjectNotFound",
+    "ObjectStorageError",
     "ObjectInUse",
     "PredictionCallError",
     "RoleAlreadyExists",

@@ -15,7 +15,7 @@ import pyarrow as pa
 # Commands whose tag ends with the number of rows, as PostgreSQL writes them.
 _COUNTED = {"INSERT": "INSERT 0 {n}"} | {
     command: command + " {n}"
-    for command in ("SELECT", "UPDATE", "DELETE", "COPY", "MERGE", "FETCH", "MOVE")
+    for command in ("SELECT", "UPDATE", "DELETE", "COPY", "MERGE", "FETCH", "MOVE", "UNLOAD")
 }
 
 

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import importlib
 
-from sqlml.engines.base import Capabilities, Column, CsvOptions, Engine, Shape
+from sqlml.engines.base import (
+    Capabilities,
+    Column,
+    CsvOptions,
+    Engine,
+    FileFormat,
+    LoadOutcome,
+    RejectedRow,
+    Shape,
+)
 from sqlml.errors import InvalidSetting
 
 ENGINES = {"duckdb": ("sqlml.engines.duckdb_engine", "DuckDBEngine")}
@@ -27,4 +36,15 @@ def open_engine(name: str, database: str | None) -> Engine:
     return getattr(importlib.import_module(module), cls)(database)
 
 
-__all__ = ["ENGINES", "Capabilities", "Column", "CsvOptions", "Engine", "Shape", "open_engine"]
+__all__ = [
+    "ENGINES",
+    "Capabilities",
+    "Column",
+    "CsvOptions",
+    "Engine",
+    "FileFormat",
+    "LoadOutcome",
+    "RejectedRow",
+    "Shape",
+    "open_engine",
+]

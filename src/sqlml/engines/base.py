@@ -56,6 +56,55 @@ class CsvOptions:
 
 
 @dataclass(frozen=True)
+class FileFormat:
+    """How the files of a COPY are read, or those of an UNLOAD written. ``kind``: ``text``
+    (delimited, unquoted: Redshift's default, pipe-delimited), ``csv``, ``parquet`` or
+    ``json``. ``quote`` None: no quoting. ``null``: the text that is NULL. ``date_format`` /
+    ``time_format``: strptime formats, ``epochsecs`` / ``epochmillisecs``, or None (auto).
+    ``json_ignorecase``: JSON keys match columns whatever their case. ``fill_record``: missing
+    trailing fields are NULL. ``header``: lines skipped (COPY) or a header written (UNLOAD)."""
+
+    kind: str = "text"
+    delimiter: str = "|"
+    quote: str | None = None
+    escape: str | None = None
+    null: str = "\\N"
+    header: int = 0
+    compression: str | None = None  # gzip or zstd
+    empty_as_null: bool = False
+    blanks_as_null: bool = False
+    trim_blanks: bool = False
+    fill_record: bool = False
+    date_format: str | None = None
+    time_format: str | None = None
+    json_ignorecase: bool = False
+    force_quote: bool = False  # UNLOAD ... ADDQUOTES
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row of a COPY's files that could not be loaded: its file (index in the list given),
+    its line (text, CSV) or record (Parquet, JSON) number, and why. ``column`` None: the row's
+    shape is wrong (22P04); else the column whose ``value`` could not be converted (22P02)."""
+
+    file: int
+    line: int
+    reason: str
+    column: str | None = None
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """What a COPY did: ``rows`` loaded, and the rows rejected (``rejected``: the first few of
+    ``rejected_count``). More rejected rows than allowed: nothing was loaded."""
+
+    rows: int
+    rejected: list[RejectedRow]
+    rejected_count: int
+
+
+@dataclass(frozen=True)
 class Shape:
     """What a statement takes and gives, known without running it: its parameters' types
     (``$1``, ``$2``... in order; an unknown one has the Arrow type string) and its result
@@ -96,6 +145,27 @@ class Engine(ABC):
     def copy_from_csv(self, target: str, path: Path, options: CsvOptions) -> int:
         """Append the rows of a CSV file to ``target`` (a table, with an optional column list,
         as the user wrote it); return the rows added."""
+
+    @abstractmethod
+    def load_files(
+        self,
+        table: str,
+        columns: list[str] | None,
+        paths: list[Path],
+        fmt: FileFormat,
+        max_errors: int = 0,
+    ) -> LoadOutcome:
+        """Append the rows of local files to ``table`` (a table name as SQL, its ``columns`` or
+        all of them, by position; JSON matches keys to names), converting each value to its
+        column's type; at most ``max_errors`` rows may be rejected (then skipped), else none is
+        loaded. The files are loaded together or not at all."""
+
+    @abstractmethod
+    def unload_query(
+        self, query: str, folder: Path, fmt: FileFormat, max_file_bytes: int | None = None
+    ) -> tuple[list[Path], int]:
+        """Write the rows of ``query`` (the engine's SQL) to new files in ``folder``, split at
+        about ``max_file_bytes``; return the files in order and the rows written."""
 
     @abstractmethod
     def emulate_postgres_catalog(

@@ -22,8 +22,16 @@ import pyarrow.ipc as ipc
 from duckdb import _seam
 
 from sqlml import errors
-from sqlml.engines import duckdb_errors, duckdb_types
-from sqlml.engines.base import Capabilities, Column, CsvOptions, Engine, Shape
+from sqlml.engines import duckdb_errors, duckdb_load, duckdb_types
+from sqlml.engines.base import (
+    Capabilities,
+    Column,
+    CsvOptions,
+    Engine,
+    FileFormat,
+    LoadOutcome,
+    Shape,
+)
 from sqlml.errors import InvalidSetting, TrainingQueryError
 from sqlml.results import StatementResult
 
@@ -303,6 +311,21 @@ class DuckDBEngine(Engine):
         except duckdb.Error as e:
             raise duckdb_errors.translate(e) from e
         return int(rows[0][0]) if rows else 0
+
+    def load_files(
+        self,
+        table: str,
+        columns: list[str] | None,
+        paths: list[Path],
+        fmt: FileFormat,
+        max_errors: int = 0,
+    ) -> LoadOutcome:
+        return duckdb_load.load_files(self.connection, table, columns, paths, fmt, max_errors)
+
+    def unload_query(
+        self, query: str, folder: Path, fmt: FileFormat, max_file_bytes: int | None = None
+    ) -> tuple[list[Path], int]:
+        return duckdb_load.unload_query(self.connection, query, folder, fmt, max_file_bytes)
 
     def to_native(self, table: pa.Table):
         """A DuckDB relation over an Arrow table (what ``Connection.sql`` returns)."""

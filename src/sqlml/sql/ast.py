@@ -240,6 +240,47 @@ class DropRole:
     text: str = field(default="", compare=False, repr=False)
 
 
+# -- loading and unloading (Redshift's COPY and UNLOAD, in a redshift session) -----------------
+
+
+@dataclass(frozen=True)
+class CopyFrom:
+    """``COPY table [(column, ...)] FROM 'url' [option ...]``: Redshift's load from object
+    storage (``s3://``) or files. ``options`` are (NAME, value) in the order written: True for a
+    flag, a string, an int, or (number, unit) for a size; ``FORMAT`` is CSV, PARQUET or JSON,
+    and JSON's argument ('auto', 'auto ignorecase') follows it as ("JSON", text).
+    ``authorization`` (IAM_ROLE, CREDENTIALS, ACCESS_KEY_ID...) is accepted and not used:
+    credentials come from the environment; it is kept out of ``repr``."""
+
+    table: Name
+    columns: tuple[str, ...] | None
+    source: str
+    options: tuple[tuple[str, object], ...] = ()
+    authorization: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    text: str = field(default="", compare=False, repr=False)
+
+    @property
+    def options_dict(self) -> dict[str, object]:
+        return dict(self.options)
+
+
+@dataclass(frozen=True)
+class Unload:
+    """``UNLOAD ('query') TO 'url' [option ...]``: a query's rows written to object storage or
+    files. ``query`` is the query as Redshift SQL (doubled quotes undone); options and
+    authorization as in :class:`CopyFrom`."""
+
+    query: str
+    target: str
+    options: tuple[tuple[str, object], ...] = ()
+    authorization: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    text: str = field(default="", compare=False, repr=False)
+
+    @property
+    def options_dict(self) -> dict[str, object]:
+        return dict(self.options)
+
+
 @dataclass(frozen=True)
 class Passthrough:
     """Any statement that is not an ML statement: it goes to the database untouched."""
@@ -254,6 +295,6 @@ PrivilegeStatement = (
 )  # fmt: skip
 MlStatement = (
     CreateModel | ShowModel | ShowModelAll | DropModel | EvaluateModel | UserStatement
-    | PrivilegeStatement
+    | PrivilegeStatement | CopyFrom | Unload
 )  # fmt: skip
 Statement = MlStatement | Passthrough

@@ -52,10 +52,11 @@ class Chunk:
     text: str
     start: int  # offset of ``text`` in the whole script
     tokens: tuple[Token, ...]
+    dialect: str = DEFAULT_DIALECT  # the dialect it was tokenized in
 
     @property
     def is_ml(self) -> bool:
-        return is_ml_statement(self.tokens)
+        return is_ml_statement(self.tokens, self.dialect)
 
 
 ML_STARTS = {
@@ -79,7 +80,9 @@ ML_STARTS = {
 ML_FIRST_WORDS = {"GRANT", "REVOKE"}
 
 
-def is_ml_statement(tokens) -> bool:
+def is_ml_statement(tokens, dialect: str = DEFAULT_DIALECT) -> bool:
+    if dialect == "redshift" and is_load_statement(tokens):
+        return True
     if tokens and is_word(tokens[0]) and tokens[0].text.upper() in ML_FIRST_WORDS:
         return True
     if len(tokens) < 2 or not (is_word(tokens[0]) and is_word(tokens[1])):
@@ -88,6 +91,24 @@ def is_ml_statement(tokens) -> bool:
     if head == ("CREATE", "EXTERNAL"):
         return len(tokens) > 2 and tokens[2].text.upper() == "MODEL"
     return head in ML_STARTS
+
+
+def is_load_statement(tokens) -> bool:
+    """Redshift's ``COPY table FROM 'url' ...`` or ``UNLOAD ('query') TO ...``. A COPY from
+    anything but a quoted URL (``FROM STDIN``), or to a file, is not: it stays the engine's."""
+    if not tokens or not is_word(tokens[0]):
+        return False
+    first = tokens[0].text.upper()
+    if first == "UNLOAD":
+        return True
+    if first != "COPY":
+        return False
+    depth = 0
+    for tok, nxt in zip(tokens, tokens[1:]):  # noqa: B905 -- pairs of neighbours
+        depth += (tok.token_type == TokenType.L_PAREN) - (tok.token_type == TokenType.R_PAREN)
+        if depth == 0 and tok.text.upper() == "FROM" and nxt.token_type in STRING_TYPES:
+            return True
+    return False
 
 
 def split_script(text: str, dialect: str = DEFAULT_DIALECT) -> list[Chunk]:
@@ -99,14 +120,14 @@ def split_script(text: str, dialect: str = DEFAULT_DIALECT) -> list[Chunk]:
     try:
         tokens = tokenize(text, dialect)
     except TokenError:
-        return [Chunk(text, 0, ())] if text.strip() else []
+        return [Chunk(text, 0, (), dialect)] if text.strip() else []
     chunks: list[Chunk] = []
     begin, current = 0, []
     for tok in tokens + [None]:
         if tok is None or tok.token_type == TokenType.SEMICOLON:
             end = tok.start if tok is not None else len(text)
             if current:
-                chunks.append(Chunk(text[begin:end], begin, tuple(current)))
+                chunks.append(Chunk(text[begin:end], begin, tuple(current), dialect))
             begin, current = end + 1, []
         else:
             current.append(tok)

@@ -757,10 +757,27 @@ STATEMENTS: dict[tuple, Callable[[Parser], ast.MlStatement]] = {
     ("ALTER", "ROLE"): Parser.alter_role,
     ("DROP", "ROLE"): Parser.drop_role,
 }
-# Statements known by their first word alone.
+
+
+def _copy(parser: Parser) -> ast.MlStatement:
+    from sqlml.sql.load import parse_copy  # it builds on Parser
+
+    return parse_copy(parser)
+
+
+def _unload(parser: Parser) -> ast.MlStatement:
+    from sqlml.sql.load import parse_unload
+
+    return parse_unload(parser)
+
+
+# Statements known by their first word alone (COPY and UNLOAD: in a redshift session only,
+# ``lexer.is_load_statement``).
 FIRST_WORD_STATEMENTS: dict[str, Callable[[Parser], ast.MlStatement]] = {
     "GRANT": Parser.grant,
     "REVOKE": Parser.revoke,
+    "COPY": _copy,
+    "UNLOAD": _unload,
 }
 
 

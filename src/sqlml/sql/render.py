@@ -228,3 +228,47 @@ def _(stmt: ast.CreateRole) -> str:
 def _(stmt: ast.DropRole) -> str:
     exists = "IF EXISTS " if stmt.if_exists else ""
     return f"DROP ROLE {exists}{_name(stmt.name)}{' FORCE' if stmt.force else ''}"
+
+
+def _load_options(options: tuple[tuple[str, object], ...]) -> list[str]:
+    parts = []
+    for key, value in options:
+        if key == "FORMAT":
+            parts.append(f"FORMAT AS {value}")
+        elif key == "JSON":  # JSON's argument, right after FORMAT AS JSON
+            parts[-1] += f" {quote_string(value)}"
+        elif key == "NULL":
+            parts.append(f"NULL AS {quote_string(value)}")
+        elif value is True:
+            parts.append(key)
+        elif value is False:
+            parts.append(f"{key} OFF")
+        elif isinstance(value, tuple):  # a size
+            parts.append(f"{key} {value[0]} {value[1]}")
+        elif isinstance(value, str) and key not in ("ENCODING", "MANIFEST"):
+            parts.append(f"{key} {quote_string(value)}")
+        else:
+            parts.append(f"{key} {value}")
+    return parts
+
+
+def _authorization(pairs: tuple[tuple[str, str], ...]) -> list[str]:
+    return [
+        f"{key} {'default' if key == 'IAM_ROLE' and value == 'default' else quote_string(value)}"
+        for key, value in pairs
+    ]
+
+
+@to_sql.register
+def _(stmt: ast.CopyFrom) -> str:
+    head = f"COPY {render_name(stmt.table)}"
+    if stmt.columns is not None:
+        head += f" ({', '.join(quote_ident(c) for c in stmt.columns)})"
+    parts = [head, f"FROM {quote_string(stmt.source)}"]
+    return " ".join(parts + _authorization(stmt.authorization) + _load_options(stmt.options))
+
+
+@to_sql.register
+def _(stmt: ast.Unload) -> str:
+    parts = [f"UNLOAD ({quote_string(stmt.query)})", f"TO {quote_string(stmt.target)}"]
+    return " ".join(parts + _authorization(stmt.authorization) + _load_options(stmt.options))

@@ -8,6 +8,7 @@ from sqlml.sql import ast
 from sqlml.statements.create_model import create_model_statement
 from sqlml.statements.drop_model import drop_model
 from sqlml.statements.evaluate_model import evaluate_model
+from sqlml.statements.load import copy_from, unload
 from sqlml.statements.privileges import (
     alter_group,
     create_group,
@@ -40,6 +41,8 @@ HANDLERS = {
     ast.DropGroup: drop_group,
     ast.CreateRole: create_role,
     ast.DropRole: drop_role,
+    ast.CopyFrom: copy_from,
+    ast.Unload: unload,
 }
 
 __all__ = ["HANDLERS"]
