@@ -312,11 +312,11 @@ def test_option_mistakes(s3, rs, sql, cls, words):
 
 
 def test_a_failed_copy_in_a_transaction_reports_its_own_error(s3, rs):
-    rs.sql("CREATE TABLE keyed (id INTEGER PRIMARY KEY, name VARCHAR, born DATE)")
-    put(s3, "dup.txt", "1|a|\n1|b|\n")
+    rs.sql("CREATE TABLE keyed (id INTEGER NOT NULL, name VARCHAR, born DATE)")
+    put(s3, "nulls.txt", "1|a|\n\\N|b|\n")
     rs.sql("BEGIN")
-    error = error_of(rs, "COPY keyed FROM 's3://data/dup.txt'")
-    assert error.sqlstate == "23505"
+    error = error_of(rs, "COPY keyed FROM 's3://data/nulls.txt'")
+    assert error.sqlstate == "23502"
     rs.sql("ROLLBACK")
     assert rs.execute("SELECT count(*) FROM keyed").fetchone() == (0,)
 
@@ -386,14 +386,35 @@ def test_a_model_trains_on_copy_loaded_data(s3, tmp_path):
     with sqlml.connect(str(tmp_path / "m.duckdb"), synchronous=True, dialect="redshift") as conn:
         conn.sql("CREATE TABLE train (id INTEGER, a INTEGER, b INTEGER, label VARCHAR)")
         assert conn.execute("COPY train FROM 's3://data/train/' IAM_ROLE default").tag == "COPY 120"
+        s3.create_bucket(Bucket="models")
         conn.sql(
             "CREATE MODEL m FROM (SELECT a, b, label FROM train) TARGET label FUNCTION predict_m "
-            "IAM_ROLE default SETTINGS (MAX_RUNTIME 10, MAX_TRIALS 1)"
+            "IAM_ROLE default SETTINGS (S3_BUCKET 'models', MAX_RUNTIME 10, MAX_TRIALS 1)"
         )
         (accuracy,) = conn.execute(
             "SELECT avg(CASE WHEN predict_m(a, b) = label THEN 1.0 ELSE 0 END) FROM train"
         ).fetchone()
         assert accuracy > 0.9
+        shown = dict(conn.execute("SHOW MODEL m").fetchall())
+        schema = shown["Schema Name"]  # Redshift's public
+        assert shown["S3 Model Path"] == f"s3://models/sqlml/{schema}/m/"
+    folder = f"sqlml/{schema}/m/"
+    listed = s3.list_objects_v2(Bucket="models", Prefix=folder)["Contents"]
+    copied = {o["Key"].removeprefix(folder) for o in listed}
+    assert "model.json" in copied and len(copied) > 1
+    manifest = s3.get_object(Bucket="models", Key=folder + "model.json")["Body"].read()
+    assert KEY_ID.encode() not in manifest and SECRET.encode() not in manifest
+    assert json.loads(manifest)["s3_location"] == f"s3://models/{folder}"
+
+
+def test_create_model_with_a_bucket_that_is_not_there_says_it_is_not_copied(s3, rs):
+    rs.sql("CREATE TABLE t AS SELECT range AS a, range % 2 AS y FROM range(40)")
+    sql = "CREATE MODEL m FROM t TARGET y FUNCTION f SETTINGS (S3_BUCKET '<DOC-EXAMPLE-BUCKET>')"
+    (result,) = [(r.tag, r.notices) for r in rs.run(sql)]
+    assert result[0] == "CREATE MODEL"
+    assert "not copied to S3" in result[1][0] and "<DOC-EXAMPLE-BUCKET>" in result[1][0]
+    assert KEY_ID not in result[1][0] and SECRET not in result[1][0]
+    rs.sql("DROP MODEL m")
 
 
 # -- through the server ----------------------------------------------------------------------

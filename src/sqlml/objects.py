@@ -46,6 +46,30 @@ def endpoint() -> str | None:
     return next((os.environ[v] for v in ENDPOINT_VARIABLES if os.environ.get(v)), None)
 
 
+def configured() -> bool:
+    """True when the environment names an S3 endpoint or credentials: then CREATE MODEL's
+    S3_BUCKET setting copies the model package there (else it is only recorded, so that
+    statements written for Redshift run where there is no object storage)."""
+    return bool(endpoint() or os.environ.get("AWS_ACCESS_KEY_ID"))
+
+
+def model_location(bucket: str, schema: str, name: str) -> str:
+    """Where CREATE MODEL ... SETTINGS (S3_BUCKET 'b') copies the package: a folder of its
+    own under ``sqlml/``, as Redshift makes a sub-folder of the bucket for each model."""
+    bucket = bucket.removeprefix("s3://").strip("/")
+    return f"s3://{bucket}/sqlml/{schema}/{name}/"
+
+
+def upload_folder(folder: Path, url: str, what: str) -> list[str]:
+    """Copy every file under ``folder`` to the prefix ``url`` (which ends with ``/``)."""
+    storage = Storage(url, what)
+    return [
+        storage.put(path, storage.path + path.relative_to(folder).as_posix())
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    ]
+
+
 def mask(text: str) -> str:
     """``text`` with every credential of the environment replaced by ``***``."""
     for variable in SECRET_VARIABLES:

@@ -65,7 +65,9 @@ SETTINGS: dict[str, Setting] = {
             "S3_BUCKET",
             "string",
             None,
-            "Accepted for Redshift compatibility and recorded; models live in the local model store.",
+            "Where the finished model package is copied (s3://bucket/sqlml/schema/model/) when "
+            "the environment configures object storage (AWS_ENDPOINT_URL_S3 or credentials); "
+            "else recorded only. Models live in the local model store either way.",
         ),
         Setting("TAGS", "string", None, "Free-form tags, recorded in the model manifest."),
         Setting(

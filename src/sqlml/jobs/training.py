@@ -22,7 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from sqlml import errors, kinds
+from sqlml import errors, kinds, objects
 from sqlml.automl.budget import Deadline
 from sqlml.jobs import status as J
 from sqlml.jobs.faults import pause_at
@@ -218,8 +218,20 @@ def train_package(
         }
     )
 
+    location = draft.get("s3_location")
+    what = f"CREATE MODEL {draft['schema']}.{draft['name']}: S3_BUCKET"
+
     def write(folder: Path) -> dict:
-        return {"model": model.save(folder)}
+        fields = {"model": model.save(folder)}
+        if location:  # before the package is published: a READY model has its copy
+            objects.upload_folder(folder, location, what)
+        return fields
 
     directory = store.create(manifest, write, still_wanted)
+    if location:
+        try:
+            storage = objects.Storage(location, what)
+            storage.put(directory / "model.json", storage.path + "model.json")
+        except errors.SqlmlError as e:  # the artifacts are there; the model is READY all the same
+            log.warning("the manifest was not copied to %s: %s", location, e)
     return store.read(directory)

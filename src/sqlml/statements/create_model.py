@@ -19,6 +19,7 @@ from sqlml.errors import (
     FunctionAlreadyExists,
     ModelAlreadyExists,
     SchemaNotFound,
+    SqlmlError,
     TrainingDataError,
 )
 from sqlml.jobs import status as J
@@ -68,6 +69,24 @@ def already_exists(schema: str, name: str, state: str) -> ModelAlreadyExists:
         f"Model {schema}.{name} already exists ({state}). DROP MODEL it first or choose another "
         "name."
     )
+
+
+def model_copy_location(settings: dict, schema: str, name: str, notices: list) -> str | None:
+    """Where the finished package is copied (S3_BUCKET, when the environment configures object
+    storage: ``objects.configured``). A bucket that cannot be reached (a statement written for
+    Redshift names one of its own) leaves the model uncopied, with a notice that says why."""
+    from sqlml import objects
+
+    bucket = settings.get("S3_BUCKET")
+    if not bucket or not objects.configured():
+        return None
+    location = objects.model_location(str(bucket), schema, name)
+    try:
+        objects.Storage(location, f"S3_BUCKET '{bucket}'").listing()
+    except SqlmlError as e:
+        notices.append(f"The model package is not copied to S3: {e}")
+        return None
+    return location
 
 
 def check_names_free(store, stmt: ast.CreateModel, schema: str) -> None:
@@ -144,7 +163,10 @@ def check_columns(stmt: ast.CreateModel, names: list[str]) -> None:
         seen.add(n.lower())
 
 
-def create_model(session, stmt: ast.CreateModel):
+def create_model(session, stmt: ast.CreateModel, notices: list | None = None):
+    """Check, export and queue (synchronous: and wait for) a model; ``notices`` collects what
+    the user is told beside the result."""
+    notices = notices if notices is not None else []
     started = time.monotonic()
     session.access.require_create(str(stmt.name))
     check_supported(stmt)
@@ -172,6 +194,7 @@ def create_model(session, stmt: ast.CreateModel):
     check_columns(stmt, names)
     target = match_target(stmt, names) if stmt.target is not None else None
     settings = S.effective_settings(stmt.settings_dict, session.default_settings)
+    s3_location = model_copy_location(settings, schema, stmt.name.name, notices)
     kind_fields = kind.draft(Draft(stmt, columns, target, query, session.engine))
     max_rows = max(1, settings["MAX_CELLS"] // len(names))
     # Classification targets are sampled per class, so rare classes keep their share.
@@ -205,6 +228,7 @@ def create_model(session, stmt: ast.CreateModel):
             "model_type": stmt.model_type,
             "iam_role": stmt.iam_role,
             "settings": settings,
+            **({"s3_location": s3_location} if s3_location else {}),
             # A server's session: its user owns the model (sqlml.access); else the
             # superusers do, and the owner shown is the account that ran it.
             "owner": session.user or current_user(),
@@ -244,7 +268,8 @@ def create_model(session, stmt: ast.CreateModel):
 
 
 def create_model_statement(session, stmt: ast.CreateModel) -> StatementResult:
-    manifest = create_model(session, stmt)
+    notices: list[str] = []
+    manifest = create_model(session, stmt, notices)
     metric, value = next(iter(manifest["metrics"].items()), (None, None))
     table = pa.table(
         {
@@ -255,4 +280,6 @@ def create_model_statement(session, stmt: ast.CreateModel) -> StatementResult:
             "Value": pa.array([value], pa.float64()),
         }
     )
-    return StatementResult.of_table("CREATE MODEL", table)
+    result = StatementResult.of_table("CREATE MODEL", table)
+    result.notices += notices
+    return result

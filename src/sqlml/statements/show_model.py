@@ -110,6 +110,8 @@ def model_rows(
         rows.append(("IAM Role", manifest["iam_role"]))
     if settings.get("S3_BUCKET"):
         rows.append(("S3 Bucket", settings["S3_BUCKET"]))
+    if manifest.get("s3_location"):
+        rows.append(("S3 Model Path", manifest["s3_location"]))
     rows += [
         ("Max Runtime", str(settings.get("MAX_RUNTIME", ""))),
         ("Max Cells", str(settings.get("MAX_CELLS", ""))),
@@ -139,7 +141,7 @@ def models_table(manifests: list[dict]) -> pa.Table:
 # Shown to the model's owner (and superusers) only: a user with EXECUTE on it does not see
 # the IAM role, the S3 bucket, the KMS key or the cost (reference §5.2), nor where the server
 # keeps it.
-OWNER_ONLY = {"IAM Role", "S3 Bucket", "KMS Key", "Estimated Cost", "Model Store"}
+OWNER_ONLY = {"IAM Role", "S3 Bucket", "S3 Model Path", "KMS Key", "Estimated Cost", "Model Store"}
 
 
 def show_model(session, stmt: ast.ShowModel) -> StatementResult:
