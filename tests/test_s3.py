@@ -150,6 +150,17 @@ def test_copy_a_prefix_loads_every_object_under_it(s3, rs):
     assert [r[0] for r in rows(rs)] == [1, 2, 3]
 
 
+def test_copy_a_whole_bucket_and_a_local_folder(s3, rs, tmp_path):
+    put(s3, "a", "1|a|\n")
+    put(s3, "deep/b", "2|b|\n")
+    assert rs.execute("COPY people FROM 's3://data'").tag == "COPY 2"
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "x.txt").write_text("3|c|\n")
+    (tmp_path / "in2.txt").write_text("9|not this|\n")  # a sibling with the folder's prefix
+    assert rs.execute(f"COPY people FROM '{tmp_path}/in'").tag == "COPY 1"
+    assert [r[0] for r in rows(rs)] == [1, 2, 3]
+
+
 def test_copy_with_a_column_list_and_null_options(s3, rs):
     put(s3, "two.txt", "ann,7\n,8\n   ,9\n")
     rs.execute(

@@ -8,7 +8,9 @@ this module is a :class:`~sqlml.errors.SqlmlError` that names the URL, with any 
 the environment masked. ``file:///path`` and plain paths are the local file system.
 
 A COPY source is a prefix, as in Redshift: every object whose key begins with it is loaded
-(``s3://b/sales/part`` loads ``sales/part_00`` and ``sales/part_01``).
+(``s3://b/sales/part`` loads ``sales/part_00`` and ``sales/part_01``). A local path that
+names a file or a folder is that file, or every file under that folder; else it is a prefix
+too.
 """
 
 from __future__ import annotations
@@ -100,6 +102,8 @@ class Storage:
             self.path = url[len("s3://") :]
             if not self.path.split("/", 1)[0]:
                 raise ObjectNotFound(f"{what}: {url} names no bucket: write s3://bucket/key.")
+            if "/" not in self.path:  # s3://bucket: the whole bucket
+                self.path += "/"
 
     def url_of(self, path: str) -> str:
         return path if self.local else f"s3://{path}"
@@ -122,6 +126,10 @@ class Storage:
             if listed is None:
                 listed = self.fs.find(parent, detail=True)
             items = [(p, info) for p, info in listed.items() if not p.endswith("/")]
+        elif os.path.isfile(self.path):  # a file or folder named exactly: itself
+            items = [(self.path, {"size": os.path.getsize(self.path)})]
+        elif os.path.isdir(self.path):
+            items = list(self.fs.find(self.path, detail=True).items())
         else:
             if not os.path.isdir(parent):
                 return []

@@ -28,6 +28,11 @@ Privileges, groups and roles (reference §9), a grantee being ``user [WITH GRANT
     ALTER GROUP g RENAME TO n    DROP GROUP [ IF EXISTS ] g, ...
     CREATE ROLE r    DROP ROLE [ IF EXISTS ] r [ FORCE | RESTRICT ]
 
+In a ``redshift`` session, Redshift's loading and unloading (``sql/load.py``)::
+
+    COPY table [ ( column, ... ) ] FROM 's3://bucket/prefix' | 'file:///path' | 'path' [ option ... ]
+    UNLOAD ( 'select ...' ) TO 's3://bucket/prefix' | 'file:///path' | 'path' [ option ... ]
+
 To add a statement, add its first two words and a method to ``parser.STATEMENTS`` (or its
 first word to ``parser.FIRST_WORD_STATEMENTS``), a node to ``ast`` and a renderer to ``render``.
 """

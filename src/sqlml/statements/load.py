@@ -293,7 +293,8 @@ def _bytes(size) -> int | None:
     number, unit = size
     if number < 5 and unit == "MB":
         raise FeatureNotSupported("UNLOAD: MAXFILESIZE must be at least 5 MB (as in Redshift).")
-    return int(number * (1 << 20 if unit == "MB" else 1 << 30))
+    # The engine starts a new file once one has passed the size it is given: aim below.
+    return int(number * (1 << 20 if unit == "MB" else 1 << 30) * 0.8)
 
 
 # -- both ----------------------------------------------------------------------------------
