@@ -200,9 +200,8 @@ def _shape(kind: str, message: str) -> str:
     if kind in ("TOO MANY COLUMNS", "MISSING COLUMNS"):
         found = expected.split("Found:")
         if len(found) == 2:
-            return (
-                f"the line has {found[1].strip()} field(s) and the table takes {found[0].strip()}"
-            )
+            fields, wanted = found[1].strip(), found[0].strip()
+            return f"the line has {fields} field(s) where {wanted} are expected"
     return message.split("\n")[0]
 
 

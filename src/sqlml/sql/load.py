@@ -9,9 +9,9 @@ Options come in any order, each at most once. Authorization (``IAM_ROLE``, ``[WI
 CREDENTIALS``, ``ACCESS_KEY_ID``/``SECRET_ACCESS_KEY``/``SESSION_TOKEN``) is accepted and not
 used: object storage is reached with the environment's credentials.
 
-The statement is tokenized again in DuckDB's dialect: sqlglot's Redshift tokenizer reads
-``UNLOAD`` as one opaque command and treats a backslash in a string as an escape, where
-Redshift's COPY reads ``'\\N'`` and ``'\\t'`` as written.
+The statement is always tokenized in DuckDB's dialect, whatever the lexer used: sqlglot's
+Redshift tokenizer reads ``UNLOAD`` as one opaque command and treats a backslash in a string as
+an escape, where Redshift's COPY reads ``'\\N'`` and ``'\\t'`` as written.
 """
 
 from __future__ import annotations
