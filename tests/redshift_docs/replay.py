@@ -26,7 +26,7 @@ ERRATA = {
             "'<DOC-EXAMPLE-BUCKET>';", "'<DOC-EXAMPLE-BUCKET>');"
         ),
     ),
-    ("08_probability_metrics", 6): (
+    ("08_probability_metrics", 7): (
         'the page compares with "True." in double quotes, an identifier in Redshift',
         lambda t: t.replace('"True."', "'True.'"),
     ),
