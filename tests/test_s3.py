@@ -161,6 +161,19 @@ def test_copy_a_whole_bucket_and_a_local_folder(s3, rs, tmp_path):
     assert [r[0] for r in rows(rs)] == [1, 2, 3]
 
 
+def test_copy_leaves_identity_columns_to_their_sequence(s3, rs):
+    rs.sql("CREATE TABLE ided (id INT IDENTITY(1, 1), name VARCHAR(10), born DATE)")
+    put(s3, "ided.csv", "name,born\nann,12/18/2011\nbob,2012-01-02\n")
+    rs.execute("COPY ided FROM 's3://data/ided.csv' CSV IGNOREHEADER 1 NULL AS 'NULL'")
+    assert [(r[0], r[1], str(r[2])) for r in rows(rs, "ided")] == [
+        (1, "ann", "2011-12-18"),  # DATEFORMAT 'auto' reads MM/DD/YYYY, as Redshift's does
+        (2, "bob", "2012-01-02"),
+    ]
+    put(s3, "ided2.csv", "7,cy,\n")
+    rs.execute("COPY ided FROM 's3://data/ided2.csv' CSV EXPLICIT_IDS")
+    assert rows(rs, "ided")[-1][:2] == (7, "cy")
+
+
 def test_copy_with_a_column_list_and_null_options(s3, rs):
     put(s3, "two.txt", "ann,7\n,8\n   ,9\n")
     rs.execute(

@@ -154,11 +154,13 @@ class Engine(ABC):
         paths: list[Path],
         fmt: FileFormat,
         max_errors: int = 0,
+        explicit_ids: bool = False,
     ) -> LoadOutcome:
         """Append the rows of local files to ``table`` (a table name as SQL, its ``columns`` or
         all of them, by position; JSON matches keys to names), converting each value to its
         column's type; at most ``max_errors`` rows may be rejected (then skipped), else none is
-        loaded. The files are loaded together or not at all."""
+        loaded. The files are loaded together or not at all. Without ``columns``, identity
+        columns are left to their default unless ``explicit_ids`` (Redshift's EXPLICIT_IDS)."""
 
     @abstractmethod
     def unload_query(

@@ -319,8 +319,11 @@ class DuckDBEngine(Engine):
         paths: list[Path],
         fmt: FileFormat,
         max_errors: int = 0,
+        explicit_ids: bool = False,
     ) -> LoadOutcome:
-        return duckdb_load.load_files(self.connection, table, columns, paths, fmt, max_errors)
+        return duckdb_load.load_files(
+            self.connection, table, columns, paths, fmt, max_errors, explicit_ids
+        )
 
     def unload_query(
         self, query: str, folder: Path, fmt: FileFormat, max_file_bytes: int | None = None

@@ -29,26 +29,36 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def target_columns(con, table: str, columns: list[str] | None) -> list[tuple[str, str]]:
-    """(name, type) of the columns a COPY fills, in order."""
-    relation = con.sql(f"SELECT * FROM {table} LIMIT 0")
-    names = list(relation.columns)
-    types = [str(t) for t in relation.types]
+def target_columns(
+    con, table: str, columns: list[str] | None, explicit_ids: bool = False
+) -> list[tuple[str, str]]:
+    """(name, type) of the columns a COPY fills, in order. Without a column list, a column
+    filled from a sequence (Redshift's IDENTITY, as the redshift dialect creates it) is left to
+    its default, as Redshift's COPY does, unless ``explicit_ids`` (EXPLICIT_IDS)."""
+    described = con.execute(f"DESCRIBE {table}").fetchall()
+    names = [row[0] for row in described]
+    types = {row[0]: str(row[1]) for row in described}
     if columns is None:
-        return list(zip(names, types, strict=True))
-    by_lower = {n.lower(): (n, t) for n, t in zip(names, types, strict=True)}
+        return [
+            (name, types[name])
+            for name, _, _, _, default, *_ in described
+            if explicit_ids or not str(default or "").lower().startswith("nextval(")
+        ]
+    by_lower = {n.lower(): n for n in names}
     missing = [c for c in columns if c.lower() not in by_lower]
     if missing:
         raise ColumnNotFound(
             f"COPY {table}: the table has no column {', '.join(missing)}; its columns are "
             f"{', '.join(names)}."
         )
-    return [by_lower[c.lower()] for c in columns]
+    return [(by_lower[c.lower()], types[by_lower[c.lower()]]) for c in columns]
 
 
-def load_files(con, table, columns, paths, fmt: FileFormat, max_errors: int) -> LoadOutcome:
+def load_files(
+    con, table, columns, paths, fmt: FileFormat, max_errors: int, explicit_ids: bool = False
+) -> LoadOutcome:
     try:
-        targets = target_columns(con, table, columns)
+        targets = target_columns(con, table, columns, explicit_ids)
     except duckdb.Error as e:
         raise duckdb_errors.translate(e) from e
     tag = uuid.uuid4().hex[:12]
@@ -228,6 +238,13 @@ def _convert(src: str, sql_type: str, fmt: FileFormat) -> tuple[str, str]:
             value = f"NULLIF({value}, '')"
         return value, value
     value = f"NULLIF(trim({src}), '')"  # an empty field of another type is NULL, as in Redshift
+    if base == "DATE" and not fmt.date_format:
+        return value, f"COALESCE(TRY_CAST({value} AS DATE), CAST({_auto(value)} AS DATE))"
+    if base.startswith("TIMESTAMP") and not fmt.time_format:
+        return (
+            value,
+            f"COALESCE(TRY_CAST({value} AS {sql_type}), CAST({_auto(value)} AS {sql_type}))",
+        )
     if base == "DATE" and fmt.date_format:
         return value, f"CAST(TRY_STRPTIME({value}, {_literal(fmt.date_format)}) AS DATE)"
     if base.startswith("TIMESTAMP") and fmt.time_format == "epochsecs":
@@ -237,6 +254,18 @@ def _convert(src: str, sql_type: str, fmt: FileFormat) -> tuple[str, str]:
     if base.startswith("TIMESTAMP") and fmt.time_format:
         return value, f"CAST(TRY_STRPTIME({value}, {_literal(fmt.time_format)}) AS {sql_type})"
     return value, f"TRY_CAST({value} AS {sql_type})"
+
+
+# What Redshift's DATEFORMAT and TIMEFORMAT 'auto' read beside ISO dates (DuckDB's casts).
+AUTO_FORMATS = [
+    "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m-%d-%Y", "%Y/%m/%d", "%Y%m%d",
+    "%d-%b-%Y", "%d %b %Y", "%b %d, %Y", "%b %d %Y", "%d %B %Y", "%B %d, %Y", "%Y.%m.%d",
+]  # fmt: skip
+
+
+def _auto(value: str) -> str:
+    formats = ", ".join(_literal(f) for f in AUTO_FORMATS)
+    return f"TRY_STRPTIME({value}, [{formats}])"
 
 
 def _bad_values(con, converted, ok, targets, fmt, skipped) -> list[RejectedRow]:

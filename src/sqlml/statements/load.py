@@ -59,7 +59,12 @@ def copy_from(session, stmt: ast.CopyFrom) -> StatementResult:
         paths = [_local_file(s, o, Path(folder), options) for s, o in sources]
         columns = list(stmt.columns) if stmt.columns is not None else None
         outcome = session.engine.load_files(
-            render_name(stmt.table), columns, paths, fmt, max_errors
+            render_name(stmt.table),
+            columns,
+            paths,
+            fmt,
+            max_errors,
+            explicit_ids=bool(options.get("EXPLICIT_IDS")),
         )
     urls = [o.url for _, o in sources]
     if outcome.rejected and (outcome.rejected_count > max_errors or outcome.rejected[0].line == 0):
