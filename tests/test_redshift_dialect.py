@@ -219,3 +219,58 @@ def test_partiql_unnesting_counts_from_zero():
     )
     assert "UNNEST(p.prediction.labels) AS label" in out.sql
     assert "GENERATE_SUBSCRIPTS(p.prediction.labels, 1) - 1 AS index" in out.sql
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("hh24", "15"),
+        ("HH24:MI:SS", "15:04:05"),
+        ("D", "1"),  # Sunday is 1
+        ("q", "1"),
+        ("w", "3"),
+        ("WW", "03"),
+        ("YYYY-MM-DD", "2020-01-19"),
+        ("Mon DD, YYYY", "Jan 19, 2020"),
+        ("MONTH", "JANUARY"),
+        ("DY", "SUN"),
+        ('"Q"Q YYYY', "Q1 2020"),
+        ("MM/DD/YYYY HH12:MI AM", "01/19/2020 03:04 PM"),
+        ("YYY", "020"),
+        ("100%", "100%"),
+    ],
+)
+def test_to_char_formats(rs, fmt, expected):
+    rows, _ = run(rs, f"SELECT TO_CHAR(TIMESTAMP '2020-01-19 15:04:05.123', '{fmt}') AS x")
+    assert rows == [{"x": expected}]
+
+
+def test_dates_are_read_in_redshifts_forms(rs):
+    rows, _ = run(
+        rs,
+        "SELECT CAST('12/18/2011 12:25' AS DATE) AS a, '2011-12-18'::DATE AS b, "
+        "CAST('12/18/2011 12:25' AS TIMESTAMP) AS c, CAST(NULL AS DATE) AS d",
+    )
+    assert rows == [
+        {
+            "a": datetime.date(2011, 12, 18),
+            "b": datetime.date(2011, 12, 18),
+            "c": datetime.datetime(2011, 12, 18, 12, 25),
+            "d": None,
+        }
+    ]
+    with pytest.raises(SqlmlError, match="garbage"):
+        run(rs, "SELECT CAST('garbage' AS DATE)")
+
+
+def test_like_on_a_timestamp_and_a_shuffled_row_number(rs):
+    run(
+        rs,
+        "CREATE TABLE trips AS SELECT TIMESTAMP '2018-11-01' + range * INTERVAL 1 DAY AS t "
+        "FROM range(60)",
+    )
+    rows, _ = run(rs, "SELECT count(*) AS n FROM trips WHERE t LIKE '2018-11%'")
+    assert rows == [{"n": 30}]
+    rows, _ = run(rs, "SELECT t, ROW_NUMBER() OVER (ORDER BY RANDOM()) AS serial FROM trips")
+    serials = [r["serial"] for r in sorted(rows, key=lambda r: r["t"])]
+    assert sorted(serials) == list(range(1, 61)) and serials != list(range(1, 61))

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.slow
 PAGE_CONTEXT = {
     ("04_regression_bike_sharing", 12): "sp_correlation, the stored procedure refused before",
     ("04_regression_bike_sharing", 13): "tmp_corr_table, made by the stored procedure",
+    ("09_create_model_use_cases", 4): "abalone_xgboost_multi_predict_age, made by the next one",
     ("09_create_model_use_cases", 9): "customers, a table no page creates",
     ("10_show_model", 3): "customer_churn, a model no page creates",
     ("11_drop_model", 1): "demo_ml.customer_churn, a model no page creates",
@@ -41,20 +42,6 @@ PAGE_CONTEXT = {
     ("20_remote_inference", 7): "remote_fn_rcf, a SageMaker model's function (unsupported)",
     ("20_remote_inference", 8): "remote_fn_rcf, a SageMaker model's function (unsupported)",
 }
-
-
-# Failures still ours (issue 21 is open), by root cause; each cascades to the statements after
-# it that read what it would have made. The replay must not fail anywhere else.
-OPEN = {
-    "04_regression_bike_sharing": "#9: ORDER BY random() in a window (DuckDB: not volatile)",
-    "05_multiclass_classification": "#4: CAST of '12/18/2011 12:25' to DATE (Redshift's "
-    "DATEFORMAT auto reads it)",
-    "06_linear_learner_regression": "#2: COPY does not skip the IDENTITY column as Redshift does",
-    "08_probability_metrics": "the page trains FROM the whole table but calls the functions "
-    "with 16 columns (an erratum to write)",
-    "09_create_model_use_cases": "#4 SHOW MODEL of a model made by #5, after it",
-}
-NOT_YET = "issue 21 is open: " + "; ".join(f"{k} {v}" for k, v in OPEN.items())
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +77,6 @@ def test_the_corpus_is_complete():
     }
 
 
-@pytest.mark.xfail(reason=NOT_YET, strict=True)
 def test_every_table_preparation_statement_runs(replayed):
     _, done = replayed
     failing = [
@@ -104,7 +90,6 @@ def test_every_table_preparation_statement_runs(replayed):
     assert failing == []
 
 
-@pytest.mark.xfail(reason=NOT_YET, strict=True)
 def test_every_trainable_model_reaches_ready(replayed):
     conn, done = replayed
     created = [s for s in done if s.part == "create_model" and not s.expect]
@@ -116,10 +101,9 @@ def test_every_trainable_model_reaches_ready(replayed):
     assert failing == []
     states = dict(conn.execute("SELECT model_name, model_state FROM stv_ml_model_info").fetchall())
     assert len(states) >= 8
-    assert set(states.values()) == {"READY"}, states
+    assert set(states.values()) == {"Model is Ready"}, states
 
 
-@pytest.mark.xfail(reason=NOT_YET, strict=True)
 def test_probability_examples_return_the_documented_shape(replayed):
     _, done = replayed
     probability = [s for s in done if s.part == "probability"]
@@ -144,7 +128,6 @@ def test_probability_examples_return_the_documented_shape(replayed):
     assert {r["index"] for r in unnested.rows} <= {0, 1}
 
 
-@pytest.mark.xfail(reason=NOT_YET, strict=True)
 def test_failures_are_only_those_the_pages_cause(replayed):
     _, done = replayed
     unexpected = [
@@ -153,10 +136,12 @@ def test_failures_are_only_those_the_pages_cause(replayed):
         if s.outcome == "failed" and (s.file, s.number) not in PAGE_CONTEXT
     ]
     assert unexpected == []
-    # and each of those fails for the reason given, not another
+    # and each of those fails for the reason given (it names the missing object), not another
     for step in done:
         if (step.file, step.number) in PAGE_CONTEXT and step.outcome == "failed":
-            assert step.message, step.where
+            missing = PAGE_CONTEXT[(step.file, step.number)].split(",")[0].split(".")[-1]
+            assert missing in step.message.lower(), (step.where, step.message)
+    assert sum(s.outcome == "ok" for s in done) >= 100
 
 
 def test_unsupported_statements_name_what_is_not_supported(replayed):
@@ -166,18 +151,3 @@ def test_unsupported_statements_name_what_is_not_supported(replayed):
             assert "not supported" in step.message, step.where
         if step.expect == "unsupported":
             assert step.outcome in ("unsupported", "failed"), step.where
-
-
-def test_the_replay_does_not_regress(replayed):
-    """Until the acceptance above holds: at least what runs today runs, and every failure is on a
-    page with an open cause or a statement the page itself cannot run."""
-    _, done = replayed
-    assert sum(s.outcome == "ok" for s in done) >= 73
-    stray = [
-        f"{s.where}: {s.message}"
-        for s in done
-        if s.outcome == "failed" and s.file not in OPEN and (s.file, s.number) not in PAGE_CONTEXT
-    ]
-    assert stray == []
-    models = [s for s in done if s.part == "create_model" and s.outcome == "ok"]
-    assert len(models) >= 6

@@ -17,13 +17,25 @@ CORPUS = Path(__file__).parent
 PARTS = ("table_prep", "create_model", "show_drop", "prediction", "probability", "privileges")
 
 
+CHURN_FEATURES = (
+    "Account_length, Area_code, VMail_message, Day_mins, Day_calls, Day_charge, Eve_mins, "
+    "Eve_calls, Eve_charge, Night_mins, Night_calls, Night_charge, Intl_mins, Intl_calls, "
+    "Intl_charge, Cust_serv_calls"
+)
+
 # Statements broken on the page itself, which Redshift would refuse too: the smallest fix, and
 # why. The replay runs the fixed text and reports the step as run with an erratum.
 ERRATA = {
     ("08_probability_metrics", 1): (
-        "the page writes IAM_ROLE {default} and leaves SETTINGS ( unclosed",
-        lambda t: t.replace("IAM_ROLE {default}", "IAM_ROLE default").replace(
-            "'<DOC-EXAMPLE-BUCKET>';", "'<DOC-EXAMPLE-BUCKET>');"
+        "the page writes IAM_ROLE {default}, leaves SETTINGS ( unclosed, and trains FROM the whole "
+        "table while its examples call the functions with 16 columns: FROM those 16 and churn",
+        lambda t: (
+            t.replace("IAM_ROLE {default}", "IAM_ROLE default")
+            .replace("'<DOC-EXAMPLE-BUCKET>';", "'<DOC-EXAMPLE-BUCKET>');")
+            .replace(
+                "FROM customer_activity",
+                f"FROM (SELECT {CHURN_FEATURES}, churn FROM customer_activity)",
+            )
         ),
     ),
     ("08_probability_metrics", 7): (
@@ -31,8 +43,8 @@ ERRATA = {
         lambda t: t.replace('"True."', "'True.'"),
     ),
     ("05_multiclass_classification", 11): (
-        "the page closes a parenthesis it never opened after the WHERE clause",
-        lambda t: t.replace(">=7);", ">=7;"),
+        "the page leaves out the parenthesis that opens the first query of its UNION",
+        lambda t: "(" + t,
     ),
 }
 

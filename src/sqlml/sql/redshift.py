@@ -30,9 +30,28 @@ from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.redshift import Redshift
 from sqlglot.tokens import TokenType
 
 from sqlml.errors import FeatureNotSupported
+
+_FORMATS = (
+    "['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y', '%m-%d-%Y', '%Y/%m/%d %H:%M:%S', "
+    "'%Y/%m/%d', '%d-%b-%Y', '%d %b %Y', '%b %d %Y', '%B %d, %Y', '%Y%m%d']"
+)
+
+
+class SqlmlRedshift(Redshift):
+    """sqlglot's Redshift, but TO_CHAR keeps its format as written: sqlglot maps only some
+    upper-case patterns (not ``hh24``, ``q``, ``w``, and ``D`` as ISO's Monday-first day), so
+    :func:`_to_char` translates the whole format."""
+
+    class Parser(Redshift.Parser):
+        FUNCTIONS = {
+            **Redshift.Parser.FUNCTIONS,
+            "TO_CHAR": lambda args: exp.Anonymous(this="TO_CHAR", expressions=args),
+        }
+
 
 # Run once on each DuckDB connection of a Redshift session. ``public`` is Redshift's default
 # schema: tables created without a schema go there, and ``main`` (where a database made by a
@@ -43,6 +62,13 @@ SETUP = (
     "CREATE OR REPLACE TEMP MACRO redshift_trunc"
     "(x TIMESTAMP) AS CAST(x AS DATE), (x TIMESTAMPTZ) AS CAST(x AS DATE), (x DATE) AS x, "
     "(x DOUBLE) AS trunc(x), (x DECIMAL) AS trunc(x), (x BIGINT) AS x",
+    # Redshift reads dates and timestamps in more forms than ISO (12/18/2011 12:25, say).
+    "CREATE OR REPLACE TEMP MACRO redshift_date"
+    f"(x VARCHAR) AS COALESCE(TRY_CAST(x AS DATE), CAST(TRY_STRPTIME(x, {_FORMATS}) AS DATE), "
+    "CAST(x AS DATE)), (x) AS CAST(x AS DATE)",
+    "CREATE OR REPLACE TEMP MACRO redshift_timestamp"
+    f"(x VARCHAR) AS COALESCE(TRY_CAST(x AS TIMESTAMP), TRY_STRPTIME(x, {_FORMATS}), "
+    "CAST(x AS TIMESTAMP)), (x) AS CAST(x AS TIMESTAMP)",
     "CREATE OR REPLACE TEMP MACRO strtol(s, base) AS list_reduce(list_transform("
     "string_split(lower(s), ''), lambda ch: instr('0123456789abcdefghijklmnopqrstuvwxyz', ch) "
     "- 1), lambda acc, d: acc * base + d, 0::BIGINT)",
@@ -133,7 +159,7 @@ def to_duckdb(sql: str) -> Translation:
     notices: list[str] = []
     text = _strip_cluster_attributes(sql, notices) if _CREATE_TABLE.match(sql) else sql
     try:
-        tree = sqlglot.parse_one(text, read="redshift")
+        tree = sqlglot.parse_one(text, read=SqlmlRedshift)
     except sqlglot.errors.SqlglotError:
         tree = None
     if tree is None or isinstance(tree, exp.Command) or not isinstance(tree, _TRANSLATED):
@@ -362,10 +388,25 @@ def _expression(node: exp.Expression) -> exp.Expression:
         return node
     if isinstance(node, exp.Identifier) and node.this.startswith("#") and not node.quoted:
         return exp.to_identifier(node.this, quoted=True)
+    if isinstance(node, exp.Cast) and not isinstance(node, exp.TryCast):
+        target = node.to.this
+        if target == exp.DataType.Type.DATE:
+            return exp.func("redshift_date", node.this)
+        if target == exp.DataType.Type.TIMESTAMP:
+            return exp.func("redshift_timestamp", node.this)
+    if isinstance(node, exp.Window) and node.find(exp.Rand):
+        _stable_shuffle(node)
+        return node
     if isinstance(node, exp.Trunc) and node.args.get("decimals") is None:
         # TRUNC(timestamp) is its date, TRUNC(number) the number cut to an integer; which one
         # only the argument's type says, so an overloaded macro (SETUP) chooses.
         return exp.func("redshift_trunc", node.this)
+    if isinstance(node, (exp.Like, exp.ILike)) and not (
+        node.this.is_string or isinstance(node.this, exp.Cast)
+    ):
+        # Redshift matches a timestamp or a number as text: trip_time LIKE '2018-11%'.
+        node.set("this", exp.Cast(this=node.this, to=_VARCHAR.copy()))
+        return node
     if isinstance(node, (exp.Pad, exp.Left, exp.Right, exp.Length)) and not (
         node.this.is_string or isinstance(node.this, exp.Cast)
     ):
@@ -377,6 +418,8 @@ def _expression(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Anonymous):
         name = node.name.upper()
         args = node.expressions
+        if name == "TO_CHAR" and len(args) == 2 and args[1].is_string:
+            return _to_char(args[0], args[1].name)
         if name == "OCTET_LENGTH" and len(args) == 1:
             return exp.func("strlen", args[0])
         if name == "JSON_EXTRACT_ARRAY_ELEMENT_TEXT" and len(args) == 2:
@@ -413,6 +456,138 @@ def _expression(node: exp.Expression) -> exp.Expression:
             expression=total,
         )
     return node
+
+
+# Redshift's datetime format patterns, longest first: a strftime code, or a function of the
+# value for what strftime has no code for. Matched without regard to case; MONTH, MON, DAY and
+# DY follow the pattern's case (MON: JAN, Mon: Jan, mon: jan).
+_PATTERNS = (
+    ("HH24", "%H"),
+    ("HH12", "%I"),
+    ("IYYY", "isoyear"),
+    ("YYYY", "%Y"),
+    ("MONTH", "%B"),
+    ("A.M.", "%p"),
+    ("P.M.", "%p"),
+    ("YYY", "yyy"),
+    ("MON", "%b"),
+    ("DAY", "%A"),
+    ("DDD", "%j"),
+    ("HH", "%I"),
+    ("MI", "%M"),
+    ("SS", "%S"),
+    ("MS", "%g"),
+    ("US", "%f"),
+    ("YY", "%y"),
+    ("MM", "%m"),
+    ("DD", "%d"),
+    ("DY", "%a"),
+    ("IW", "%V"),
+    ("ID", "isodow"),
+    ("WW", "ww"),
+    ("AM", "%p"),
+    ("PM", "%p"),
+    ("TZ", "%Z"),
+    ("Q", "q"),
+    ("W", "w"),
+    ("D", "d"),
+    ("Y", "y"),
+)
+
+
+def _to_char(value: exp.Expression, fmt: str) -> exp.Expression:
+    """TO_CHAR(value, 'format') as DuckDB's strftime, with the parts it has no code for."""
+    pieces: list[exp.Expression] = []
+    codes: list[str] = []
+
+    def flush():
+        if codes:
+            pieces.append(exp.func("strftime", value.copy(), exp.Literal.string("".join(codes))))
+            codes.clear()
+
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == '"':  # quoted text is copied
+            end = fmt.find('"', i + 1)
+            end = len(fmt) if end < 0 else end
+            codes.append(fmt[i + 1 : end].replace("%", "%%"))
+            i = end + 1
+            continue
+        for pattern, code in _PATTERNS:
+            written = fmt[i : i + len(pattern)]
+            if written.upper() != pattern:
+                continue
+            if code.startswith("%"):
+                if pattern in ("MONTH", "MON", "DAY", "DY") and written != written.title():
+                    flush()
+                    case = "upper" if written.isupper() else "lower"
+                    pieces.append(
+                        exp.func(case, exp.func("strftime", value.copy(), exp.Literal.string(code)))
+                    )
+                else:
+                    codes.append(code)
+            else:
+                flush()
+                pieces.append(_format_part(value, code))
+            i += len(pattern)
+            break
+        else:
+            codes.append(fmt[i].replace("%", "%%"))
+            i += 1
+    flush()
+    out = pieces[0] if pieces else exp.Literal.string("")
+    for piece in pieces[1:]:
+        out = exp.DPipe(this=out, expression=piece)
+    return out
+
+
+def _format_part(value: exp.Expression, code: str) -> exp.Expression:
+    def text(e):
+        return exp.Cast(this=e, to=_VARCHAR.copy())
+
+    v = value.copy()
+    if code == "q":
+        return text(exp.func("quarter", v))
+    if code == "d":  # Sunday is 1
+        return text(exp.Add(this=exp.func("dayofweek", v), expression=exp.Literal.number(1)))
+    if code == "isodow":
+        return text(exp.func("isodow", v))
+    if code == "isoyear":
+        return text(exp.func("isoyear", v))
+    if code == "w":  # week of the month, from its first day
+        return text(_week(exp.func("day", v)))
+    if code == "ww":  # week of the year, from January 1
+        return exp.func(
+            "lpad",
+            text(_week(exp.func("dayofyear", v))),
+            exp.Literal.number(2),
+            exp.Literal.string("0"),
+        )
+    digits = 3 if code == "yyy" else 1
+    year = exp.func("strftime", v, exp.Literal.string("%Y"))
+    return exp.func("right", year, exp.Literal.number(digits))
+
+
+def _week(day: exp.Expression) -> exp.Expression:
+    """(day - 1) // 7 + 1: the week that day falls in, counted from day 1."""
+    start = exp.Paren(this=exp.Sub(this=day, expression=exp.Literal.number(1)))
+    weeks = exp.Paren(this=exp.IntDiv(this=start, expression=exp.Literal.number(7)))
+    return exp.Add(this=weeks, expression=exp.Literal.number(1))
+
+
+def _stable_shuffle(window: exp.Window) -> None:
+    """``ROW_NUMBER() OVER (ORDER BY RANDOM())``, the tutorials' shuffle before a split: DuckDB
+    refuses a volatile window order, so the rows are ordered by a hash of the query's columns
+    instead, a shuffle as good for a split (and the same at every run)."""
+    select = window.find_ancestor(exp.Select)
+    columns = []
+    if select is not None:
+        for item in select.expressions:
+            if item is window or item.find(exp.Window):
+                continue
+            columns.extend(c.copy() for c in item.find_all(exp.Column))
+    for rand in list(window.find_all(exp.Rand)):
+        rand.replace(exp.func("hash", *columns) if columns else exp.Literal.number(0))
 
 
 def _output_name(node: exp.Expression) -> str:
