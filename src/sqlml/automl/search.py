@@ -272,7 +272,9 @@ class Search:
             del X_train
             model = learner.fit(trial.params, data, fold_deadline)
             del data
-            pred = learner.predict(model, X_valid, p.problem_type)
+            pred = learner.validation_predictions(model, p.problem_type)
+            if pred is None:
+                pred = learner.predict(model, X_valid, p.problem_type)
             oof[valid] = pred if classification else inverse(pred)
             trial.models.append(self.spill.put(learner.name, model, f"trial{trial.id}_fold{i}"))
             del model

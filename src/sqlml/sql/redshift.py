@@ -25,6 +25,7 @@ so that the engine's own message names what is wrong.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -34,6 +35,10 @@ from sqlglot.dialects.redshift import Redshift
 from sqlglot.tokens import TokenType
 
 from sqlml.errors import FeatureNotSupported
+
+# sqlglot warns when it reads a statement as an opaque command or drops a property it cannot
+# write; both cases are handled here, and the warnings would only reach a server's log as noise.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 _FORMATS = (
     "['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y', '%m-%d-%Y', '%Y/%m/%d %H:%M:%S', "

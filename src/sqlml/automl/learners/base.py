@@ -77,6 +77,11 @@ class Learner(ABC):
     def predict(self, model, X: np.ndarray, problem_type: str) -> np.ndarray:
         """Class probabilities (n x k) or regression values (n)."""
 
+    def validation_predictions(self, model, problem_type: str) -> np.ndarray | None:
+        """``predict`` of the validation rows the fit was given (``FitData.X_valid``), when the
+        fit already holds them (a booster scores them every round); None: call ``predict``."""
+        return None
+
     def contributions(self, model, X: np.ndarray, problem_type: str, baseline: np.ndarray | None):
         """Additive feature contributions in the model's margin space (its output space when
         ``link`` is False, with k = the number of classes): ``phi`` (n x features x k)
@@ -160,7 +165,8 @@ def fit_threads(samples: int = 5) -> int:
         except (OSError, ValueError, IndexError):
             return cores
         counts.append(running - _own_running())
-        time.sleep(0.002)
+        if len(counts) < samples:
+            time.sleep(0.002)
     others = sorted(counts)[len(counts) // 2]
     return max(1, min(cores, cores - others))
 

@@ -93,16 +93,20 @@ class CatBoostLearner(Learner):
 
     def predict(self, model, X, problem_type):
         frame = _frame(X, model.get_cat_feature_indices())
+        threads = fit_threads()  # as the fit: see LightGBMLearner.predict
         if problem_type == "REGRESSION":
-            return model.predict(frame)
-        return model.predict_proba(frame)
+            return model.predict(frame, thread_count=threads)
+        return model.predict_proba(frame, thread_count=threads)
 
     def contributions(self, model, X, problem_type, baseline):
         from catboost import Pool
 
         categorical = model.get_cat_feature_indices()
         pool = Pool(_frame(X, categorical), cat_features=categorical)
-        return split_bias(model.get_feature_importance(pool, type="ShapValues"), X.shape[1])
+        return split_bias(
+            model.get_feature_importance(pool, type="ShapValues", thread_count=fit_threads()),
+            X.shape[1],
+        )
 
     def save(self, model, directory: Path, stem: str) -> dict:
         name = f"{stem}.cbm"

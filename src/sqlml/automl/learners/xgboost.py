@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,7 @@ def _matrix(X: np.ndarray, categorical: list[int], y=None):
         label=y,
         feature_types=_types(X, categorical),
         enable_categorical=True,
-        nthread=os.cpu_count() or 1,
+        nthread=fit_threads(),
     )
 
 
@@ -43,7 +42,7 @@ def _binned(X: np.ndarray, categorical: list[int], y, ref=None):
         label=y,
         feature_types=_types(X, categorical),
         enable_categorical=True,
-        nthread=os.cpu_count() or 1,
+        nthread=fit_threads(),
         ref=ref,
     )
 
@@ -138,10 +137,12 @@ class XGBoostLearner(Learner):
         return model.num_boosted_rounds()
 
     def predict(self, model, X, problem_type):
+        model.set_param({"nthread": fit_threads()})  # as the fit: see LightGBMLearner.predict
         out = model.predict(_matrix(X, _categorical(model)))
         return binary_as_two_columns(out) if problem_type == "BINARY_CLASSIFICATION" else out
 
     def contributions(self, model, X, problem_type, baseline):
+        model.set_param({"nthread": fit_threads()})
         out = model.predict(_matrix(X, _categorical(model)), pred_contribs=True)
         return split_bias(out, X.shape[1])
 
