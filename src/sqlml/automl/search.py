@@ -15,10 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from sqlml.automl.budget import Deadline
 from sqlml.automl.dense import dense_transform
 from sqlml.automl.learners import LEARNERS, FitData, Learner
+from sqlml.automl.learners.base import fit_threads
 from sqlml.automl.metrics import score, selection_score
 from sqlml.automl.spill import Spill
 from sqlml.automl.validation import Validation
@@ -183,7 +185,8 @@ class Search:
         X, categorical = self._rows(learner, rows)
         y = self._target(rows, trial.target_transform)
         data = FitData(X, y, p.problem_type, p.n_classes, categorical, p.seed, rounds=rounds)
-        model = learner.fit(trial.params, data, deadline)
+        with threadpool_limits(limits=fit_threads()):  # as in _fit_folds
+            model = learner.fit(trial.params, data, deadline)
         return None if deadline.expired() else model
 
     # -- one candidate -------------------------------------------------------------------
@@ -270,11 +273,14 @@ class Search:
                 y_valid,
             )
             del X_train
-            model = learner.fit(trial.params, data, fold_deadline)
-            del data
-            pred = learner.validation_predictions(model, p.problem_type)
-            if pred is None:
-                pred = learner.predict(model, X_valid, p.problem_type)
+            # NumPy's BLAS and every OpenMP pool on the fit's thread count: an MLP's matrix
+            # products on two threads while other processes hold the cores took 18 s, not 4.
+            with threadpool_limits(limits=fit_threads()):
+                model = learner.fit(trial.params, data, fold_deadline)
+                del data
+                pred = learner.validation_predictions(model, p.problem_type)
+                if pred is None:
+                    pred = learner.predict(model, X_valid, p.problem_type)
             oof[valid] = pred if classification else inverse(pred)
             trial.models.append(self.spill.put(learner.name, model, f"trial{trial.id}_fold{i}"))
             del model

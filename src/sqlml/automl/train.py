@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from threadpoolctl import threadpool_limits
 
 from sqlml import settings as S
 from sqlml.automl.budget import Deadline
@@ -27,6 +28,7 @@ from sqlml.automl.ensemble import greedy_ensemble
 from sqlml.automl.explain import Explanation, explain, global_explanation
 from sqlml.automl.guidance import apply_mixes, by_column, finish_plan, fit_mixes, guided_profile
 from sqlml.automl.learners import LEARNERS, MODEL_TYPE_LEARNERS
+from sqlml.automl.learners.base import fit_threads
 from sqlml.automl.metrics import (
     apply_temperature,
     best_f1_threshold,
@@ -184,7 +186,9 @@ def train_model(
         search.tune()
         model = _assemble(search, problem, plan, dense_plan, classes)
         share = max(EXPLAIN_MIN_SECONDS, EXPLAIN_SHARE * (deadline.clock() - trained_from))
-        model.explanation = _explain_sample(model, X, deadline, search.reserve / 2, seed, share)
+        # BLAS and OpenMP on the threads free now, as in the search's fits (Search._fit_folds).
+        with threadpool_limits(limits=fit_threads()):
+            model.explanation = _explain_sample(model, X, deadline, search.reserve / 2, seed, share)
     model.summary["dropped_columns"] = dropped
     return model
 

@@ -146,6 +146,12 @@ def permutation_contributions(
     return phi / permutations, np.repeat(start, n, axis=0)
 
 
+def predict_threads() -> int:
+    """Threads for a prediction: as :func:`fit_threads`, from one look (predictions are many
+    and short; a fit's choice is worth a few samples)."""
+    return fit_threads(samples=1)
+
+
 def fit_threads(samples: int = 5) -> int:
     """Threads for the next fit: the cores no other process is using right now.
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from sqlml.automl.budget import Deadline
-from sqlml.automl.learners.base import FitData, Learner, fit_threads, split_bias
+from sqlml.automl.learners.base import FitData, Learner, fit_threads, predict_threads, split_bias
 
 # CatBoost's working memory grows to about ten times the data and its allocator keeps it after
 # the fit; above this many rows the other boosters (which stay near one copy) train alone.
@@ -93,7 +93,7 @@ class CatBoostLearner(Learner):
 
     def predict(self, model, X, problem_type):
         frame = _frame(X, model.get_cat_feature_indices())
-        threads = fit_threads()  # as the fit: see LightGBMLearner.predict
+        threads = predict_threads()  # as the fit: see LightGBMLearner.predict
         if problem_type == "REGRESSION":
             return model.predict(frame, thread_count=threads)
         return model.predict_proba(frame, thread_count=threads)
@@ -104,7 +104,7 @@ class CatBoostLearner(Learner):
         categorical = model.get_cat_feature_indices()
         pool = Pool(_frame(X, categorical), cat_features=categorical)
         return split_bias(
-            model.get_feature_importance(pool, type="ShapValues", thread_count=fit_threads()),
+            model.get_feature_importance(pool, type="ShapValues", thread_count=predict_threads()),
             X.shape[1],
         )
 

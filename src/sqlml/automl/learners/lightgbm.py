@@ -15,6 +15,7 @@ from sqlml.automl.learners.base import (
     Learner,
     binary_as_two_columns,
     fit_threads,
+    predict_threads,
     split_bias,
 )
 from sqlml.automl.learners.forest import MAX_ROWS as FOREST_ROWS
@@ -218,13 +219,13 @@ class LightGBMLearner(Learner):
     def predict(self, model, X, problem_type):
         # As many threads as the fit would get: OpenMP threads that wait for cores other
         # processes hold made one validation predict take 20 s instead of 1 (connect_4, busy).
-        out = model.predict(X, num_threads=fit_threads())
+        out = model.predict(X, num_threads=predict_threads())
         return binary_as_two_columns(out) if problem_type == "BINARY_CLASSIFICATION" else out
 
     def contributions(self, model, X, problem_type, baseline):
         # TreeSHAP; a multiclass model's output is class-major: (n, k * (f + 1)).
         return split_bias(
-            model.predict(X, pred_contrib=True, num_threads=fit_threads()), X.shape[1]
+            model.predict(X, pred_contrib=True, num_threads=predict_threads()), X.shape[1]
         )
 
     def save(self, model, directory: Path, stem: str) -> dict:

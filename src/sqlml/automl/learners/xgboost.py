@@ -11,6 +11,7 @@ from sqlml.automl.learners.base import (
     Learner,
     binary_as_two_columns,
     fit_threads,
+    predict_threads,
     split_bias,
 )
 
@@ -28,7 +29,7 @@ def _matrix(X: np.ndarray, categorical: list[int], y=None):
         label=y,
         feature_types=_types(X, categorical),
         enable_categorical=True,
-        nthread=fit_threads(),
+        nthread=predict_threads(),
     )
 
 
@@ -137,12 +138,12 @@ class XGBoostLearner(Learner):
         return model.num_boosted_rounds()
 
     def predict(self, model, X, problem_type):
-        model.set_param({"nthread": fit_threads()})  # as the fit: see LightGBMLearner.predict
+        model.set_param({"nthread": predict_threads()})  # as the fit: see LightGBMLearner.predict
         out = model.predict(_matrix(X, _categorical(model)))
         return binary_as_two_columns(out) if problem_type == "BINARY_CLASSIFICATION" else out
 
     def contributions(self, model, X, problem_type, baseline):
-        model.set_param({"nthread": fit_threads()})
+        model.set_param({"nthread": predict_threads()})
         out = model.predict(_matrix(X, _categorical(model)), pred_contribs=True)
         return split_bias(out, X.shape[1])
 
