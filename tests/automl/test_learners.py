@@ -173,3 +173,48 @@ def test_xgboost_packages_with_an_empty_categorical_attribute_still_predict(tmp_
     spec = learner.save(model, tmp_path, "m")
     loaded = learner.load(spec, tmp_path)
     assert learner.predict(loaded, data.X_valid, "REGRESSION").shape == (len(data.y_valid),)
+
+
+class _Stopped(Deadline):
+    """A deadline that expires after ``checks`` looks: a fit cut short mid-way, on any machine."""
+
+    def __init__(self, checks: int):
+        super().__init__(3600)
+        self.checks = checks
+
+    def expired(self) -> bool:
+        self.checks -= 1
+        return self.checks < 0
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+@pytest.mark.parametrize(
+    ("stop", "params"),
+    [
+        ("early stopping", {"learning_rate": 0.3, "num_leaves": 7}),
+        ("deadline", {"learning_rate": 0.01, "num_leaves": 7}),
+        ("round cap", {"learning_rate": 0.01, "num_leaves": 7, "num_rounds": 15}),
+    ],
+)
+def test_lightgbm_keeps_the_validation_predictions_it_scored(problem, stop, params):
+    """The search takes these instead of predicting the validation rows again: they must be
+    exactly what predict gives, whichever way the fit ended."""
+    learner = LEARNERS["lightgbm"]
+    data = make_data(problem, n=600)
+    X_valid = data.X_valid.copy()
+    deadline = _Stopped(20) if stop == "deadline" else Deadline(3600)
+    model = learner.fit(params, data, deadline)
+    kept = learner.validation_predictions(model, problem)
+    assert kept is not None
+    np.testing.assert_array_equal(kept, learner.predict(model, X_valid, problem))
+    if stop == "deadline":
+        assert model.current_iteration() == 21
+    if stop == "early stopping":
+        assert model.best_iteration < model.current_iteration()
+
+
+def test_learners_without_kept_predictions_say_none():
+    learner = LEARNERS["linear"]
+    data = prepared(learner, make_data("REGRESSION"))
+    model = learner.fit({"C": 1.0}, data, Deadline(60))
+    assert learner.validation_predictions(model, "REGRESSION") is None
