@@ -413,7 +413,7 @@ def test_a_model_trains_on_copy_loaded_data(s3, tmp_path):
         s3.create_bucket(Bucket="models")
         conn.sql(
             "CREATE MODEL m FROM (SELECT a, b, label FROM train) TARGET label FUNCTION predict_m "
-            "IAM_ROLE default SETTINGS (S3_BUCKET 'models', MAX_RUNTIME 10, MAX_TRIALS 1)"
+            "IAM_ROLE default SETTINGS (S3_BUCKET 'models', MAX_RUNTIME 120, MAX_TRIALS 1)"
         )
         (accuracy,) = conn.execute(
             "SELECT avg(CASE WHEN predict_m(a, b) = label THEN 1.0 ELSE 0 END) FROM train"

@@ -167,7 +167,7 @@ def to_duckdb(sql: str) -> Translation:
         tree = sqlglot.parse_one(text, read=SqlmlRedshift)
     except sqlglot.errors.SqlglotError:
         tree = None
-    if tree is None or isinstance(tree, exp.Command) or not isinstance(tree, _TRANSLATED):
+    if not isinstance(tree, _TRANSLATED):  # None, or an opaque command
         search_path = _search_path(sql)
         return Translation(search_path if search_path else text, notices)
     before: list[str] = []
@@ -190,8 +190,6 @@ def _strip_cluster_attributes(sql: str, notices: list[str]) -> str:
     except sqlglot.errors.SqlglotError:
         return sql
     words = [t.text.upper() if t.token_type != TokenType.STRING else "" for t in tokens]
-    if words[:1] != ["CREATE"] or "TABLE" not in words[:4]:
-        return sql
     cut: list[tuple[int, int]] = []
     ignored: list[str] = []
     depth, i = 0, 0
@@ -289,6 +287,9 @@ def _data_type(node: exp.DataType) -> exp.Expression:
         return _JSON.copy()
     return node
 
+
+# Operators and functions whose first operand Redshift converts to text.
+_TEXT_OPERANDS = (exp.Like, exp.ILike, exp.Pad, exp.Left, exp.Right, exp.Length)
 
 _KEY_CONSTRAINTS = (
     exp.PrimaryKeyColumnConstraint,
@@ -406,16 +407,11 @@ def _expression(node: exp.Expression) -> exp.Expression:
         # TRUNC(timestamp) is its date, TRUNC(number) the number cut to an integer; which one
         # only the argument's type says, so an overloaded macro (SETUP) chooses.
         return exp.func("redshift_trunc", node.this)
-    if isinstance(node, (exp.Like, exp.ILike)) and not (
+    if isinstance(node, _TEXT_OPERANDS) and not (
         node.this.is_string or isinstance(node.this, exp.Cast)
     ):
-        # Redshift matches a timestamp or a number as text: trip_time LIKE '2018-11%'.
-        node.set("this", exp.Cast(this=node.this, to=_VARCHAR.copy()))
-        return node
-    if isinstance(node, (exp.Pad, exp.Left, exp.Right, exp.Length)) and not (
-        node.this.is_string or isinstance(node.this, exp.Cast)
-    ):
-        # Redshift converts a number to text where a string function wants text.
+        # Redshift reads a number or a timestamp as text where text is wanted:
+        # LPAD(month, 2, '0'), trip_time LIKE '2018-11%'.
         node.set("this", exp.Cast(this=node.this, to=_VARCHAR.copy()))
         return node
     if isinstance(node, exp.FromBase):
