@@ -140,3 +140,125 @@ def test_unterminated_quote_goes_to_the_database_whole():
 def test_unterminated_comment_goes_to_the_database_whole():
     script = "SELECT 1; /* never closed"
     assert parse(script) == [ast.Passthrough(script)]
+
+
+# -- the plain scanner (start-up without sqlglot) agrees with sqlglot's tokens ----------------
+
+FRAGMENTS = [
+    "SELECT",
+    " ",
+    "\n",
+    "1",
+    "a",
+    "x_1",
+    ";",
+    "'",
+    "''",
+    "'a;b'",
+    '"',
+    '""',
+    '"c;d"',
+    "--",
+    "-- c;\n",
+    "/*",
+    "*/",
+    "/* e; */",
+    "-",
+    "/",
+    "*",
+    "$",
+    "$$",
+    "\\",
+    "E'\\n'",
+    "(",
+    ")",
+    "é",
+    "\t",
+    "//",
+    "|/",
+    "e'x'",
+    "x'",
+    "N'",
+    ".",
+    "CREATE",
+    "MODEL",
+    "model",
+    "TABLE",
+    "WITH",
+    "copy",
+    "FROM",
+    "'s3://b'",
+]
+
+
+def _agree(script: str) -> None:
+    from sqlml.sql.lexer import _plain_spans, _split_tokens, statement_complete, tokenize
+
+    by_tokens = _split_tokens(script, "duckdb")
+    plain = split_script(script)
+    assert [(c.text, c.start) for c in plain] == [(c.text, c.start) for c in by_tokens]
+    assert [c.is_ml for c in plain] == [c.is_ml for c in by_tokens]
+
+    def shape(chunks):
+        return [[(t.token_type, t.text, t.start, t.end) for t in c.tokens] for c in chunks]
+
+    assert shape(plain) == shape(by_tokens)
+    try:
+        tokens = tokenize(script)
+        expected = (
+            bool(tokens) and tokens[-1].text == ";" and tokens[-1].token_type.name == ("SEMICOLON")
+        )
+    except Exception:  # noqa: BLE001 -- sqlglot's TokenError: an open quote or comment
+        expected = False
+    assert statement_complete(script) is expected, script
+    if _plain_spans(script, "duckdb") is not None:
+        assert all(not c.is_ml for c in plain)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "SELECT 1",
+        'SELECT 1; SELECT \'a;b\' -- c;\n; /* d; */ SELECT "e;""f"',
+        "SELECT 1 - -1 / 2 * 3;",
+        "SELECT 1; -- trailing comment",
+        "SELECT 'it''s'; SELECT 2;\n",
+        "SELECT 'open",
+        "SELECT /* open",
+        "SELECT 1 /* a /* nested */ b */; SELECT 2",
+        "SELECT E'a\\'; b'; SELECT 2",
+        "SELECT $1, $$a;b$$",
+        "CREATE TABLE t (a int); SELECT 1",
+        "SELECT 1; CREATE MODEL m FROM t FUNCTION f",
+        "-- only\n/* comments */",
+        "; ;",
+    ],
+)
+def test_plain_scanner_cuts_as_sqlglot_does(script):
+    _agree(script)
+
+
+def test_plain_scanner_agrees_on_random_scripts():
+    """Scripts drawn from fragments that matter to quoting and comments: whatever the scanner
+    reads, it cuts and classifies as sqlglot's tokens do; what it cannot read goes to them."""
+    import random
+
+    rng = random.Random(20261207)
+    for _ in range(20000):
+        _agree("".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 14))))
+
+
+def test_plain_sql_from_the_command_line_does_not_import_sqlglot(tmp_path):
+    """Half of ``sqlml db -c "SELECT 1"``'s start-up was importing sqlglot."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sqlml.cli import main\n"
+        f"sys.argv = ['sqlml', {str(tmp_path / 'db.duckdb')!r}, '-c', 'SELECT 1; SELECT 2']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('sqlglot' in sys.modules, file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stderr.strip().splitlines()[-1] == "False", done.stderr
+    assert "2" in done.stdout

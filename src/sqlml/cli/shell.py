@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlml.cli.render import MODES, Renderer
 from sqlml.errors import SqlmlError
+from sqlml.sql.lexer import statement_complete
 
 HISTORY = Path(os.environ.get("SQLML_HISTORY", Path.home() / ".sqlml_history"))
 BANNER = 'sqlml shell: end statements with ";". ".help" lists the shell\'s commands.'
@@ -57,20 +58,6 @@ HELP = [
     (".quit, .exit", "leave the shell"),
 ]
 COMMANDS = sorted({name.split()[0].rstrip(",") for name, _ in HELP} | {".exit"})
-
-
-def statement_complete(buffer: str, dialect: str = "duckdb") -> bool:
-    """True when ``buffer`` ends with a ``;`` that is not inside a quote or comment."""
-    from sqlglot.errors import TokenError
-    from sqlglot.tokens import TokenType
-
-    from sqlml.sql.lexer import tokenize
-
-    try:
-        tokens = tokenize(buffer, dialect)
-    except TokenError:
-        return False  # an open quote or comment: keep reading
-    return bool(tokens) and tokens[-1].token_type == TokenType.SEMICOLON
 
 
 class Shell:

@@ -42,13 +42,14 @@ from __future__ import annotations
 from sqlml.errors import SqlSyntaxError
 from sqlml.sql import ast
 from sqlml.sql.lexer import DEFAULT_DIALECT, Chunk, position, split_script
-from sqlml.sql.parser import Parser
 from sqlml.sql.render import to_sql
 
 
 def parse_chunk(script: str, chunk: Chunk) -> ast.Statement:
     if not chunk.is_ml:
         return ast.Passthrough(chunk.text)
+    from sqlml.sql.parser import Parser  # and sqlglot: only for our own statements
+
     return Parser(script, chunk).parse()
 
 
@@ -72,6 +73,8 @@ def parse_name(text: str, what: str = "a model name", dialect: str = DEFAULT_DIA
             line=line,
             col=col,
         )
+    from sqlml.sql.parser import Parser
+
     parser = Parser(text, chunks[0])
     name = parser.name(what)
     parser.done()

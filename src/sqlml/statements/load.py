@@ -30,7 +30,6 @@ from sqlml.errors import (
 )
 from sqlml.results import StatementResult
 from sqlml.sql import ast
-from sqlml.sql.load import character
 from sqlml.sql.render import render_name
 
 FORMAT_KINDS = {"CSV": "csv", "PARQUET": "parquet", "JSON": "json"}
@@ -89,6 +88,8 @@ def copy_from(session, stmt: ast.CopyFrom) -> StatementResult:
 
 def copy_format(what: str, options: dict) -> FileFormat:
     """How COPY reads its files, checked against what Redshift allows together."""
+    from sqlml.sql.load import character  # with the parser, sqlglot: not at start-up
+
     kind = FORMAT_KINDS.get(options.get("FORMAT"), "text")
     name = options.get("FORMAT", "text")
     if kind in ("parquet", "json"):
@@ -244,6 +245,8 @@ def unload(session, stmt: ast.Unload) -> StatementResult:
 
 
 def unload_format(what: str, options: dict) -> FileFormat:
+    from sqlml.sql.load import character
+
     kind = FORMAT_KINDS.get(options.get("FORMAT"), "text")
     if kind in ("parquet", "json"):
         refused = ("HEADER", "DELIMITER", "ADDQUOTES", "NULL") + ("GZIP", "ZSTD") * (
