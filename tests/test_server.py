@@ -526,3 +526,18 @@ def test_too_many_clients_are_refused_until_one_leaves(trust_server):
     finally:
         for client in clients:
             client.close()
+
+
+def test_a_huge_query_runs_and_a_deeply_nested_one_fails_cleanly(server):
+    """An 8 MB statement is read, translated and run; one nested 50,000 deep is refused with a
+    SQLSTATE (not a crash of the session or the server), and the session goes on."""
+    with connect(server) as conn:
+        literal = "x" * (8 * 1024 * 1024)
+        assert conn.execute(f"SELECT length('{literal}')").fetchone() == (len(literal),)
+        nested = "SELECT " + "(" * 50_000 + "1" + ")" * 50_000
+        with pytest.raises(psycopg.Error) as caught:
+            conn.execute(nested)
+        assert caught.value.sqlstate is not None and caught.value.sqlstate != "XX000"
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    with connect(server) as other:
+        assert other.execute("SELECT 2").fetchone() == (2,)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA
-from tests.serving import PASSWORD, Served, have
+from tests.serving import PASSWORD, Served, have, psql
 
 JDBC_JAR = Path("/usr/share/java/postgresql.jar")
 
@@ -236,3 +236,107 @@ def test_a_model_is_trained_and_predicts_through_the_server(server):
         ).fetchone()[0]
         assert set(probabilities) == {"labels", "probabilities"}
         assert abs(sum(probabilities["probabilities"]) - 1) < 1e-6
+
+
+def _cancel_until(conn, finished) -> None:
+    # A cancel that arrives before the statement runs is ignored (as in PostgreSQL): repeat it.
+    while not finished.wait(0.5):
+        conn.cancel_safe()
+
+
+def _canceled(conn, statement: str):
+    import threading
+
+    psycopg = pytest.importorskip("psycopg")
+    finished = threading.Event()
+    canceller = threading.Thread(target=_cancel_until, args=(conn, finished))
+    canceller.start()
+    try:
+        with pytest.raises(psycopg.errors.QueryCanceled) as caught:
+            conn.execute(statement)
+    finally:
+        finished.set()
+        canceller.join()
+    return caught.value
+
+
+@pytest.mark.slow
+def test_a_synchronous_session_waits_for_its_model_with_progress(server):
+    """SET sqlml.synchronous = on: CREATE MODEL returns when the model is READY, its row saying
+    so, with the progress sent as NOTICEs meanwhile; a bad value is refused."""
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(server.dsn(), autocommit=True) as conn:
+        conn.execute(
+            "CREATE OR REPLACE TABLE penguins_sync AS SELECT * FROM read_parquet(%s)",
+            ((DATA / "penguins.parquet").as_posix(),),
+        )
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match="on or off"):
+            conn.execute("SET sqlml.synchronous = sometimes")
+        conn.execute("SET sqlml.synchronous = on")
+        assert conn.execute("SHOW sqlml.synchronous").fetchone() == ("on",)
+        notices = []
+        conn.add_notice_handler(lambda diagnostic: notices.append(diagnostic.message_primary))
+        row = conn.execute(
+            "CREATE MODEL peng_sync FROM (SELECT species, island, bill_length_mm FROM "
+            "penguins_sync) TARGET species FUNCTION predict_sync "
+            "SETTINGS (MAX_RUNTIME 120, MAX_TRIALS 1)"
+        ).fetchone()
+        assert row[1] == "READY" and row[2] == "predict_sync" and row[4] is not None
+        assert any(n.startswith("main.peng_sync: QUEUED") or "TRAINING" in n for n in notices)
+        assert notices[-1] == "main.peng_sync: READY"
+        assert not any("queued the training job" in n for n in notices)
+        # The function exists at once, in this session.
+        assert conn.execute("SELECT predict_sync('Biscoe', 47.5)").fetchone()[0] == "Gentoo"
+        conn.execute("RESET sqlml.synchronous")
+        assert conn.execute("SHOW sqlml.synchronous").fetchone() == ("off",)
+    if have("psql"):  # psql's \df lists the model's functions with their types, once each
+        listed = psql(server, "-c", r"\df predict_sync*")
+        assert listed.returncode == 0, listed.stderr
+        rows = [line for line in listed.stdout.splitlines() if "predict_sync" in line]
+        assert len(rows) == 3, listed.stdout
+        cells = [cell.strip() for cell in rows[0].split("|")]
+        assert cells == [
+            "main", "predict_sync", "character varying",
+            "island character varying, bill_length_mm double precision", "func",
+        ]  # fmt: skip
+        assert "predict_sync_probabilities | json" in listed.stdout
+        detailed = psql(server, "-c", r"\df+ predict_sync")
+        assert detailed.returncode == 0 and "predict_sync" in detailed.stdout, detailed.stderr
+
+
+@pytest.mark.slow
+def test_cancel_stops_the_wait_not_the_training_and_an_export_leaves_nothing(server):
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(server.dsn(), autocommit=True) as conn:
+        conn.execute(
+            "CREATE OR REPLACE TABLE penguins_cancel AS SELECT * FROM read_parquet(%s)",
+            ((DATA / "penguins.parquet").as_posix(),),
+        )
+        conn.execute("SET sqlml.synchronous = on")
+        error = _canceled(
+            conn,
+            "CREATE MODEL peng_wait FROM (SELECT species, island, bill_length_mm FROM "
+            "penguins_cancel) TARGET species FUNCTION predict_wait SETTINGS (MAX_RUNTIME 600)",
+        )
+        assert error.sqlstate == "57014"
+        assert "goes on training" in error.diag.message_primary
+        state = conn.execute(
+            "SELECT life_cycle FROM stv_ml_model_info WHERE model_name = 'peng_wait'"
+        ).fetchone()[0]
+        assert state in ("QUEUED", "TRAINING", "READY")
+        conn.execute("DROP MODEL peng_wait")
+        # Cancelled while the FROM query is read for training: the statement fails and leaves
+        # no model, job or function behind.
+        error = _canceled(
+            conn,
+            "CREATE MODEL never FROM (SELECT a.range % 3 AS y, a.range + b.range AS x "
+            "FROM range(100000000) a, range(100000000) b) TARGET y FUNCTION predict_never",
+        )
+        assert error.sqlstate == "57014"
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM stv_ml_model_info WHERE model_name = 'never'"
+            ).fetchone()[0]
+            == 0
+        )
+        assert conn.execute("SELECT 1").fetchone() == (1,)

@@ -49,6 +49,12 @@ class InvalidSetting(SqlmlError, ValueError):
     sqlstate = "22023"
 
 
+class StatementTooComplex(SqlmlError):
+    """A statement nested beyond what can be read (PostgreSQL's "stack depth limit exceeded")."""
+
+    sqlstate = "54001"
+
+
 class ModelNotFound(SqlmlError):
     sqlstate = "42704"
 
@@ -246,6 +252,7 @@ __all__ = [
     "FunctionAlreadyExists",
     "InsufficientPrivilege",
     "InternalError",
+    "StatementTooComplex",
     "InvalidGrantOperation",
     "InvalidSetting",
     "ModelAlreadyExists",

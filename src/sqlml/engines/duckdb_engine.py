@@ -106,6 +106,18 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _training_query_error(error: BaseException, query: str | None = None) -> errors.SqlmlError:
+    """A failure of the FROM query read for training: a cancel (57014, PostgreSQL's words) or
+    the query's own error."""
+    translated = duckdb_errors.translate(error, query)
+    if translated.sqlstate == "57014":
+        return errors.DatabaseError(
+            "canceling statement due to user request (while reading the FROM query)",
+            sqlstate="57014",
+        )
+    return TrainingQueryError(f"The FROM query failed: {duckdb_errors.text(error)}")
+
+
 def _query_batches(reader: pa.RecordBatchReader):
     """The reader's batches. An error of the query met while it runs (a CAST failing in row
     300,000) comes out of the reader as an Arrow error or an OSError; either way it is the
@@ -116,7 +128,7 @@ def _query_batches(reader: pa.RecordBatchReader):
         except StopIteration:
             return
         except (duckdb.Error, pa.ArrowException, OSError) as e:
-            raise TrainingQueryError(f"The FROM query failed: {duckdb_errors.text(e)}") from e
+            raise _training_query_error(e) from e
         yield batch
 
 
@@ -392,7 +404,7 @@ class DuckDBEngine(Engine):
                 SNAPSHOT_BATCH_ROWS
             )
         except duckdb.Error as e:
-            raise TrainingQueryError(f"The FROM query failed: {duckdb_errors.text(e)}") from e
+            raise _training_query_error(e) from e
         written = 0
         # The reader is closed whatever happens: a half-read one keeps the connection busy.
         with (
@@ -412,17 +424,23 @@ class DuckDBEngine(Engine):
         whether every value is a whole number (NULLs ignored; (None, None, True) if all NULL)."""
         quoted = _quoted(column)
         value = f"CAST({quoted} AS DOUBLE)"
-        low, high, fractional = self.connection.execute(
-            f"SELECT min({value}), max({value}), count(*) FILTER (WHERE {value} <> round({value})) "
-            f"FROM ({query})"
-        ).fetchall()[0]
+        try:
+            low, high, fractional = self.connection.execute(
+                f"SELECT min({value}), max({value}), "
+                f"count(*) FILTER (WHERE {value} <> round({value})) FROM ({query})"
+            ).fetchall()[0]
+        except duckdb.Error as e:
+            raise _training_query_error(e) from e
         return low, high, fractional == 0
 
     def target_summary(self, query: str, column: str) -> tuple[int, int, int]:
         quoted = _quoted(column)
-        row = self.connection.execute(
-            f"SELECT count(*), count({quoted}), count(DISTINCT {quoted}) FROM ({query})"
-        ).fetchall()[0]
+        try:
+            row = self.connection.execute(
+                f"SELECT count(*), count({quoted}), count(DISTINCT {quoted}) FROM ({query})"
+            ).fetchall()[0]
+        except duckdb.Error as e:
+            raise _training_query_error(e) from e
         return int(row[0]), int(row[1]), int(row[2])
 
     def current_schema(self) -> str:

@@ -9,6 +9,14 @@ or lacks (``server/catalog.py``).
 
 from __future__ import annotations
 
+# DuckDB's names of the types a model function takes or returns, and PostgreSQL's.
+_PG_TYPE_NAMES = [
+    ("VARCHAR", "character varying"), ("DOUBLE", "double precision"), ("FLOAT", "real"),
+    ("INTEGER", "integer"), ("BIGINT", "bigint"), ("SMALLINT", "smallint"),
+    ("BOOLEAN", "boolean"), ("DATE", "date"), ("TIMESTAMP", "timestamp without time zone"),
+    ("TIMESTAMP WITH TIME ZONE", "timestamp with time zone"),
+]  # fmt: skip
+
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
@@ -43,9 +51,11 @@ def _functions(user: str, settings: dict[str, str], version: str) -> list[str]:
         f"CREATE OR REPLACE TEMP MACRO pg_get_userbyid(id) AS {owner}",
         "CREATE OR REPLACE TEMP MACRO pg_encoding_to_char(e) AS 'UTF8'",
         "CREATE OR REPLACE TEMP MACRO pg_char_to_encoding(e) AS 6",
-        "CREATE OR REPLACE TEMP MACRO pg_get_function_result(oid) AS NULL::VARCHAR",
-        "CREATE OR REPLACE TEMP MACRO pg_get_function_arguments(oid) AS NULL::VARCHAR",
-        "CREATE OR REPLACE TEMP MACRO pg_get_function_identity_arguments(oid) AS NULL::VARCHAR",
+        # a model function's type names as PostgreSQL's (psql's \\df)
+        "CREATE OR REPLACE TEMP MACRO sqlml_pgtype(t) AS CASE "
+        "WHEN t LIKE 'STRUCT%' THEN 'json' WHEN t LIKE '%[]' THEN 'ARRAY' "
+        + " ".join(f"WHEN t = '{duck}' THEN '{pg}'" for duck, pg in _PG_TYPE_NAMES)
+        + " ELSE lower(t) END",
         # a primary key's index (the only indexes pg_index lists), as psql shows it
         "CREATE OR REPLACE TEMP MACRO sqlml_indexdef(i) AS (SELECT 'CREATE UNIQUE INDEX ON ' || c.relname || ' USING btree ('"
         " || regexp_extract(k.conname, '\\((.*)\\)', 1) || ')' FROM pg_catalog.pg_constraint k "
@@ -64,7 +74,8 @@ def _functions(user: str, settings: dict[str, str], version: str) -> list[str]:
         "CREATE OR REPLACE TEMP MACRO pg_relation_size(oid) AS 0::BIGINT",
         "CREATE OR REPLACE TEMP MACRO pg_backend_pid() AS 0",
         "CREATE OR REPLACE TEMP MACRO txid_current() AS 0::BIGINT",
-        "CREATE OR REPLACE TEMP MACRO obj_description(oid) AS NULL::VARCHAR",
+        "CREATE OR REPLACE TEMP MACRO obj_description(oid) AS NULL::VARCHAR, "
+        "(oid, catalog) AS NULL::VARCHAR",
         "CREATE OR REPLACE TEMP MACRO has_database_privilege(db, priv) AS true",
         "CREATE OR REPLACE TEMP MACRO array_upper(a, d) AS len(a)",
         "CREATE OR REPLACE TEMP MACRO array_lower(a, d) AS CASE WHEN len(a) > 0 THEN 1 END",
@@ -166,6 +177,35 @@ def _relations(user: str, users: list[tuple[str, bool]]) -> list[str]:
         # information_schema._pg_expandarray: the elements of an array with their positions
         "CREATE OR REPLACE TEMP MACRO sqlml_expandarray(arr) AS unnest(list_transform("
         "range(1, len(arr) + 1), lambda i: {'x': arr[i], 'n': i}))",
+        # A served model function is a session's macro calling the shared function with the
+        # caller's key first (functions.py): one row, with the shared function's types and the
+        # macro's parameter names, in the session's schema; the shared function is not listed.
+        "CREATE OR REPLACE TEMP VIEW sqlml_model_functions AS SELECT m.function_oid AS oid, "
+        "m.function_name AS name, u.return_type AS result, "
+        "list_zip(m.parameters, u.parameter_types[2:]) AS arguments "
+        "FROM duckdb_functions() m JOIN duckdb_functions() u "
+        "ON u.function_name = m.function_name AND u.database_name = 'system' "
+        "AND u.function_type = 'scalar' "
+        "WHERE m.database_name = 'temp' AND m.function_type = 'macro' "
+        "AND starts_with(m.macro_definition, '\"system\".main.' || m.function_name || '(')",
+        "CREATE OR REPLACE TEMP VIEW pg_proc AS SELECT p.* REPLACE (CASE WHEN f.oid IS NULL "
+        "THEN p.pronamespace ELSE (SELECT oid FROM pg_catalog.pg_namespace "
+        "WHERE nspname = current_schema()) END AS pronamespace) FROM pg_catalog.pg_proc p "
+        "LEFT JOIN sqlml_model_functions f ON f.oid = p.oid "
+        "WHERE f.oid IS NOT NULL OR p.proname NOT IN (SELECT name FROM sqlml_model_functions)",
+        "CREATE OR REPLACE TEMP MACRO pg_get_function_result(fn) AS "
+        "(SELECT sqlml_pgtype(result) FROM sqlml_model_functions WHERE oid = fn)",
+        "CREATE OR REPLACE TEMP MACRO pg_get_function_arguments(fn) AS "
+        "(SELECT list_aggregate(list_transform(arguments, lambda a: a[1] || ' ' || "
+        "sqlml_pgtype(a[2])), 'string_agg', ', ') FROM sqlml_model_functions WHERE oid = fn)",
+        "CREATE OR REPLACE TEMP MACRO pg_get_function_sqlbody(fn) AS NULL::VARCHAR",
+        "CREATE OR REPLACE TEMP MACRO pg_get_function_identity_arguments(fn) AS "
+        "pg_get_function_arguments(fn)",
+        "CREATE OR REPLACE TEMP VIEW pg_language AS SELECT * FROM (VALUES "
+        "(12::BIGINT, 'internal', false), (14::BIGINT, 'sql', false)) AS l(oid, lanname, lanispl) "
+        "CROSS JOIN (SELECT 10::BIGINT AS lanowner, false AS lanpltrusted, "
+        "0::BIGINT AS lanplcallfoid, 0::BIGINT AS laninline, 0::BIGINT AS lanvalidator, "
+        "NULL::VARCHAR[] AS lanacl)",
         "CREATE OR REPLACE TEMP VIEW pg_rewrite AS SELECT 0::BIGINT AS oid, "
         "''::VARCHAR AS rulename, 0::BIGINT AS ev_class WHERE false",
     ]
@@ -196,4 +236,5 @@ RELATIONS = (
     "pg_database", "pg_roles", "pg_user", "pg_authid", "pg_inherits", "pg_trigger", "pg_policy",
     "pg_statistic_ext", "pg_publication", "pg_publication_rel", "pg_publication_namespace",
     "pg_partitioned_table", "pg_foreign_table", "pg_rewrite", "pg_auth_members", "pg_class", "pg_index", "pg_type",
+    "pg_proc", "pg_language",
 )  # fmt: skip

@@ -72,7 +72,12 @@ DEFAULTS = {
     "escape_string_warning": "on",
     "max_connections": "100",
     "in_hot_standby": "off",
+    # sqlml's own: on, CREATE MODEL waits until the model is READY (or FAILED), sending its
+    # progress as NOTICEs; a cancel stops the wait, not the training. Embedded: synchronous=.
+    "sqlml.synchronous": "off",
 }
+_BOOLEANS = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False,
+             "no": False, "0": False}  # fmt: skip
 NAMES = {"datestyle": "DateStyle", "intervalstyle": "IntervalStyle", "timezone": "TimeZone"}
 # The settings PostgreSQL reports to the client (ParameterStatus) at start and on change.
 REPORTED = (
@@ -122,10 +127,21 @@ class Settings:
             )
         if key == "client_encoding" or key in _FIXED:
             value = DEFAULTS[key]
+        if key == "sqlml.synchronous":
+            flag = _BOOLEANS.get(value.strip("'").lower())
+            if flag is None:
+                raise sqlml.errors.InvalidSetting(
+                    f"SET sqlml.synchronous takes on or off, not {value}."
+                )
+            value = "on" if flag else "off"
         self.values[key] = value
         self.version += 1
         if key in REPORTED:
             self.changed.append((NAMES.get(key, key), value))
+
+    @property
+    def synchronous(self) -> bool:
+        return self.values["sqlml.synchronous"] == "on"
 
     def take_changes(self) -> list[tuple[str, str]]:
         changed, self.changed = self.changed, []
@@ -188,8 +204,9 @@ def recognize(tokens: tuple[Token, ...], settings: Settings) -> Answer | None:
     head = words[0]
     if head == "SET":
         return _set(tokens[1:], words[1:], settings)
-    if head == "RESET" and len(words) == 2:
-        return _reset(words[1].lower(), settings)
+    if head == "RESET":
+        tokens, words = _dotted(tokens[1:], words[1:])
+        return None if len(words) != 1 else _reset(words[0].lower(), settings)
     if head == "SHOW":
         return _show(words[1:], settings)
     if words[:3] == ["WITH", "RECURSIVE", "TYPEINFO_TREE"]:
@@ -211,9 +228,17 @@ def _reset(key: str, settings: Settings) -> Answer | None:
     return None
 
 
+def _dotted(tokens, words: list[str]) -> tuple:
+    """``sqlml . synchronous ...`` read as one setting name (PostgreSQL's custom settings)."""
+    if len(words) >= 3 and words[1] == "." and is_word(tokens[2]):
+        return tokens[2:], [f"{words[0]}.{words[2]}", *words[3:]]
+    return tokens, words
+
+
 def _set(tokens, words: list[str], settings: Settings) -> Answer | None:
     if words[:1] in (["SESSION"], ["LOCAL"]) and words[1:2] != ["CHARACTERISTICS"]:
         tokens, words = tokens[1:], words[1:]
+    tokens, words = _dotted(tokens, words)
     if words[:1] == ["TRANSACTION"] or words[:2] == ["SESSION", "CHARACTERISTICS"]:
         return _done("SET", lambda: None)  # isolation levels: DuckDB has one
     if words[:2] == ["TIME", "ZONE"]:
@@ -230,6 +255,8 @@ def _set(tokens, words: list[str], settings: Settings) -> Answer | None:
 
 
 def _show(words: list[str], settings: Settings) -> Answer | None:
+    if len(words) == 3 and words[1] == ".":
+        words = [f"{words[0]}.{words[2]}"]
     name = "_".join(w.lower() for w in words)
     aliases = {"transaction_isolation_level": "transaction_isolation", "time_zone": "timezone"}
     key = aliases.get(name, name)

@@ -19,6 +19,7 @@ import functools
 import logging
 import secrets
 import ssl
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,12 +37,18 @@ from sqlml.server import protocol as P
 from sqlml.server import types as T
 from sqlml.server.portals import Portal, Prepared, row_description, row_tag
 from sqlml.sql import ast, split_script
+from sqlml.statements import create_model
+from sqlml.statements.show_model import progress_text
 
 log = logging.getLogger(__name__)
 
 # A client that connects but does not finish logging in within this time is dropped
 # (PostgreSQL's authentication_timeout).
 STARTUP_TIMEOUT = 60.0
+# A session waiting on a model (sqlml.synchronous) looks this often, and says how training
+# goes at least this often.
+POLL_SECONDS = 0.25
+PROGRESS_SECONDS = 5.0
 
 
 class ClientError(Exception):
@@ -114,6 +121,7 @@ class Session:
         self.tls = False
         self.rewrite = catalog.Rewriter(())
         self._installed = -1  # the settings' version the engine's emulation was made from
+        self.waiting = self.stop_waiting = False  # on a model (sqlml.synchronous)
 
     # -- output ----------------------------------------------------------------------------
 
@@ -179,6 +187,7 @@ class Session:
 
     def cancel(self) -> None:
         """A CancelRequest for this session (from another connection, on the event loop)."""
+        self.stop_waiting = self.waiting
         if self.worker.calls and self.conn is not None:
             self.conn.engine.interrupt()
 
@@ -522,8 +531,46 @@ class Session:
         else:
             await self.worker(self._run, portal)
         result = portal.result
+        if result is not None and result.command == "CREATE MODEL" and self.settings.synchronous:
+            await self._wait_for_model(portal)
+            result = portal.result
         if result is not None and result.has_rows:
             await self.worker(portal.open_rows)
+
+    async def _wait_for_model(self, portal: Portal) -> None:
+        """``SET sqlml.synchronous = on``: CREATE MODEL ends when its model is READY (its row
+        then says so, with its metric) or FAILED (the training error), sending the progress
+        as NOTICEs meanwhile (at each change of state, and every PROGRESS_SECONDS while it
+        trains). A CancelRequest ends the wait with SQLSTATE 57014; the model trains on."""
+        name = portal.result.native.column(0)[0].as_py()  # schema.name, as SHOW MODEL shows
+        quoted = ".".join('"' + part.replace('"', '""') + '"' for part in name.split(".", 1))
+        for notice in portal.result.notices:  # now, not after the wait
+            self.send_notice(notice)
+        portal.result.notices.clear()
+        self.waiting, self.stop_waiting = True, False
+        try:
+            last, said = None, 0.0
+            while True:
+                status = await self.worker(self.conn.model_status, quoted)
+                state, now = status["state"], time.monotonic()
+                if state in ("READY", "FAILED"):
+                    break
+                if state != last or now - said >= PROGRESS_SECONDS:
+                    self.send_notice(f"{name}: {progress_text(state, status)}")
+                    await self.flush()
+                    last, said = state, now
+                if self.stop_waiting:
+                    raise DatabaseError(
+                        f"canceling statement due to user request: stopped waiting for model "
+                        f"{name}, which goes on training (SHOW MODEL {name} follows it)",
+                        sqlstate="57014",
+                    )
+                await asyncio.sleep(POLL_SECONDS)
+        finally:
+            self.waiting = False
+        manifest = await self.worker(self.conn.wait_model, quoted)  # FAILED: raises its error
+        portal.result = create_model.created(manifest)
+        self.send_notice(f"{name}: READY")
 
     async def _cursor_statement(self, portal: Portal, cursor) -> None:
         if isinstance(cursor, cursors.Declare):
@@ -628,7 +675,7 @@ class Session:
         result = portal.result
         for notice in result.notices:
             self.send_notice(notice)
-        if result.command == "CREATE MODEL":
+        if result.command == "CREATE MODEL" and not self.settings.synchronous:
             self.send_notice(
                 "CREATE MODEL has queued the training job; it trains in the background. "
                 "SHOW MODEL name shows its state and progress; the prediction function exists "

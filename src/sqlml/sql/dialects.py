@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 
-from sqlml.errors import FeatureNotSupported, InvalidSetting
+from sqlml.errors import FeatureNotSupported, InvalidSetting, StatementTooComplex
 
 DIALECTS = ("duckdb", "redshift")
 
@@ -39,7 +39,14 @@ def translation(sql: str, source: str, target: str) -> tuple[str, tuple[str, ...
     if source == "redshift" and target == "duckdb":
         from sqlml.sql import redshift
 
-        out = redshift.to_duckdb(sql)
+        try:
+            out = redshift.to_duckdb(sql)
+        except RecursionError:  # sqlglot's parser and generator recurse with the nesting
+            raise StatementTooComplex(
+                "The statement is nested too deeply to translate from Redshift's SQL (stack "
+                "depth limit exceeded): simplify it, or run it in a session of the engine's own "
+                "dialect."
+            ) from None
         return out.sql, tuple(out.notices)
     raise FeatureNotSupported(f"Translating SQL from {source} to {target} is not supported yet.")
 

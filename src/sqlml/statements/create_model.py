@@ -269,7 +269,13 @@ def create_model(session, stmt: ast.CreateModel, notices: list | None = None):
 
 def create_model_statement(session, stmt: ast.CreateModel) -> StatementResult:
     notices: list[str] = []
-    manifest = create_model(session, stmt, notices)
+    result = created(create_model(session, stmt, notices))
+    result.notices += notices
+    return result
+
+
+def created(manifest: dict) -> StatementResult:
+    """CREATE MODEL's one row: the model, its state, function and (once READY) metric."""
     metric, value = next(iter(manifest["metrics"].items()), (None, None))
     table = pa.table(
         {
@@ -280,6 +286,4 @@ def create_model_statement(session, stmt: ast.CreateModel) -> StatementResult:
             "Value": pa.array([value], pa.float64()),
         }
     )
-    result = StatementResult.of_table("CREATE MODEL", table)
-    result.notices += notices
-    return result
+    return StatementResult.of_table("CREATE MODEL", table)
