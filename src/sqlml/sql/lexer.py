@@ -202,7 +202,7 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 _SKIP = re.compile(r"(?:\s+|--[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)*")
 # First words of a statement that may be one of ours (ML, users and privileges, loading):
 # with one of these the script is split by sqlglot's tokens.
-_OURS = {"CREATE", "SHOW", "DROP", "EVALUATE", "ALTER", "GRANT", "REVOKE", "COPY", "UNLOAD"}
+_OURS = {first for first, _ in ML_STARTS} | ML_FIRST_WORDS | {"COPY", "UNLOAD"}
 
 
 def _semicolons(text: str, dialect: str) -> list[int] | None:
