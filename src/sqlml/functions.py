@@ -235,7 +235,7 @@ class FunctionSync:
         if self.served:
             fn, features = _guarded(fn, name, manifest), [CALLER, *features]
         token = self._token(manifest["package_id"])
-        self.engine.register_function(name, token, fn, features, returns)
+        self.engine.register_function(name, token, fn, features, returns, spec.volatile)
         self._owners[name] = f"{manifest['schema']}.{manifest['name']}"
         self.retired.pop(name, None)
         self.failed.pop(name, None)

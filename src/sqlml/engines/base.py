@@ -260,10 +260,13 @@ class Engine(ABC):
         fn: VectorFunction,
         parameters: list[Column],
         returns: pa.DataType | Column,
+        volatile: bool = False,
     ) -> None:
         """Register (or replace) a vectorized function. Each parameter is a column of the
         training data (the engine chooses the parameter type a call accepts); the return type
-        is an Arrow type, or the column whose type the function returns."""
+        is an Arrow type, or the column whose type the function returns. ``volatile``: calls
+        cost or may answer differently (a remote model), so the engine must call it once per
+        row, never fold or repeat it."""
 
     @abstractmethod
     def unregister_function(self, name: str) -> None: ...

@@ -559,6 +559,7 @@ class DuckDBEngine(Engine):
         fn: Callable[[list], pa.Array],
         parameters: list[Column],
         returns: pa.DataType | Column,
+        volatile: bool = False,
     ) -> None:
         key = name.lower()
         params = [duckdb_types.parameter_type(c.sql_type, c.arrow) for c in parameters]
@@ -578,7 +579,9 @@ class DuckDBEngine(Engine):
                     return_type,
                     type="arrow",
                     null_handling="special",
-                    side_effects=False,
+                    # Without side effects DuckDB may call a function twice on the same
+                    # rows (a tiny table, a constant): harmless locally, not for a remote call.
+                    side_effects=volatile,
                 )
             except duckdb.Error as e:
                 raise duckdb_errors.translate(e) from e

@@ -63,6 +63,7 @@ class FunctionSpec:
 
     method: str
     returns: pa.DataType | str
+    volatile: bool = False  # a remote call: the engine calls it once per row (Engine)
 
 
 class Predictor(Protocol):

@@ -113,7 +113,9 @@ class ExternalKind(ModelKind):
 
     def functions(self, manifest: dict) -> dict[str, FunctionSpec]:
         returns = pa.json_() if manifest["model"]["response_type"] == "SUPER" else pa.string()
-        return {manifest["function"]["name"].lower(): FunctionSpec("predict", returns)}
+        return {
+            manifest["function"]["name"].lower(): FunctionSpec("predict", returns, volatile=True)
+        }
 
     def show_rows(self, manifest: dict) -> list[tuple[str, str]]:
         from sqlml.runtime.http import shown_url

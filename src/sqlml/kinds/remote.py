@@ -178,7 +178,9 @@ class RemoteKind(ModelKind):
         from sqlml.runtime.remote import declared_arrow
 
         returns = declared_arrow(manifest["model"]["returns_arrow"]) or pa.json_()
-        return {manifest["function"]["name"].lower(): FunctionSpec("predict", returns)}
+        return {
+            manifest["function"]["name"].lower(): FunctionSpec("predict", returns, volatile=True)
+        }
 
     def show_rows(self, manifest: dict) -> list[tuple[str, str]]:
         from sqlml.runtime.http import shown_url

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import random
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -67,21 +66,27 @@ class Endpoint:
     def _fail(self, cls, detail: str):
         return cls(f"{self.where}: endpoint {shown_url(self.url)} {detail}")
 
-    def post(self, body: bytes, content_type: str, url: str | None = None) -> bytes:
-        """One request, retried on 429, 5xx and failed connections; the answer's body."""
+    def post(
+        self, body: bytes, content_type: str, cancelled: threading.Event | None = None
+    ) -> bytes:
+        """One request, retried on 429, 5xx and failed connections; the answer's body.
+        ``cancelled``: set when another request of the same call failed, so this one stops
+        retrying."""
         headers = {**self._headers, "Content-Type": content_type, "Accept": "*/*"}
-        target = url or self.url
+        cancelled = cancelled or threading.Event()
         attempts = self.policy.retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
+            if cancelled.is_set():
+                raise _Cancelled()
             try:
                 response = self._pool.request(
-                    "POST", target, body=body, headers=headers, preload_content=True
+                    "POST", self.url, body=body, headers=headers, preload_content=True
                 )
             except urllib3.exceptions.NewConnectionError as e:  # a TimeoutError subclass
                 if last:
                     raise self._unreachable(e, attempts) from e
-                self._sleep(attempt, None)
+                self._sleep(attempt, None, cancelled)
                 continue
             except urllib3.exceptions.TimeoutError as e:
                 # Not retried: a model that is this slow would make the statement wait again.
@@ -93,12 +98,12 @@ class Endpoint:
             except urllib3.exceptions.HTTPError as e:
                 if last:
                     raise self._unreachable(e, attempts) from e
-                self._sleep(attempt, None)
+                self._sleep(attempt, None, cancelled)
                 continue
             if 200 <= response.status < 300:
                 return response.data
             if response.status in RETRY_STATUSES and not last:
-                self._sleep(attempt, response.headers.get("Retry-After"))
+                self._sleep(attempt, response.headers.get("Retry-After"), cancelled)
                 continue
             tries = f" after {attempt + 1} attempts" if attempt else ""
             raise self._fail(
@@ -115,30 +120,39 @@ class Endpoint:
             "server runs and the ENDPOINT setting",
         )
 
-    def _sleep(self, attempt: int, retry_after: str | None) -> None:
+    def _sleep(self, attempt: int, retry_after: str | None, cancelled: threading.Event) -> None:
         wait_s = self.policy.backoff * (2**attempt) * (0.75 + 0.5 * random.random())
         if retry_after:
             # An HTTP date (rare from model servers) is not read: the backoff stands.
             with contextlib.suppress(ValueError):
                 wait_s = max(wait_s, min(float(retry_after), MAX_RETRY_AFTER))
-        time.sleep(wait_s)
+        if cancelled.wait(wait_s):
+            raise _Cancelled()
 
     def post_all(self, bodies: list[bytes], content_type: str) -> list[bytes]:
         """Every body's answer, in order, with at most ``concurrency`` requests in flight. The
         first failure cancels what has not started and is raised."""
-        return self.map(lambda body: self.post(body, content_type), bodies)
+        return self.map(lambda body, cancelled: self.post(body, content_type, cancelled), bodies)
 
     def map(self, fn: Callable, items: list) -> list:
+        """``fn(item, cancelled)`` of every item, in order, at most ``concurrency`` at once.
+        The first failure sets ``cancelled`` (the others stop retrying) and is raised."""
+        cancelled = threading.Event()
         if len(items) == 1:
-            return [fn(items[0])]
-        futures = [self._executor.submit(fn, item) for item in items]
+            return [fn(items[0], cancelled)]
+        futures = [self._executor.submit(fn, item, cancelled) for item in items]
         done, pending = wait(futures, return_when=FIRST_EXCEPTION)
         failed = next((f for f in futures if f in done and f.exception() is not None), None)
         if failed is not None:
+            cancelled.set()
             for f in pending:
                 f.cancel()
             raise failed.exception()
         return [f.result() for f in futures]
+
+
+class _Cancelled(Exception):
+    """Another request of the same call failed: this one's answer is not wanted."""
 
 
 def _reason(error: Exception) -> str:

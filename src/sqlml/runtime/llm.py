@@ -100,9 +100,9 @@ class LlmPredictor:
         }
         return json.dumps(body, sort_keys=True).encode("utf-8")
 
-    def _ask(self, body: bytes) -> tuple[str, dict]:
+    def _ask(self, body: bytes, cancelled) -> tuple[str, dict]:
         """(the function's value, the usage) for one request."""
-        raw = self.endpoint.post(body, "application/json")
+        raw = self.endpoint.post(body, "application/json", cancelled)
         try:
             answer = json.loads(raw)
             usage_found = answer.get("usage") or {}

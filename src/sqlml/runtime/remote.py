@@ -235,6 +235,8 @@ class RemotePredictor:
                 raise ValueError(bad)
             if pa.types.is_boolean(target):
                 texts = [None if v is None else v.lower() for v in texts]
+            if pa.types.is_integer(target):  # "5.0" is 5 (a server may answer floats)
+                return pa.array(texts, pa.string()).cast(pa.float64()).cast(target)
             return pa.array(texts, pa.string()).cast(target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as e:
             raise RemoteEndpointError(
