@@ -45,9 +45,9 @@ def shown_url(url: str) -> str:
 class Endpoint:
     """POSTs to ``url`` for the model ``where`` names (e.g. "Remote model main.m")."""
 
-    def __init__(self, url: str, where: str, policy: Policy, headers: dict[str, str]):
+    def __init__(self, url: str, where: str, policy: Policy, headers: Callable[[], dict[str, str]]):
         self.url, self.where, self.policy = url, where, policy
-        self._headers = headers  # may hold a key: never printed
+        self._headers = headers  # read per request (may hold a key: never printed)
         self._pool = urllib3.PoolManager(
             num_pools=4,
             maxsize=policy.concurrency,
@@ -72,7 +72,7 @@ class Endpoint:
         """One request, retried on 429, 5xx and failed connections; the answer's body.
         ``cancelled``: set when another request of the same call failed, so this one stops
         retrying."""
-        headers = {**self._headers, "Content-Type": content_type, "Accept": "*/*"}
+        headers = {**self._headers(), "Content-Type": content_type, "Accept": "*/*"}
         cancelled = cancelled or threading.Event()
         attempts = self.policy.retries + 1
         for attempt in range(attempts):

@@ -53,7 +53,10 @@ class LlmPredictor:
         self.config = openai_config(model.get("inference_config") or {})
         base = model["endpoint"].rstrip("/")
         self.url = base if base.endswith("/chat/completions") else base + "/chat/completions"
-        headers = api_key_headers(model, self.where)
+
+        def headers() -> dict[str, str]:  # at each request: the key is never kept
+            return api_key_headers(model, self.where)
+
         policy = Policy(concurrency=model["concurrency"], timeout=float(model["timeout"]))
         self.endpoint = Endpoint(self.url, self.where, policy, headers)
         self.usage_file = usage.usage_path(package_folder, manifest["package_id"])

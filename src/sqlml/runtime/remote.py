@@ -80,7 +80,10 @@ class RemotePredictor:
         ]
         self.returns = declared_arrow(model["returns_arrow"]) or pa.json_()
         self.returns_sql = manifest["target_type"]
-        headers = api_key_headers(model, self.where)
+
+        def headers() -> dict[str, str]:  # at each request: the key is never kept
+            return api_key_headers(model, self.where)
+
         policy = Policy(concurrency=model["concurrency"], timeout=float(model["timeout"]))
         self.endpoint = Endpoint(model["endpoint"], self.where, policy, headers)
 
@@ -275,8 +278,8 @@ def _is_json_text(text: str) -> bool:
 
 
 def api_key_headers(model: dict, where: str) -> dict[str, str]:
-    """The Authorization header from the environment variable the model names (API_KEY_ENV);
-    the key is read at load time and held in memory only."""
+    """The Authorization header from the environment variable the model names (API_KEY_ENV),
+    read at each request and never stored."""
     import os
 
     from sqlml.errors import InvalidSetting
@@ -288,6 +291,7 @@ def api_key_headers(model: dict, where: str) -> dict[str, str]:
     if not key:
         raise InvalidSetting(
             f"{where}: the environment variable {name} (API_KEY_ENV) holding its API key is "
-            "not set in this process. Set it before connecting."
+            "not set in this process. Set it in the environment of the process that calls the "
+            "function."
         )
     return {"Authorization": f"Bearer {key}"}
