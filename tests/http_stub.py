@@ -60,6 +60,9 @@ class Stub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go in two writes: with Nagle's algorithm the body would wait
+            # for the client's delayed ACK (40 ms), not for the model.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args) -> None:  # quiet
                 pass
