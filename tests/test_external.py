@@ -226,3 +226,74 @@ def test_drop_and_names(db, stub):
     assert db.execute("SHOW MODEL ALL").fetchall() == []
     create(db, stub)  # the name is free again, and its usage starts at zero
     assert show(db)["Requests"] == "0"
+
+
+# -- the inference-config argument (Redshift's fn(text [, inference_config [, fields]])) ------
+
+
+def test_inference_config_argument(db, stub):
+    create(db, stub, """INFERENCE_CONFIG '{"temperature": 0.1}'""")
+    rows = db.execute(
+        "SELECT ask('q'), ask('q', {'temperature': 0.5}), "
+        """ask('q', json_object('maxTokens', 5), '{"top_k": 3}')"""
+    ).fetchone()
+    assert rows == (
+        'echo: q {"temperature": 0.1}',
+        'echo: q {"temperature": 0.5}',
+        'echo: q {"max_tokens": 5, "temperature": 0.1}',
+    )
+    assert json.loads(stub.bodies[-1])["top_k"] == 3
+    assert show(db)["Function Parameters"] == (
+        "input_text inference_config additional_model_request_fields"
+    )
+    with pytest.raises(sqlml.InvalidSetting, match="key 'Temperature' is not one of"):
+        db.execute("SELECT ask('q', {'Temperature': 0.5})")
+
+
+def test_redshift_statement_and_call_as_written(stub, tmp_path):
+    stub.reset()
+    conn = sqlml.connect(tmp_path / "rs.duckdb", dialect="redshift")
+    try:
+        conn.sql(
+            "CREATE EXTERNAL MODEL llm_claude FUNCTION llm_claude_func IAM_ROLE default "
+            "MODEL_TYPE BEDROCK SETTINGS (MODEL_ID 'anthropic.claude-v2:1', PROMPT 'Summarize:', "
+            f"ENDPOINT '{stub.url}/v1')"
+        )
+        conn.sql("CREATE TABLE t (txt VARCHAR(100))")
+        conn.sql("INSERT INTO t VALUES ('a b')")
+        answer = conn.execute(
+            "SELECT llm_claude_func('Text: ' || txt, object('temperature', 0.7, 'maxTokens', 500)) "
+            "FROM t"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    assert answer == 'echo: Summarize: Text: a b {"max_tokens": 500, "temperature": 0.7}'
+
+
+def test_another_connection_leaves_arguments_out_too(db, stub, db_file):
+    create(db, stub)
+    other = sqlml.connect(db_file)
+    try:
+        assert other.execute("SELECT ask('x'), ask('x', NULL)").fetchone() == ("echo: x",) * 2
+    finally:
+        other.close()
+
+
+@pytest.mark.slow
+def test_served(stub, db_file):
+    import psycopg
+    from serving import Served
+
+    stub.reset()
+    conn = sqlml.connect(db_file)
+    create(conn, stub)
+    conn.close()
+    served = Served(db_file, "--dialect", "duckdb")
+    try:
+        with psycopg.connect(served.dsn(), autocommit=True) as client:
+            row = client.execute(
+                "SELECT ask('q'), ask('q', '{\"temperature\": 0.5}'::JSON)"
+            ).fetchone()
+    finally:
+        served.stop()
+    assert row == ("echo: q", 'echo: q {"temperature": 0.5}')

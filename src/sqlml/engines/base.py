@@ -272,10 +272,13 @@ class Engine(ABC):
     def unregister_function(self, name: str) -> None: ...
 
     @abstractmethod
-    def alias_function(self, name: str, parameters: list[str], first: str) -> None:
+    def alias_function(
+        self, name: str, parameters: list[str], first: str | None, optional: int = 0
+    ) -> None:
         """For this connection only: ``name(parameters...)`` calls the registered function
         ``name`` with the text ``first`` before the arguments (a served database's model
-        functions take the caller's key first: ``functions.py``)."""
+        functions take the caller's key first: ``functions.py``); None: nothing before them.
+        The last ``optional`` parameters may be left out: the call passes NULL for them."""
 
     @abstractmethod
     def drop_alias(self, name: str) -> None: ...

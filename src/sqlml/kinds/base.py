@@ -64,6 +64,7 @@ class FunctionSpec:
     method: str
     returns: pa.DataType | str
     volatile: bool = False  # a remote call: the engine calls it once per row (Engine)
+    optional: int = 0  # how many last parameters a call may leave out (NULL is passed)
 
 
 class Predictor(Protocol):

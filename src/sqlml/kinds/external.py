@@ -74,14 +74,23 @@ class ExternalKind(ModelKind):
         where = f"CREATE EXTERNAL MODEL {stmt.name}"
         request = settings.get("REQUEST_TYPE", "UNIFIED")
         response = settings.get("RESPONSE_TYPE") or "VARCHAR"
-        parameter = "request" if request == "RAW" else "input_text"
-        sql = "JSON" if request == "RAW" else "VARCHAR"
+        # Redshift's signatures: fn(request SUPER) for RAW; fn(input_text [, inference_config
+        # SUPER [, additional_model_request_fields SUPER]]) for UNIFIED.
+        features = (
+            [{"name": "request", "type": "JSON"}]
+            if request == "RAW"
+            else [
+                {"name": "input_text", "type": "VARCHAR"},
+                {"name": "inference_config", "type": "JSON"},
+                {"name": "additional_model_request_fields", "type": "JSON"},
+            ]
+        )
         return {
             "source": {"kind": "external", "text": settings["MODEL_ID"]},
             "target": None,
             "target_type": "JSON" if response == "SUPER" else "VARCHAR",
-            "features": [{"name": parameter, "type": sql}],
-            "arrow_types": {} if request == "RAW" else {parameter: "string"},
+            "features": features,
+            "arrow_types": {} if request == "RAW" else {"input_text": "string"},
             "model_type": stmt.model_type,
             "settings": settings,
             "model": {
@@ -113,9 +122,9 @@ class ExternalKind(ModelKind):
 
     def functions(self, manifest: dict) -> dict[str, FunctionSpec]:
         returns = pa.json_() if manifest["model"]["response_type"] == "SUPER" else pa.string()
-        return {
-            manifest["function"]["name"].lower(): FunctionSpec("predict", returns, volatile=True)
-        }
+        optional = len(manifest["features"]) - 1
+        spec = FunctionSpec("predict", returns, volatile=True, optional=optional)
+        return {manifest["function"]["name"].lower(): spec}
 
     def show_rows(self, manifest: dict) -> list[tuple[str, str]]:
         from sqlml.runtime.http import shown_url

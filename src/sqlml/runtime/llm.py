@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from sqlml.errors import RemoteEndpointError
+from sqlml.errors import InvalidSetting, RemoteEndpointError
 from sqlml.runtime import usage
 from sqlml.runtime.http import Endpoint, Policy
 from sqlml.runtime.remote import api_key_headers
@@ -63,7 +63,13 @@ class LlmPredictor:
 
     def predict(self, columns: list) -> pa.Array:
         inputs = columns[0].to_pylist()
-        bodies = [None if v is None else self.request(v) for v in inputs]
+        n = len(inputs)
+        configs = columns[1].to_pylist() if len(columns) > 1 else [None] * n
+        extras = columns[2].to_pylist() if len(columns) > 2 else [None] * n
+        bodies = [
+            None if v is None else self.request(v, c, x)
+            for v, c, x in zip(inputs, configs, extras, strict=True)
+        ]
         distinct = list(dict.fromkeys(b for b in bodies if b is not None))
         answers = self.endpoint.map(self._ask, distinct)
         by_body = dict(zip(distinct, answers, strict=True))
@@ -82,8 +88,10 @@ class LlmPredictor:
             else (pa.array(values, pa.string()).cast(pa.json_()))
         )
 
-    def request(self, value: str) -> bytes:
-        """The request body for one row (the key under which identical rows are asked once)."""
+    def request(self, value: str, config: str | None = None, extra: str | None = None) -> bytes:
+        """The request body for one row (the key under which identical rows are asked once):
+        the model's inference configuration, then the row's (``inference_config``), then the
+        row's ``additional_model_request_fields`` as they are."""
         if self.request_type == "RAW":
             try:
                 body = json.loads(value)
@@ -100,8 +108,27 @@ class LlmPredictor:
             "model": self.model_id,
             "messages": [{"role": "user", "content": text}],
             **self.config,
+            **openai_config(self._object(config, "inference_config", check_keys=True)),
+            **self._object(extra, "additional_model_request_fields"),
         }
         return json.dumps(body, sort_keys=True).encode("utf-8")
+
+    def _object(self, text: str | None, what: str, check_keys: bool = False) -> dict:
+        if text is None:
+            return {}
+        try:
+            found = json.loads(text)
+        except ValueError:
+            found = None
+        if not isinstance(found, dict):
+            raise InvalidSetting(f"{self.where}: {what} must be a JSON object; got {text[:80]!r}.")
+        unknown = sorted(set(found) - set(CONFIG_KEYS)) if check_keys else []
+        if unknown:
+            raise InvalidSetting(
+                f"{self.where}: {what} key {unknown[0]!r} is not one of "
+                f"{', '.join(CONFIG_KEYS)} (case-sensitive, as in Redshift)."
+            )
+        return found
 
     def _ask(self, body: bytes, cancelled) -> tuple[str, dict]:
         """(the function's value, the usage) for one request."""
