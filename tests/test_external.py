@@ -297,3 +297,14 @@ def test_served(stub, db_file):
     finally:
         served.stop()
     assert row == ("echo: q", 'echo: q {"temperature": 0.5}')
+
+
+def test_identical_prompts_asked_once_per_statement(db, stub):
+    create(db, stub)
+    db.sql("CREATE TABLE many AS SELECT (i % 3)::VARCHAR AS txt FROM range(5000) r(i)")
+    assert db.execute("SELECT count(DISTINCT ask(txt)) FROM many").fetchone() == (3,)
+    assert stub.requests == 3  # three vectors of rows, three distinct prompts
+    db.execute("SELECT count(ask(txt)) FROM many").fetchall()
+    assert stub.requests == 6  # a new statement asks again
+    shown = show(db)
+    assert (shown["Requests"], shown["Prompts Answered From Earlier Requests"]) == ("6", "9994")

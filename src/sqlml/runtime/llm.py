@@ -10,23 +10,27 @@ the function returns the generated text (RESPONSE_TYPE VARCHAR) or, as SUPER, Co
 whole.
 
 A vector's rows are asked with at most MAX_CONCURRENCY requests in flight; identical requests
-in one vector are asked once; 429 and 5xx back off and retry (``runtime.http``). Token usage is
+in one statement are asked once (``runtime.generation``); 429 and 5xx back off and retry (``runtime.http``). Token usage is
 added to the model's totals (``runtime.usage``) after each vector.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pyarrow as pa
 
 from sqlml.errors import InvalidSetting, RemoteEndpointError
-from sqlml.runtime import usage
+from sqlml.runtime import generation, usage
 from sqlml.runtime.http import Endpoint, Policy
 from sqlml.runtime.remote import api_key_headers
 
 DEFAULT_CONCURRENCY = 32
+MAX_REMEMBERED = (
+    100_000  # answers kept for one statement; past it, identical prompts are asked again
+)
 DEFAULT_TIMEOUT = 300
 # Bedrock's inferenceConfig keys -> OpenAI's request fields.
 CONFIG_KEYS = {
@@ -60,6 +64,16 @@ class LlmPredictor:
         policy = Policy(concurrency=model["concurrency"], timeout=float(model["timeout"]))
         self.endpoint = Endpoint(self.url, self.where, policy, headers)
         self.usage_file = usage.usage_path(package_folder, manifest["package_id"])
+        self._lock = threading.Lock()
+        self._generation: int | None = None
+        self._answers: dict[bytes, tuple[str, dict]] = {}
+
+    def _statement_answers(self) -> dict[bytes, tuple[str, dict]]:
+        """The answers given so far in the current statement, by request body."""
+        with self._lock:
+            if self._generation != generation.current or len(self._answers) > MAX_REMEMBERED:
+                self._generation, self._answers = generation.current, {}
+            return self._answers
 
     def predict(self, columns: list) -> pa.Array:
         inputs = columns[0].to_pylist()
@@ -70,17 +84,20 @@ class LlmPredictor:
             None if v is None else self.request(v, c, x)
             for v, c, x in zip(inputs, configs, extras, strict=True)
         ]
-        distinct = list(dict.fromkeys(b for b in bodies if b is not None))
+        known = self._statement_answers()
+        distinct = [b for b in dict.fromkeys(bodies) if b is not None and b not in known]
         answers = self.endpoint.map(self._ask, distinct)
-        by_body = dict(zip(distinct, answers, strict=True))
+        by_body = {**known, **dict(zip(distinct, answers, strict=True))}
         counts = {
             "requests": len(distinct),
             "cached_prompts": sum(b is not None for b in bodies) - len(distinct),
             "input_tokens": sum(a[1].get("prompt_tokens", 0) for a in answers),
             "output_tokens": sum(a[1].get("completion_tokens", 0) for a in answers),
         }
-        if distinct:
+        if distinct or counts["cached_prompts"]:
             usage.add(self.usage_file, counts)
+        with self._lock:
+            known.update(zip(distinct, answers, strict=True))
         values = [None if b is None else by_body[b][0] for b in bodies]
         return (
             pa.array(values, pa.string())
