@@ -283,3 +283,11 @@ def test_api_key_from_the_environment_never_stored(db, stub, monkeypatch):
     for path in db.store.root.rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_not_evaluated_nor_explained(db, stub):
+    create(db, stub)
+    with pytest.raises(sqlml.FeatureNotSupported, match="models served elsewhere"):
+        db.sql("EVALUATE MODEL m FROM (SELECT i, s, 1.0 AS y FROM t)")
+    (document,) = db.execute("SELECT explain_model('m')").fetchone()
+    assert "not available for remote models" in document
