@@ -222,8 +222,11 @@ def test_drop_and_names(db, stub):
         create(db, stub, fn="other")
     with pytest.raises(sqlml.FunctionAlreadyExists):
         create(db, stub, name="llm2")
+    db.execute("SELECT ask('hi')").fetchall()
+    assert list((db.store.root / ".usage").glob("*.json"))
     db.sql("DROP MODEL llm")
     assert db.execute("SHOW MODEL ALL").fetchall() == []
+    assert not list((db.store.root / ".usage").glob("*"))
     create(db, stub)  # the name is free again, and its usage starts at zero
     assert show(db)["Requests"] == "0"
 

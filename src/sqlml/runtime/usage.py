@@ -40,3 +40,9 @@ def read(path: Path) -> dict[str, int]:
     except (OSError, ValueError):
         found = {}
     return {key: int(found.get(key, 0)) if isinstance(found, dict) else 0 for key in FIELDS}
+
+
+def forget(store_root: Path, package_id: str) -> None:
+    """Remove a dropped model's counts."""
+    for suffix in (".json", ".lock"):
+        (Path(store_root) / FOLDER / f"{package_id}{suffix}").unlink(missing_ok=True)
