@@ -311,3 +311,20 @@ def test_identical_prompts_asked_once_per_statement(db, stub):
     assert stub.requests == 6  # a new statement asks again
     shown = show(db)
     assert (shown["Requests"], shown["Prompts Answered From Earlier Requests"]) == ("6", "9994")
+
+
+def test_api_key_from_a_file(db, stub, tmp_path):
+    key_file = tmp_path / "openai_key"
+    secret = "sk-test-file-41aa0c"
+    key_file.write_text(secret + "\n")
+    create(db, stub, f"API_KEY_FILE '{key_file}'")
+    db.execute("SELECT ask('hi')").fetchall()
+    assert stub.authorizations[-1] == f"Bearer {secret}"
+    assert show(db)["API Key"] == f"from file {key_file}"
+    for path in db.store.root.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    key_file.unlink()
+    with pytest.raises(sqlml.InvalidSetting, match="cannot be read") as info:
+        db.execute("SELECT ask('again')")
+    assert secret not in str(info.value)

@@ -123,6 +123,14 @@ REMOTE_SETTINGS = [
         "(the key itself is never stored).",
         scope=_REMOTE,
     ),
+    Setting(
+        "API_KEY_FILE",
+        "string",
+        None,
+        "sqlml extension: a file holding the API key (a mounted secret such as "
+        "/run/secrets/openai_key), read at each request; the key itself is never stored.",
+        scope=_REMOTE,
+    ),
     Setting("MODEL_ID", "string", None, "The model the endpoint runs.", scope=("external",)),
     Setting("PROMPT", "string", None, "Text put before every input.", scope=("external",)),
     Setting("SUFFIX", "string", None, "Text put after every input.", scope=("external",)),

@@ -105,6 +105,7 @@ class ExternalKind(ModelKind):
                 "concurrency": settings.get("MAX_CONCURRENCY") or llm.DEFAULT_CONCURRENCY,
                 "timeout": settings.get("TIMEOUT") or llm.DEFAULT_TIMEOUT,
                 "api_key_env": settings.get("API_KEY_ENV"),
+                "api_key_file": settings.get("API_KEY_FILE"),
             },
         }
 
@@ -142,6 +143,8 @@ class ExternalKind(ModelKind):
             rows.append(("Inference Config", json.dumps(model["inference_config"])))
         if model.get("api_key_env"):
             rows.append(("API Key", f"from environment variable {model['api_key_env']}"))
+        elif model.get("api_key_file"):
+            rows.append(("API Key", f"from file {model['api_key_file']}"))
         rows += [
             ("Max Concurrency", str(model["concurrency"])),
             ("Timeout", f"{model['timeout']} s"),

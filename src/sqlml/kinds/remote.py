@@ -76,6 +76,8 @@ def check_endpoint(url: str | None, where: str, missing: str) -> str:
 
 def check_scope(settings: dict, scope: str, where: str) -> None:
     """Refuse the settings that do not apply to this kind of model."""
+    if "API_KEY_ENV" in settings and "API_KEY_FILE" in settings:
+        raise InvalidSetting(f"{where}: give API_KEY_ENV or API_KEY_FILE, not both.")
     for key in settings:
         if scope not in S.SETTINGS[key].scope:
             valid = [n for n, s in S.SETTINGS.items() if scope in s.scope and not s.unsupported]
@@ -158,6 +160,7 @@ class RemoteKind(ModelKind):
                 "concurrency": settings.get("MAX_CONCURRENCY") or remote.DEFAULT_CONCURRENCY,
                 "timeout": settings.get("TIMEOUT") or remote.DEFAULT_TIMEOUT,
                 "api_key_env": settings.get("API_KEY_ENV"),
+                "api_key_file": settings.get("API_KEY_FILE"),
                 "returns_arrow": returns_arrow,
             },
         }

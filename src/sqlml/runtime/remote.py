@@ -20,6 +20,7 @@ import datetime as dt
 import decimal
 import io
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -278,20 +279,32 @@ def _is_json_text(text: str) -> bool:
 
 
 def api_key_headers(model: dict, where: str) -> dict[str, str]:
-    """The Authorization header from the environment variable the model names (API_KEY_ENV),
-    read at each request and never stored."""
+    """The Authorization header from the environment variable (API_KEY_ENV) or the file
+    (API_KEY_FILE) the model names, read at each request and never stored."""
     import os
 
     from sqlml.errors import InvalidSetting
 
-    name = model.get("api_key_env")
-    if not name:
+    name, path = model.get("api_key_env"), model.get("api_key_file")
+    if name:
+        key = os.environ.get(name)
+        if not key:
+            raise InvalidSetting(
+                f"{where}: the environment variable {name} (API_KEY_ENV) holding its API key "
+                "is not set in this process. Set it in the environment of the process that "
+                "calls the function."
+            )
+    elif path:
+        try:
+            key = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
+            raise InvalidSetting(
+                f"{where}: the file {path} (API_KEY_FILE) holding its API key cannot be read "
+                f"({reason})."
+            ) from e
+        if not key:
+            raise InvalidSetting(f"{where}: the file {path} (API_KEY_FILE) is empty.")
+    else:
         return {}
-    key = os.environ.get(name)
-    if not key:
-        raise InvalidSetting(
-            f"{where}: the environment variable {name} (API_KEY_ENV) holding its API key is "
-            "not set in this process. Set it in the environment of the process that calls the "
-            "function."
-        )
     return {"Authorization": f"Bearer {key}"}
