@@ -9,7 +9,7 @@ per word. ``/invocations`` reads the Content-Type; ``/v2/models/<name>/infer`` i
 
 Failures: ``fail_first`` statuses are answered, one per request, before any success (429s with
 ``retry_after``); ``status`` answers every request with that status; ``garbage`` answers 200
-with a body no protocol reads; ``hang`` sleeps that long before answering; ``wrong_count``
+with a body no protocol reads; ``hang`` sleeps that long before answering (from request ``hang_from`` on, when set); ``wrong_count``
 answers one value too few.
 """
 
@@ -48,6 +48,7 @@ class Stub:
         self.status: int | None = None
         self.garbage = False
         self.hang = 0.0
+        self.hang_from: int | None = None  # requests from this one on (counting from 1) hang
         self.wrong_count = False
         self.requests = 0
         self.rows = 0
@@ -84,6 +85,7 @@ class Stub:
     def reset(self) -> None:
         with self._lock:
             self.fail_first, self.status, self.garbage, self.hang = [], None, False, 0.0
+            self.hang_from = None
             self.retry_after, self.wrong_count = None, False
             self.requests = self.rows = self.max_in_flight = 0
             self.authorizations.clear()
@@ -100,11 +102,12 @@ class Stub:
             self.authorizations.append(h.headers.get("Authorization"))
             self.bodies.append(body)
             failure = self.fail_first.pop(0) if self.fail_first else self.status
+            hang = self.hang if self.hang_from is None or self.requests >= self.hang_from else 0
         try:
             if self.latency:
                 time.sleep(self.latency)
-            if self.hang:
-                time.sleep(self.hang)
+            if hang:
+                time.sleep(hang)
             if failure:
                 headers = {"Retry-After": self.retry_after} if self.retry_after else {}
                 return self._send(h, failure, b'{"message": "injected failure"}', headers)
@@ -117,12 +120,15 @@ class Stub:
                 self.in_flight -= 1
 
     def _send(self, h, status: int, body: bytes, headers: dict | None = None) -> None:
-        h.send_response(status)
-        for k, v in (headers or {}).items():
-            h.send_header(k, v)
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
+        try:
+            h.send_response(status)
+            for k, v in (headers or {}).items():
+                h.send_header(k, v)
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            h.close_connection = True  # the client gave up waiting (a TIMEOUT test)
 
     def _values(self, rows: list[list]) -> list[float]:
         values = [row_value(r) for r in rows]

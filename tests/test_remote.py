@@ -189,6 +189,14 @@ def test_timeout(db, stub):
     assert info.value.sqlstate == "57014"
 
 
+def test_timeout_mid_statement(db, stub):
+    create(db, stub, settings="TIMEOUT 1, MAX_BATCH_ROWS 100, MAX_CONCURRENCY 1")
+    stub.hang, stub.hang_from = 3, 5  # four batches answer, the fifth hangs
+    with pytest.raises(sqlml.RemoteEndpointTimeout, match="did not answer within TIMEOUT 1 s"):
+        db.execute("SELECT f(i, s) FROM t").fetchall()
+    assert stub.requests >= 5  # (DuckDB may run the scan in more than one thread)
+
+
 def test_connection_refused(db):
     port = refused_port()
     db.sql(
