@@ -299,3 +299,31 @@ def test_not_evaluated_nor_explained(db, stub):
         db.sql("EVALUATE MODEL m FROM (SELECT i, s, 1.0 AS y FROM t)")
     (document,) = db.execute("SELECT explain_model('m')").fetchone()
     assert "not available for remote models" in document
+
+
+def test_two_connections_creating_one_model(db, stub, tmp_path):
+    import threading
+
+    other = sqlml.connect(tmp_path / "remote.duckdb")
+    errors: list[Exception] = []
+    start = threading.Barrier(2)
+
+    def run(conn) -> None:
+        start.wait()
+        try:
+            create(conn, stub)
+        except sqlml.SqlmlError as e:
+            errors.append(e)
+
+    try:
+        threads = [threading.Thread(target=run, args=(c,)) for c in (db, other)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        other.close()
+    assert len(errors) == 1
+    assert isinstance(errors[0], sqlml.ModelAlreadyExists | sqlml.FunctionAlreadyExists)
+    assert db.execute("SHOW MODEL ALL").fetchall() == [("main", "m", "READY", "f")]
+    assert not [p for p in db.store.root.iterdir() if p.name.startswith(".tmp-")]
