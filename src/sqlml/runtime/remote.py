@@ -101,7 +101,7 @@ class RemotePredictor:
         answers = self.endpoint.post_all(bodies, CONTENT_TYPES[self.format])
         values: list = []
         for batch, answer in zip(batches, answers, strict=True):
-            found = self.decode(answer)
+            found = self.decode(answer, len(batch))
             if len(found) != len(batch):
                 raise RemoteEndpointError(
                     f"{self.where}: endpoint {self.endpoint.url} answered {len(found)} values "
@@ -156,14 +156,14 @@ class RemotePredictor:
             inputs.append({"name": name, "shape": [len(rows)], "datatype": kind, "data": column})
         return {"inputs": inputs}
 
-    def decode(self, body: bytes) -> list:
+    def decode(self, body: bytes, rows: int) -> list:
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as e:
             raise self._garbage(body, "it is not UTF-8 text") from e
         stripped = text.strip()
         if self.format == "CSV" and not stripped.startswith(("{", "[")):
-            return self._csv_values(text)
+            return self._csv_values(text, rows)
         if self.format in ("CSV", "JSONLINES") and not stripped.startswith("{"):
             lines = [line for line in text.splitlines() if line.strip()]
             if len(lines) != 1 or self.format == "JSONLINES":
@@ -183,11 +183,11 @@ class RemotePredictor:
             return document
         return [document]
 
-    def _csv_values(self, text: str) -> list:
-        lines = [line for line in text.splitlines() if line.strip() != "" or line == ""]
-        while lines and lines[-1] == "":
+    def _csv_values(self, text: str, rows: int) -> list:
+        lines = text.splitlines()
+        while len(lines) > rows and lines[-1].strip() == "":
             lines.pop()
-        if len(lines) == 1 and not _is_json_type(self.returns):
+        if len(lines) == 1 and rows > 1 and not _is_json_type(self.returns):
             # SageMaker's XGBoost answers a batch with one line of comma-separated values.
             return next(csv.reader([lines[0]]))
         return [next(csv.reader([line]), [""])[0] if line else "" for line in lines]
