@@ -205,6 +205,25 @@ class ObjectStorageError(SqlmlError):
     sqlstate = "58030"
 
 
+class RemoteEndpointError(SqlmlError):
+    """A remote model's or an external model's endpoint failed for good: an error status after
+    the retries, or an answer that cannot be read (PostgreSQL's external_routine_exception)."""
+
+    sqlstate = "38000"
+
+
+class RemoteEndpointUnreachable(SqlmlError):
+    """A remote or external model's endpoint cannot be connected to."""
+
+    sqlstate = "08001"
+
+
+class RemoteEndpointTimeout(SqlmlError):
+    """A request to a remote or external model's endpoint took longer than its TIMEOUT."""
+
+    sqlstate = "57014"
+
+
 class InternalError(SqlmlError):
     sqlstate = "XX000"
 
@@ -264,6 +283,9 @@ __all__ = [
     "ObjectStorageError",
     "ObjectInUse",
     "PredictionCallError",
+    "RemoteEndpointError",
+    "RemoteEndpointTimeout",
+    "RemoteEndpointUnreachable",
     "RoleAlreadyExists",
     "RoleNotFound",
     "SchemaNotFound",

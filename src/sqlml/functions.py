@@ -136,23 +136,27 @@ class FunctionSync:
         return f"{token}#caller" if self.served else token
 
     def _sync_aliases(self, wanted: dict[str, tuple]) -> None:
-        """This session's macros, one per registered model function (and explain_model),
-        passing its key first."""
-        if self.caller is None:
-            return
+        """This session's macros: in a served session one per registered model function (and
+        explain_model), passing its key first; in an embedded one, one per function whose last
+        parameters may be left out (``FunctionSpec.optional``), passing NULL for them."""
+        if self.served and self.caller is None:
+            return  # the server's own connection: no session to make macros for
         registered = self.engine.registered_functions()
         parameters = {
-            name: [f["name"] for f in m["features"]] for name, (_, m, _) in wanted.items()
+            name: ([f["name"] for f in m["features"]], spec.optional)
+            for name, (_, m, spec) in wanted.items()
+            if self.caller is not None or spec.optional
         }
-        parameters[explain_model.FUNCTION] = ["model"]
+        if self.caller is not None:
+            parameters[explain_model.FUNCTION] = (["model"], 0)
         for name in list(self._aliases):
             if name not in registered or name not in parameters:
                 self.engine.drop_alias(name)
                 del self._aliases[name]
-        for name, names in parameters.items():
+        for name, (names, optional) in parameters.items():
             token = registered.get(name)
             if token is not None and self._aliases.get(name) != token:
-                self.engine.alias_function(name, names, self.caller)
+                self.engine.alias_function(name, names, self.caller, optional)
                 self._aliases[name] = token
 
     def _privilege_rows(self, models: list[tuple[Path, dict]]) -> list[tuple]:
@@ -235,7 +239,7 @@ class FunctionSync:
         if self.served:
             fn, features = _guarded(fn, name, manifest), [CALLER, *features]
         token = self._token(manifest["package_id"])
-        self.engine.register_function(name, token, fn, features, returns)
+        self.engine.register_function(name, token, fn, features, returns, spec.volatile)
         self._owners[name] = f"{manifest['schema']}.{manifest['name']}"
         self.retired.pop(name, None)
         self.failed.pop(name, None)

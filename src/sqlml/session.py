@@ -26,6 +26,7 @@ from sqlml.errors import DatabaseError, PredictionCallError, SqlmlError, SqlSynt
 from sqlml.functions import FunctionSync, by_function
 from sqlml.jobs import training
 from sqlml.results import StatementResult
+from sqlml.runtime import generation
 from sqlml.sql import ast, dialects, parse_chunk, parse_name, split_script
 from sqlml.sql.lexer import is_word
 from sqlml.statements import HANDLERS, catalog
@@ -139,6 +140,7 @@ class Connection:
         statement = parse_chunk(script, chunk)
         if self.authorize is not None:
             self.authorize(statement)
+        generation.advance()  # one statement's caches start empty (runtime/generation.py)
         if isinstance(statement, ast.Passthrough):
             sql, notices = dialects.translation(statement.sql, self.dialect, self.engine.dialect)
             try:

@@ -24,12 +24,18 @@ class Setting:
     high: int | None = None
     # Set when the key belongs to Redshift's grammar but sqlml cannot honour it yet.
     unsupported: str | None = None
+    # Which models take it: "trained" (CREATE MODEL ... FROM), "remote" (SAGEMAKER / ENDPOINT),
+    # "external" (CREATE EXTERNAL MODEL); defaults are filled in for trained models only.
+    scope: tuple[str, ...] = ("trained",)
+    choices: tuple[str, ...] | None = None  # the words a "string" setting may take
 
     def describe(self) -> str:
         if self.kind == "int":
             return f"an integer in [{self.low}, {self.high}]"
         if self.kind == "onoff":
             return "ON or OFF"
+        if self.choices:
+            return " or ".join(self.choices)
         return "a quoted string"
 
     def validate(self, value: object) -> object:
@@ -43,6 +49,9 @@ class Setting:
             or (self.kind == "string" and isinstance(value, str))
             or (self.kind == "onoff" and isinstance(value, str) and value.upper() in ("ON", "OFF"))
         )
+        if ok and self.choices:
+            ok = value.upper() in self.choices
+            value = value.upper() if ok else value
         if ok and self.kind == "int":
             ok = (self.low is None or value >= self.low) and (
                 self.high is None or value <= self.high
@@ -55,6 +64,102 @@ class Setting:
 
 
 MAX_RUNTIME_DEFAULT = 5400
+_REMOTE = ("remote", "external")
+# Models served elsewhere: BYOM remote (SAGEMAKER / ENDPOINT, kinds/remote.py) and CREATE
+# EXTERNAL MODEL (kinds/external.py).
+REMOTE_SETTINGS = [
+    Setting(
+        "ENDPOINT",
+        "string",
+        None,
+        "sqlml extension: the http(s) URL the rows are sent to (a model server's inference "
+        "URL; an OpenAI-compatible base URL such as http://host:8000/v1 for external models).",
+        scope=_REMOTE,
+    ),
+    Setting(
+        "FORMAT",
+        "string",
+        "CSV",
+        "sqlml extension: the request shape: CSV (SageMaker's text/csv lines), JSONLINES (one "
+        'JSON array per line), JSON ({"instances": [...]} -> {"predictions": [...]}: '
+        "SageMaker JSON, MLflow and TF serving) or KSERVE (the KServe v2 / Open Inference "
+        "Protocol).",
+        scope=("remote",),
+        choices=("CSV", "JSONLINES", "JSON", "KSERVE"),
+    ),
+    Setting(
+        "MAX_BATCH_ROWS",
+        "int",
+        None,
+        "Rows per remote inference request (default 256).",
+        low=1,
+        high=2_147_483_647,
+        scope=("remote",),
+    ),
+    Setting(
+        "MAX_CONCURRENCY",
+        "int",
+        None,
+        "sqlml extension: the most requests in flight at once per model and process (default "
+        "8 for remote models, 32 for external ones).",
+        low=1,
+        high=256,
+        scope=_REMOTE,
+    ),
+    Setting(
+        "TIMEOUT",
+        "int",
+        None,
+        "sqlml extension: seconds one request may take (default 60; 300 for external models).",
+        low=1,
+        high=3600,
+        scope=_REMOTE,
+    ),
+    Setting(
+        "API_KEY_ENV",
+        "string",
+        None,
+        "sqlml extension: the environment variable holding the API key sent as a bearer token "
+        "(the key itself is never stored).",
+        scope=_REMOTE,
+    ),
+    Setting(
+        "API_KEY_FILE",
+        "string",
+        None,
+        "sqlml extension: a file holding the API key (a mounted secret such as "
+        "/run/secrets/openai_key), read at each request; the key itself is never stored.",
+        scope=_REMOTE,
+    ),
+    Setting("MODEL_ID", "string", None, "The model the endpoint runs.", scope=("external",)),
+    Setting("PROMPT", "string", None, "Text put before every input.", scope=("external",)),
+    Setting("SUFFIX", "string", None, "Text put after every input.", scope=("external",)),
+    Setting(
+        "REQUEST_TYPE",
+        "string",
+        "UNIFIED",
+        "UNIFIED: the function takes text and sends a chat request; RAW: it takes the "
+        "request body (SUPER) as it is.",
+        scope=("external",),
+        choices=("UNIFIED", "RAW"),
+    ),
+    Setting(
+        "INFERENCE_CONFIG",
+        "string",
+        None,
+        "sqlml extension: a JSON object of inference-config keys (maxTokens, temperature, "
+        "topP, stopSequences) sent with every request.",
+        scope=("external",),
+    ),
+    Setting(
+        "RESPONSE_TYPE",
+        "string",
+        None,
+        "VARCHAR: the generated text; SUPER: the whole response (text, stop reason, usage).",
+        scope=("external",),
+        choices=("VARCHAR", "SUPER"),
+    ),
+]
 # Model, schema and function names: Redshift's identifier limit, in bytes of UTF-8.
 NAME_LIMIT = 127
 
@@ -131,13 +236,7 @@ SETTINGS: dict[str, Setting] = {
             "Forecast quantiles.",
             unsupported="FORECAST models are not built yet",
         ),
-        Setting(
-            "MAX_BATCH_ROWS",
-            "int",
-            None,
-            "Rows per remote inference call.",
-            unsupported="remote inference (SAGEMAKER endpoints) is not built yet",
-        ),
+        *REMOTE_SETTINGS,
     ]
 }
 
@@ -168,7 +267,11 @@ def effective_settings(
 ) -> dict[str, object]:
     """The user's settings with every supported default filled in: the connection's own
     defaults first (``connect(default_settings=...)``), then sqlml's."""
-    out = {s.name: s.default for s in SETTINGS.values() if not s.unsupported}
+    out = {
+        s.name: s.default
+        for s in SETTINGS.values()
+        if not s.unsupported and s.scope == ("trained",)
+    }
     out.update(defaults or {})
     out.update(given)
     return out

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sqlml.errors import FeatureNotSupported, InvalidSetting, SqlmlError, SqlSyntaxError
-from sqlml.sql import parse, parse_one
+from sqlml.sql import ast, parse, parse_one
 
 B = "CREATE MODEL m FROM t FUNCTION f"
 
@@ -419,7 +421,6 @@ def test_invalid_setting_on_a_later_line():
         ("FREQUENCY", "'D'", "FORECAST models are not built yet"),
         ("PERCENTILES", "'0.25,0.50,0.75,0.90,mean'", "FORECAST models are not built yet"),
         ("KMS_KEY_ID", "'kms_string'", "the local model store is not encrypted"),
-        ("MAX_BATCH_ROWS", "10", "remote inference (SAGEMAKER endpoints) is not built yet"),
         ("horizon", "'not even an int'", "FORECAST models are not built yet"),
     ],
 )
@@ -443,22 +444,30 @@ def test_forecast_example_reports_horizon():
         parse_one(sql)
 
 
+def test_create_external_model_parses_as_written():
+    stmt = parse_one(
+        "CREATE EXTERNAL MODEL llm_claude FUNCTION llm_claude_func IAM_ROLE default "
+        "MODEL_TYPE BEDROCK SETTINGS (MODEL_ID 'anthropic.claude-v2:1', PROMPT 'Summarize:');"
+    )
+    assert stmt == ast.CreateExternalModel(
+        name=ast.Name("llm_claude"),
+        function=ast.Name("llm_claude_func"),
+        model_type="BEDROCK",
+        iam_role="default",
+        settings=(("MODEL_ID", "anthropic.claude-v2:1"), ("PROMPT", "Summarize:")),
+    )
+
+
 @pytest.mark.parametrize(
-    ("sql", "line", "col"),
+    ("sql", "message"),
     [
-        (
-            "CREATE EXTERNAL MODEL llm_claude FUNCTION llm_claude_func IAM_ROLE default "
-            "MODEL_TYPE BEDROCK SETTINGS (MODEL_ID 'anthropic.claude-v2:1', PROMPT 'Summarize:');",
-            1,
-            8,
-        ),
-        ("create external model m", 1, 8),
-        ("SELECT 1;\n\n  Create /* x */ External Model m", 3, 18),
+        ("create external model m", "CREATE EXTERNAL MODEL needs a FUNCTION clause"),
+        ("CREATE EXTERNAL MODEL m FUNCTION f(varchar)", "takes no declared types"),
+        ("CREATE EXTERNAL MODEL m FUNCTION f MODEL_TYPE BEDRCK", "Did you mean BEDROCK?"),
+        ("CREATE EXTERNAL MODEL m FUNCTION f TARGET x", "Unknown CREATE EXTERNAL MODEL clause"),
+        ("CREATE EXTERNAL MODEL m FUNCTION f FUNCTION g", "The FUNCTION clause is given twice"),
     ],
 )
-def test_create_external_model_is_not_supported(sql, line, col):
-    with pytest.raises(FeatureNotSupported) as info:
+def test_create_external_model_errors(sql, message):
+    with pytest.raises(SqlSyntaxError, match=re.escape(message)):
         parse(sql)
-    assert str(info.value) == (
-        f"CREATE EXTERNAL MODEL (Amazon Bedrock) is not supported yet (line {line}, column {col})"
-    )

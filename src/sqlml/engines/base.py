@@ -260,19 +260,25 @@ class Engine(ABC):
         fn: VectorFunction,
         parameters: list[Column],
         returns: pa.DataType | Column,
+        volatile: bool = False,
     ) -> None:
         """Register (or replace) a vectorized function. Each parameter is a column of the
         training data (the engine chooses the parameter type a call accepts); the return type
-        is an Arrow type, or the column whose type the function returns."""
+        is an Arrow type, or the column whose type the function returns. ``volatile``: calls
+        cost or may answer differently (a remote model), so the engine must call it once per
+        row, never fold or repeat it."""
 
     @abstractmethod
     def unregister_function(self, name: str) -> None: ...
 
     @abstractmethod
-    def alias_function(self, name: str, parameters: list[str], first: str) -> None:
+    def alias_function(
+        self, name: str, parameters: list[str], first: str | None, optional: int = 0
+    ) -> None:
         """For this connection only: ``name(parameters...)`` calls the registered function
         ``name`` with the text ``first`` before the arguments (a served database's model
-        functions take the caller's key first: ``functions.py``)."""
+        functions take the caller's key first: ``functions.py``); None: nothing before them.
+        The last ``optional`` parameters may be left out: the call passes NULL for them."""
 
     @abstractmethod
     def drop_alias(self, name: str) -> None: ...

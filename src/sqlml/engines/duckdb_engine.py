@@ -577,6 +577,7 @@ class DuckDBEngine(Engine):
         fn: Callable[[list], pa.Array],
         parameters: list[Column],
         returns: pa.DataType | Column,
+        volatile: bool = False,
     ) -> None:
         key = name.lower()
         params = [duckdb_types.parameter_type(c.sql_type, c.arrow) for c in parameters]
@@ -596,7 +597,9 @@ class DuckDBEngine(Engine):
                     return_type,
                     type="arrow",
                     null_handling="special",
-                    side_effects=False,
+                    # Without side effects DuckDB may call a function twice on the same
+                    # rows (a tiny table, a constant): harmless locally, not for a remote call.
+                    side_effects=volatile,
                 )
             except duckdb.Error as e:
                 raise duckdb_errors.translate(e) from e
@@ -608,14 +611,23 @@ class DuckDBEngine(Engine):
             if self._shared.functions.pop(key, None) is not None:
                 self._shared.root.remove_function(key)
 
-    def alias_function(self, name: str, parameters: list[str], first: str) -> None:
+    def alias_function(
+        self, name: str, parameters: list[str], first: str | None, optional: int = 0
+    ) -> None:
         # A temporary macro is this connection's own, and found before the functions of the
         # system catalog, where Python functions live: it shadows the function of that name.
-        names = ", ".join(_quoted(p) for p in parameters)
-        arguments = ", ".join([_literal(first), *map(_quoted, parameters)])
+        # Leaving parameters out is one overload of the macro per count of arguments.
+        before = [] if first is None else [_literal(first)]
+        overloads = []
+        for given in range(len(parameters) - optional, len(parameters) + 1):
+            names = [_quoted(p) for p in parameters[:given]]
+            arguments = before + names + ["NULL"] * (len(parameters) - given)
+            overloads.append(
+                f"({', '.join(names)}) AS "
+                f"system.main.{_quoted(name.lower())}({', '.join(arguments)})"
+            )
         self._catalog_statement(
-            f"CREATE OR REPLACE TEMP MACRO {_quoted(name.lower())}({names}) AS "
-            f"system.main.{_quoted(name.lower())}({arguments})"
+            f"CREATE OR REPLACE TEMP MACRO {_quoted(name.lower())}{', '.join(overloads)}"
         )
 
     def drop_alias(self, name: str) -> None:

@@ -10,13 +10,17 @@ from __future__ import annotations
 from sqlml.errors import CorruptModelPackage
 from sqlml.kinds.auto import AutoKind
 from sqlml.kinds.base import TARGET, FunctionSpec, ModelKind, reserved_names
+from sqlml.kinds.external import ExternalKind
 from sqlml.kinds.kmeans import KMeansKind
+from sqlml.kinds.remote import RemoteKind
 from sqlml.kinds.xgboost import XGBoostKind
 from sqlml.sql import ast
 
 KINDS: dict[str, ModelKind] = {
     kind.name: kind
     for kind in (
+        RemoteKind(),
+        ExternalKind(),
         KMeansKind(),
         XGBoostKind(),
         AutoKind(),  # last: takes every statement the kinds before it do not

@@ -63,6 +63,8 @@ class FunctionSpec:
 
     method: str
     returns: pa.DataType | str
+    volatile: bool = False  # a remote call: the engine calls it once per row (Engine)
+    optional: int = 0  # how many last parameters a call may leave out (NULL is passed)
 
 
 class Predictor(Protocol):
@@ -107,6 +109,9 @@ class ModelKind(ABC):
     # (one fit of known size: AUTO OFF XGBoost, K-means) have slots of their own, so a short
     # job never waits behind a long search (jobs.training).
     lane: str = "direct"
+    # False for models served elsewhere (remote, external): CREATE MODEL writes their package
+    # at once (``package``), and SHOW MODEL has no training section for them.
+    trained: bool = True
 
     # -- CREATE MODEL ----------------------------------------------------------------------
 
@@ -164,6 +169,11 @@ class ModelKind(ABC):
     def show_rows(self, manifest: dict) -> list[tuple[str, str]]:
         """SHOW MODEL's rows particular to the kind, after the PARAMETERS section's common
         ones."""
+        return []
+
+    def usage_rows(self, folder: Path, manifest: dict) -> list[tuple[str, str]]:
+        """SHOW MODEL's rows on what using the model has cost so far (an external model's
+        tokens), read from beside the package in ``folder``."""
         return []
 
     def explanation(self, directory: Path, manifest: dict) -> str | None:

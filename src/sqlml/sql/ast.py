@@ -75,6 +75,23 @@ class CreateModel:
 
 
 @dataclass(frozen=True)
+class CreateExternalModel:
+    """``CREATE EXTERNAL MODEL m FUNCTION fn [IAM_ROLE ...] MODEL_TYPE { BEDROCK | OPENAI }
+    SETTINGS (...)`` (reference §3): an LLM served elsewhere (kinds/external.py)."""
+
+    name: Name
+    function: Name | None
+    model_type: str | None
+    iam_role: str | None = None
+    settings: tuple[tuple[str, object], ...] = ()
+    text: str = field(default="", compare=False, repr=False)
+
+    @property
+    def settings_dict(self) -> dict[str, object]:
+        return dict(self.settings)
+
+
+@dataclass(frozen=True)
 class ShowModel:
     name: Name
     text: str = field(default="", compare=False, repr=False)
@@ -294,7 +311,7 @@ PrivilegeStatement = (
     | DropGroup | CreateRole | DropRole
 )  # fmt: skip
 MlStatement = (
-    CreateModel | ShowModel | ShowModelAll | DropModel | EvaluateModel | UserStatement
+    CreateModel | CreateExternalModel | ShowModel | ShowModelAll | DropModel | EvaluateModel | UserStatement
     | PrivilegeStatement | CopyFrom | Unload
 )  # fmt: skip
 Statement = MlStatement | Passthrough

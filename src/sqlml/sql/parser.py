@@ -168,11 +168,9 @@ class Parser:
         return ast.EvaluateModel(name, source, text=self.chunk.text.strip())
 
     def create_external_model(self) -> ast.MlStatement:
-        self.fail(
-            "CREATE EXTERNAL MODEL (Amazon Bedrock) is not supported yet",
-            self.tokens[1],
-            exc=FeatureNotSupported,
-        )
+        from sqlml.sql.external import parse_create_external_model  # it builds on Parser
+
+        return parse_create_external_model(self)
 
     # -- users ---------------------------------------------------------------------------
 

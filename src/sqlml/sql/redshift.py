@@ -423,6 +423,8 @@ def _expression(node: exp.Expression) -> exp.Expression:
             return _to_char(args[0], args[1].name)
         if name == "OCTET_LENGTH" and len(args) == 1:
             return exp.func("strlen", args[0])
+        if name == "OBJECT":  # SUPER's OBJECT(key, value, ...): an external model's config
+            return exp.func("json_object", *args)
         if name == "JSON_EXTRACT_ARRAY_ELEMENT_TEXT" and len(args) == 2:
             path = exp.DPipe(
                 this=exp.DPipe(

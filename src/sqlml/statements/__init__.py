@@ -5,6 +5,7 @@ returning a :class:`~sqlml.results.StatementResult`."""
 from __future__ import annotations
 
 from sqlml.sql import ast
+from sqlml.statements.create_direct import create_external_model_statement
 from sqlml.statements.create_model import create_model_statement
 from sqlml.statements.drop_model import drop_model
 from sqlml.statements.evaluate_model import evaluate_model
@@ -25,6 +26,7 @@ from sqlml.statements.users import alter_user, create_user, drop_user
 
 HANDLERS = {
     ast.CreateModel: create_model_statement,
+    ast.CreateExternalModel: create_external_model_statement,
     ast.ShowModel: show_model,
     ast.ShowModelAll: show_models,
     ast.DropModel: drop_model,

@@ -26,6 +26,7 @@ from sqlml.jobs import status as J
 from sqlml.jobs.faults import pause_at
 from sqlml.jobs.training import SEED, cancel, submit, wait
 from sqlml.kinds.base import DESCRIPTIONS, Draft, reserved_names
+from sqlml.kinds.remote import check_scope
 from sqlml.results import StatementResult
 from sqlml.sql import ast, to_sql
 from sqlml.sql.render import render_name
@@ -35,17 +36,16 @@ from sqlml.store.manifest import current_user
 
 def check_supported(stmt: ast.CreateModel) -> None:
     """Refuse the clauses whose behaviour sqlml does not have yet, naming the clause."""
-    if (
-        isinstance(stmt.source, ast.FromJob)
-        or stmt.returns
-        or stmt.sagemaker
-        or stmt.function_arg_types is not None
-    ):
+    if stmt.sagemaker is not None:
+        return  # a remote model (kinds/remote.py) checks its own clauses
+    if isinstance(stmt.source, ast.FromJob) or stmt.returns or stmt.function_arg_types is not None:
         raise FeatureNotSupported(
             f"CREATE MODEL {stmt.name}: bring-your-own-model (FROM 'job', FUNCTION f(types), "
-            "RETURNS, SAGEMAKER) is not supported yet; train the model from a table or a query "
-            "instead."
+            "RETURNS) is not supported yet; train the model from a table or a query "
+            "instead, or call a model served elsewhere with SAGEMAKER 'name' SETTINGS "
+            "(ENDPOINT 'http(s)://...')."
         )
+    check_scope(stmt.settings_dict, "trained", f"CREATE MODEL {stmt.name}")
 
 
 def source_query(session, source: ast.FromTable | ast.FromQuery) -> tuple[str, dict]:
@@ -172,6 +172,10 @@ def create_model(session, stmt: ast.CreateModel, notices: list | None = None):
     check_supported(stmt)
     kind = kinds.for_statement(stmt)
     kind.check(stmt)
+    if not kind.trained:  # served elsewhere: READY at once, nothing to train
+        from sqlml.statements.create_direct import create_direct
+
+        return create_direct(session, stmt, kind)
     schema = stmt.name.schema or session.engine.current_schema()
     if not session.engine.schema_exists(schema):
         raise SchemaNotFound(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlml.jobs import status as J
 from sqlml.jobs import training
 from sqlml.results import StatementResult
+from sqlml.runtime import usage
 from sqlml.sql import ast
 
 
@@ -26,5 +27,7 @@ def drop_model(session, stmt: ast.DropModel) -> StatementResult:
             training.cancel(store, job_dir)  # QUEUED or TRAINING: stop the trainer first
         store.delete(schema, stmt.name.name)
         session.privileges.forget_model(schema, stmt.name.name)
+        if manifest is not None:
+            usage.forget(store.root, manifest["package_id"])  # an external model's tokens
     session.sync_functions(force=True)
     return StatementResult("DROP MODEL")

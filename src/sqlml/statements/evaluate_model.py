@@ -34,9 +34,11 @@ def evaluate_model(session, stmt: ast.EvaluateModel) -> StatementResult:
             f"EVALUATE MODEL {what}: the model is {manifest['state']}, not READY. "
             f"SHOW MODEL {manifest['name']} shows its progress."
         )
-    if not kinds.for_manifest(manifest).evaluable:
+    kind = kinds.for_manifest(manifest)
+    if not kind.evaluable:
+        which = "AUTO OFF models" if kind.trained else "models served elsewhere"
         raise FeatureNotSupported(
-            f"EVALUATE MODEL {what}: evaluating AUTO OFF models is not supported yet; compare "
+            f"EVALUATE MODEL {what}: evaluating {which} is not supported yet; compare "
             f"{manifest['function']['name']}(...) with the target in a query."
         )
     query, _ = source_query(session, stmt.source)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -78,13 +79,14 @@ def model_rows(
     if "seconds" in training:
         rows.append(("Training Time", f"{training['seconds']:.1f} s"))
     source = manifest.get("source", {})
+    trained = kinds.for_manifest(manifest).trained  # a remote or external model is not
     rows += [
         ("", ""),
         ("TRAINING DATA:", ""),
         ("Table" if source.get("kind") == "table" else "Query", source.get("text", "")),
         ("Target Column", manifest.get("target") or ""),
         ("Training Rows", _training_rows(training)),
-    ]
+    ] if trained else []  # fmt: skip
     dropped = (
         model.get("dropped_columns") or (model.get("summary") or {}).get("dropped_columns") or {}
     )
@@ -104,6 +106,8 @@ def model_rows(
         ("Function Return Type", manifest.get("target_type", "")),
     ]
     rows += kinds.for_manifest(manifest).show_rows(manifest)
+    if manifest["state"] == "READY":
+        rows += kinds.for_manifest(manifest).usage_rows(Path(store_path), manifest)
     if manifest.get("auto") is False or manifest.get("preprocessors"):
         rows.append(("Preprocessors", manifest.get("preprocessors") or "none"))
     if manifest.get("iam_role"):
@@ -115,7 +119,7 @@ def model_rows(
     rows += [
         ("Max Runtime", str(settings.get("MAX_RUNTIME", ""))),
         ("Max Cells", str(settings.get("MAX_CELLS", ""))),
-    ]
+    ] if trained else []  # fmt: skip
     if settings.get("MAX_TRIALS"):
         rows.append(("Max Trials", str(settings["MAX_TRIALS"])))
     rows.append(("Model Store", store_path))

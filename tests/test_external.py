@@ -1,0 +1,330 @@
+"""CREATE EXTERNAL MODEL: LLMs behind an OpenAI-compatible endpoint, a real HTTP server on
+loopback (tests/http_stub.py) answering chat completions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from http_stub import Stub
+
+import sqlml
+
+TESTS = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def stub():
+    server = Stub()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def db_file(tmp_path) -> Path:
+    return tmp_path / "llm.duckdb"
+
+
+@pytest.fixture
+def db(stub, db_file):
+    stub.reset()
+    conn = sqlml.connect(db_file)
+    conn.sql(
+        "CREATE TABLE reviews AS SELECT * FROM (VALUES ('great food'), ('slow service'), "
+        "('great food'), (NULL), ('great food'), ('slow service')) v(txt)"
+    )
+    yield conn
+    conn.close()
+
+
+def create(db, stub, settings: str = "", name: str = "llm", fn: str = "ask", kind="OPENAI"):
+    extra = f", {settings}" if settings else ""
+    db.sql(
+        f"CREATE EXTERNAL MODEL {name} FUNCTION {fn} IAM_ROLE default MODEL_TYPE {kind} "
+        f"SETTINGS (ENDPOINT '{stub.url}/v1', MODEL_ID 'stub-model'{extra})"
+    )
+
+
+def show(db, name="llm") -> dict:
+    return dict(db.execute(f"SHOW MODEL {name}").fetchall())
+
+
+def test_unified_with_prompt_and_suffix(db, stub):
+    create(db, stub, "PROMPT 'Summarize:', SUFFIX 'in one word.'")
+    assert db.execute("SELECT ask('great food')").fetchone() == (
+        "echo: Summarize: great food in one word.",
+    )
+    request = json.loads(stub.bodies[-1])
+    assert request["model"] == "stub-model"
+    assert request["messages"] == [
+        {"role": "user", "content": "Summarize: great food in one word."}
+    ]
+
+
+def test_identical_prompts_asked_once_and_usage_counted(db, stub):
+    create(db, stub)
+    rows = db.execute("SELECT txt, ask(txt) FROM reviews").fetchall()
+    assert [(t, a) for t, a in rows if t] == [(t, f"echo: {t}") for t, _ in rows if t]
+    assert [a for t, a in rows if t is None] == [None]
+    assert stub.requests == 2  # five texts, two distinct; NULL asks nothing
+    shown = show(db)
+    assert shown["Requests"] == "2"
+    assert shown["Prompts Answered From Earlier Requests"] == "3"
+    assert (shown["Input Tokens"], shown["Output Tokens"]) == ("4", "6")
+
+
+def test_usage_adds_up_across_connections_and_processes(db, stub, db_file):
+    create(db, stub)
+    db.execute("SELECT ask('one two three')").fetchall()
+    db.close()
+    script = (
+        "import sqlml, sys; c = sqlml.connect(sys.argv[1]); "
+        "print(c.execute(\"SELECT ask('four five')\").fetchone()[0])"
+    )
+    env_path = str(Path(sqlml.__file__).parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(db_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
+    )
+    assert out.stdout.strip() == "echo: four five"
+    again = sqlml.connect(db_file)
+    try:
+        shown = show(again)
+    finally:
+        again.close()
+    assert (shown["Requests"], shown["Input Tokens"], shown["Output Tokens"]) == ("2", "5", "7")
+
+
+def test_response_type_super_is_conversation_shaped(db, stub):
+    create(db, stub, "RESPONSE_TYPE SUPER")
+    text, stop, total = db.execute(
+        "SELECT r->>'$.output.message.content[0].text', r->>'$.stopReason', "
+        "(r->>'$.usage.totalTokens')::INT FROM (SELECT ask('hello there') AS r)"
+    ).fetchone()
+    assert (text, stop, total) == ("echo: hello there", "stop", 5)
+
+
+def test_raw_request(db, stub):
+    create(db, stub, "REQUEST_TYPE RAW, RESPONSE_TYPE SUPER")
+    body = {"messages": [{"role": "user", "content": "raw hi"}], "temperature": 0}
+    answer = db.execute(f"SELECT ask('{json.dumps(body)}')").fetchone()[0]
+    assert json.loads(answer)["choices"][0]["message"]["content"].startswith("echo: raw hi")
+    assert json.loads(stub.bodies[-1])["model"] == "stub-model"
+
+
+def test_inference_config(db, stub):
+    create(db, stub, """INFERENCE_CONFIG '{"temperature": 0.5, "maxTokens": 7}'""")
+    answer = db.execute("SELECT ask('hi')").fetchone()[0]
+    assert answer == 'echo: hi {"max_tokens": 7, "temperature": 0.5}'
+    assert show(db)["Inference Config"] == '{"temperature": 0.5, "maxTokens": 7}'
+
+
+def test_bedrock_as_written_needs_an_endpoint(db, stub):
+    with pytest.raises(sqlml.FeatureNotSupported, match="calling Amazon Bedrock needs AWS") as info:
+        db.sql(
+            "CREATE EXTERNAL MODEL llm_claude FUNCTION llm_claude_func IAM_ROLE default "
+            "MODEL_TYPE BEDROCK SETTINGS (MODEL_ID 'anthropic.claude-v2:1', PROMPT 'Summarize:')"
+        )
+    assert info.value.sqlstate == "0A000"
+    assert db.execute("SHOW MODEL ALL").fetchall() == []
+    create(db, stub, "PROMPT 'Summarize:'", kind="BEDROCK")
+    assert db.execute("SELECT ask('x')").fetchone() == ("echo: Summarize: x",)
+
+
+def test_api_key_from_the_environment_never_stored_or_printed(db, stub, monkeypatch):
+    secret = "sk-test-llm-8d1e77"
+    monkeypatch.setenv("SQLML_TEST_LLM_KEY", secret)
+    create(db, stub, "API_KEY_ENV 'SQLML_TEST_LLM_KEY'")
+    db.execute("SELECT ask('hi')").fetchall()
+    assert stub.authorizations[-1] == f"Bearer {secret}"
+    stub.status = 401
+    with pytest.raises(sqlml.RemoteEndpointError) as info:
+        db.execute("SELECT ask('again')")
+    assert "HTTP 401" in str(info.value) and secret not in str(info.value)
+    shown = show(db)
+    assert shown["API Key"] == "from environment variable SQLML_TEST_LLM_KEY"
+    assert secret not in json.dumps(shown)
+    for path in db.store.root.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+
+
+def test_api_key_variable_unset(db, stub, monkeypatch):
+    monkeypatch.delenv("SQLML_TEST_UNSET_KEY", raising=False)
+    create(db, stub, "API_KEY_ENV 'SQLML_TEST_UNSET_KEY'")
+    with pytest.raises(sqlml.InvalidSetting, match="SQLML_TEST_UNSET_KEY"):
+        db.execute("SELECT ask('hi')")
+
+
+def test_429_backs_off_then_answers(db, stub):
+    create(db, stub)
+    stub.fail_first, stub.retry_after = [429, 429], "0"
+    assert db.execute("SELECT ask('hi')").fetchone() == ("echo: hi",)
+    assert stub.requests == 3
+
+
+def test_failures_name_the_endpoint(db, stub):
+    create(db, stub)
+    stub.status = 503
+    with pytest.raises(sqlml.RemoteEndpointError, match=r"answered HTTP 503.*after 5 attempts"):
+        db.execute("SELECT ask(txt) FROM reviews").fetchall()
+    stub.status, stub.garbage = None, True
+    with pytest.raises(sqlml.RemoteEndpointError) as info:
+        db.execute("SELECT ask('hi')")
+    assert f"endpoint {stub.url}/v1/chat/completions" in str(info.value)
+    assert "not an OpenAI chat completion" in str(info.value)
+    assert show(db)["Requests"] == "0"  # no partial results counted
+
+
+@pytest.mark.parametrize(
+    ("settings", "error", "match"),
+    [
+        ("", sqlml.InvalidSetting, "MODEL_TYPE is required"),
+        ("MODEL_TYPE OPENAI SETTINGS (MODEL_ID 'x')", sqlml.FeatureNotSupported, "ENDPOINT"),
+        (
+            "MODEL_TYPE OPENAI SETTINGS (ENDPOINT 'http://x/v1')",
+            sqlml.InvalidSetting,
+            r"MODEL_ID '\.\.\.'\) is required",
+        ),
+        (
+            "MODEL_TYPE OPENAI SETTINGS (ENDPOINT 'http://x/v1', MODEL_ID 'm', REQUEST_TYPE RAW)",
+            sqlml.InvalidSetting,
+            "REQUEST_TYPE RAW takes and returns SUPER",
+        ),
+        (
+            "MODEL_TYPE OPENAI SETTINGS (ENDPOINT 'http://x/v1', MODEL_ID 'm', FORMAT 'CSV')",
+            sqlml.InvalidSetting,
+            "SETTINGS FORMAT does not apply to external models",
+        ),
+        (
+            "MODEL_TYPE OPENAI SETTINGS (ENDPOINT 'http://x/v1', MODEL_ID 'm', "
+            """INFERENCE_CONFIG '{"Temperature": 1}')""",
+            sqlml.InvalidSetting,
+            "case-sensitive",
+        ),
+    ],
+)
+def test_refused(db, settings, error, match):
+    with pytest.raises(error, match=match):
+        db.sql(f"CREATE EXTERNAL MODEL m FUNCTION f {settings}")
+    assert db.execute("SHOW MODEL ALL").fetchall() == []
+
+
+def test_drop_and_names(db, stub):
+    create(db, stub)
+    with pytest.raises(sqlml.ModelAlreadyExists):
+        create(db, stub, fn="other")
+    with pytest.raises(sqlml.FunctionAlreadyExists):
+        create(db, stub, name="llm2")
+    db.execute("SELECT ask('hi')").fetchall()
+    assert list((db.store.root / ".usage").glob("*.json"))
+    db.sql("DROP MODEL llm")
+    assert db.execute("SHOW MODEL ALL").fetchall() == []
+    assert not list((db.store.root / ".usage").glob("*"))
+    create(db, stub)  # the name is free again, and its usage starts at zero
+    assert show(db)["Requests"] == "0"
+
+
+# -- the inference-config argument (Redshift's fn(text [, inference_config [, fields]])) ------
+
+
+def test_inference_config_argument(db, stub):
+    create(db, stub, """INFERENCE_CONFIG '{"temperature": 0.1}'""")
+    rows = db.execute(
+        "SELECT ask('q'), ask('q', {'temperature': 0.5}), "
+        """ask('q', json_object('maxTokens', 5), '{"top_k": 3}')"""
+    ).fetchone()
+    assert rows == (
+        'echo: q {"temperature": 0.1}',
+        'echo: q {"temperature": 0.5}',
+        'echo: q {"max_tokens": 5, "temperature": 0.1}',
+    )
+    assert json.loads(stub.bodies[-1])["top_k"] == 3
+    assert show(db)["Function Parameters"] == (
+        "input_text inference_config additional_model_request_fields"
+    )
+    with pytest.raises(sqlml.InvalidSetting, match="key 'Temperature' is not one of"):
+        db.execute("SELECT ask('q', {'Temperature': 0.5})")
+
+
+def test_redshift_statement_and_call_as_written(stub, tmp_path):
+    stub.reset()
+    conn = sqlml.connect(tmp_path / "rs.duckdb", dialect="redshift")
+    try:
+        conn.sql(
+            "CREATE EXTERNAL MODEL llm_claude FUNCTION llm_claude_func IAM_ROLE default "
+            "MODEL_TYPE BEDROCK SETTINGS (MODEL_ID 'anthropic.claude-v2:1', PROMPT 'Summarize:', "
+            f"ENDPOINT '{stub.url}/v1')"
+        )
+        conn.sql("CREATE TABLE t (txt VARCHAR(100))")
+        conn.sql("INSERT INTO t VALUES ('a b')")
+        answer = conn.execute(
+            "SELECT llm_claude_func('Text: ' || txt, object('temperature', 0.7, 'maxTokens', 500)) "
+            "FROM t"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    assert answer == 'echo: Summarize: Text: a b {"max_tokens": 500, "temperature": 0.7}'
+
+
+def test_another_connection_leaves_arguments_out_too(db, stub, db_file):
+    create(db, stub)
+    other = sqlml.connect(db_file)
+    try:
+        assert other.execute("SELECT ask('x'), ask('x', NULL)").fetchone() == ("echo: x",) * 2
+    finally:
+        other.close()
+
+
+@pytest.mark.slow
+def test_served(stub, db_file):
+    import psycopg
+    from serving import Served
+
+    stub.reset()
+    conn = sqlml.connect(db_file)
+    create(conn, stub)
+    conn.close()
+    served = Served(db_file, "--dialect", "duckdb")
+    try:
+        with psycopg.connect(served.dsn(), autocommit=True) as client:
+            row = client.execute(
+                "SELECT ask('q'), ask('q', '{\"temperature\": 0.5}'::JSON)"
+            ).fetchone()
+    finally:
+        served.stop()
+    assert row == ("echo: q", 'echo: q {"temperature": 0.5}')
+
+
+def test_identical_prompts_asked_once_per_statement(db, stub):
+    create(db, stub)
+    db.sql("CREATE TABLE many AS SELECT (i % 3)::VARCHAR AS txt FROM range(5000) r(i)")
+    assert db.execute("SELECT count(DISTINCT ask(txt)) FROM many").fetchone() == (3,)
+    assert stub.requests == 3  # three vectors of rows, three distinct prompts
+    db.execute("SELECT count(ask(txt)) FROM many").fetchall()
+    assert stub.requests == 6  # a new statement asks again
+    shown = show(db)
+    assert (shown["Requests"], shown["Prompts Answered From Earlier Requests"]) == ("6", "9994")
+
+
+def test_api_key_from_a_file(db, stub, tmp_path):
+    key_file = tmp_path / "openai_key"
+    secret = "sk-test-file-41aa0c"
+    key_file.write_text(secret + "\n")
+    create(db, stub, f"API_KEY_FILE '{key_file}'")
+    db.execute("SELECT ask('hi')").fetchall()
+    assert stub.authorizations[-1] == f"Bearer {secret}"
+    assert show(db)["API Key"] == f"from file {key_file}"
+    for path in db.store.root.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    key_file.unlink()
+    with pytest.raises(sqlml.InvalidSetting, match="cannot be read") as info:
+        db.execute("SELECT ask('again')")
+    assert secret not in str(info.value)
