@@ -41,6 +41,9 @@ class Capabilities:
     # A function may be registered under a built-in function's name without error, so
     # sqlml must check names itself (DuckDB).
     functions_shadow_builtins: bool = False
+    # An error for a call of a function with the wrong arguments lists the argument types
+    # passed (DuckDB); Spark says only that their number is wrong.
+    call_errors_name_argument_types: bool = True
 
 
 @dataclass(frozen=True)

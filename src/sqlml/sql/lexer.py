@@ -7,6 +7,7 @@ dollar-quoted strings, so a ``;`` inside any of them never splits a statement.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlglot.dialects.dialect import Dialect
@@ -26,11 +27,26 @@ DEFAULT_DIALECT = "duckdb"
 _TOKENIZED_AS = {"redshift": "duckdb"}
 
 
+# Dialects whose own tokenizer is kept, less its swallowing of what follows SHOW (Spark's:
+# its quoting, backticks, is not DuckDB's).
+_SHOW_AS_WORD = {"spark"}
+
+
+@functools.lru_cache(maxsize=8)
+def _tokenizer_class(dialect: str):
+    base = Dialect.get_or_raise(dialect).tokenizer_class
+    if dialect not in _SHOW_AS_WORD:
+        return base
+    return type(
+        f"{base.__name__}ShowAsWord", (base,), {"COMMANDS": base.COMMANDS - {TokenType.SHOW}}
+    )
+
+
 def tokenize(text: str, dialect: str = DEFAULT_DIALECT) -> list[Token]:
     """Tokens of ``text`` in sqlglot's ``dialect``; raises sqlglot's TokenError on an
     unterminated quote or comment."""
     dialect = _TOKENIZED_AS.get(dialect, dialect)
-    return Dialect.get_or_raise(dialect).tokenizer_class().tokenize(text)
+    return _tokenizer_class(dialect)().tokenize(text)
 
 
 def is_word(token: Token) -> bool:
