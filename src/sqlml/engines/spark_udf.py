@@ -26,6 +26,18 @@ def _argument(column) -> pa.Array:
     return column
 
 
+def _cast(values: pa.Array, to: pa.DataType) -> pa.Array:
+    """``values`` as ``to``: a regression model's predictions of an integer (or decimal)
+    target rounded half to even first, as DuckDB casts a function's DOUBLE result to the
+    target's type, so that both engines return the same values."""
+    if pa.types.is_floating(values.type) and (pa.types.is_integer(to) or pa.types.is_decimal(to)):
+        import pyarrow.compute as pc
+
+        digits = to.scale if pa.types.is_decimal(to) else 0
+        values = pc.round(values, ndigits=digits, round_mode="half_to_even")
+    return values.cast(to)
+
+
 def batch_function(fn: Callable[[list], pa.Array], returns: pa.DataType) -> Callable:
     """``fn`` as a function of the batch's argument arrays, returning arrays of ``returns``."""
 
@@ -37,7 +49,7 @@ def batch_function(fn: Callable[[list], pa.Array], returns: pa.DataType) -> Call
         if isinstance(out, pa.ExtensionArray):  # JSON: Spark's STRING
             out = out.storage
         if out.type != returns:
-            out = out.cast(returns)
+            out = _cast(out, returns)
         return out
 
     return call
