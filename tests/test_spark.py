@@ -278,3 +278,30 @@ def test_training_sample_is_drawn_in_spark_per_class(spark, rows, tmp_path):
         assert sample.schema.field("island").type == pa.string()
         written, _ = engine.export_training_data(query, path, 50, 7)
         assert written == 50
+
+
+def test_cli_on_spark_refuses_a_database_file(tmp_path, capsys):
+    from sqlml.cli import main
+
+    assert main([str(tmp_path / "x.duckdb"), "--spark-master", "local[1]", "-c", "SELECT 1"]) == 1
+    assert "no database file" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_runs_on_spark(tmp_path):
+    import subprocess
+
+    src = str(Path(sqlml.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-m", "sqlml", "--spark-master", "local[1]", "-csv"]
+        + ["--model-store", str(tmp_path / "models")]
+        + ["-c", "SELECT count(*) AS n FROM range(7)", "-c", "SHOW MODEL ALL"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == ["n", "7"]

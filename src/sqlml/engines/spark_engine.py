@@ -124,10 +124,6 @@ def _command(text: str, has_rows: bool) -> str:
     return head
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 class _SharedSession:
     """What every sqlml connection over one SparkSession shares."""
 
@@ -170,8 +166,15 @@ def session_for(master: str | None, app_name: str = "sqlml") -> SparkSession:
         if active is not None:
             return active
         master = "local[*]"
-    builder = SparkSession.builder.master(master).appName(app_name)
-    return builder.getOrCreate()
+    # Progress bars and INFO logs would mix with the command's output.
+    builder = (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 class SparkEngine(Engine):
@@ -415,11 +418,13 @@ class SparkEngine(Engine):
 
     def tables(self) -> list[tuple[str, str, str]]:
         found = []
+        current = self.current_schema()
         for t in self.spark.catalog.listTables():
             if t.isTemporary and t.name.lower() in _CATALOG_VIEWS:
                 continue
             kind = "VIEW" if t.isTemporary or (t.tableType or "").upper() == "VIEW" else "TABLE"
-            found.append((t.namespace[0] if t.namespace else "", t.name, kind))
+            # a temporary view is in no schema; it is found from the current one
+            found.append((t.namespace[0] if t.namespace else current, t.name, kind))
         return sorted(found)
 
     def table_definitions(self, name: str | None = None) -> list[str]:
