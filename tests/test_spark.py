@@ -128,6 +128,10 @@ def test_a_from_query_spark_refuses_fails_create_model(spark, rows):
         with pytest.raises(sqlml.ModelNotFound):
             conn.execute("SELECT explain_model('no_such_model')")
         assert conn.execute("SELECT count(*) FROM stv_ml_model_info").fetchall() == [(0,)]
+        # a table whose name needs quoting is read (quoted as Spark quotes: backticks)
+        spark.table("penguins").createOrReplaceTempView("PenGuins")
+        with pytest.raises(sqlml.ColumnNotFound, match="TARGET column 'nope'"):
+            conn.sql("CREATE MODEL m FROM `PenGuins` TARGET nope FUNCTION f")
 
 
 # -- a DuckDB model served in Spark --------------------------------------------------------------
@@ -182,6 +186,11 @@ def test_show_evaluate_explain_and_catalog_on_spark(both):
     show = dict(conn.execute("SHOW MODEL main.peng").fetchall())
     assert show["Model State"] == "READY"
     evaluated = conn.execute("EVALUATE MODEL main.peng FROM (SELECT * FROM penguins)")
+    assert evaluated.fetchone()[0] == 344
+    # a column named in another case is found, and quoted as Spark quotes names
+    evaluated = conn.execute(
+        "EVALUATE MODEL main.peng FROM (SELECT island AS Island, * EXCEPT (island) FROM penguins)"
+    )
     assert evaluated.fetchone()[0] == 344
     document = conn.execute("SELECT explain_model('main.peng')").fetchone()[0]
     assert "global_shap_values" in document

@@ -94,7 +94,7 @@ class Connection:
         root = (
             Path(model_store)
             if model_store is not None
-            else default_store_root(database if self.engine.name == "duckdb" else None)
+            else default_store_root(database if self.engine.capabilities.database_files else None)
         )
         if root is None:
             # An in-memory database keeps its models only as long as it lives.

@@ -44,6 +44,9 @@ class Capabilities:
     # An error for a call of a function with the wrong arguments lists the argument types
     # passed (DuckDB); Spark says only that their number is wrong.
     call_errors_name_argument_types: bool = True
+    # The database is a file (DuckDB), beside which its model store lives by default; a
+    # Spark session's tables are not.
+    database_files: bool = True
 
 
 @dataclass(frozen=True)
@@ -279,6 +282,10 @@ class Engine(ABC):
 
     @abstractmethod
     def drop_alias(self, name: str) -> None: ...
+
+    def quote(self, name: str) -> str:
+        """A column name as the engine's SQL quotes it (SQL's double quotes by default)."""
+        return '"' + name.replace('"', '""') + '"'
 
     # -- types -----------------------------------------------------------------------------
 

@@ -188,6 +188,7 @@ class SparkEngine(Engine):
         transactions=False,
         functions_shadow_builtins=False,
         call_errors_name_argument_types=False,
+        database_files=False,
     )
 
     def __init__(self, database: str | None = None, *, spark: SparkSession | None = None):
@@ -220,14 +221,18 @@ class SparkEngine(Engine):
             last = self._shared.refs <= 0
             if last:
                 _sessions.pop(id(self.spark), None)
-        if last:
+        if not last:
+            return
+        try:
             # A closed connection leaves nothing behind in a session that lives on.
             for name in list(self._shared.functions):
                 self._drop_function(name)
             for view in _CATALOG_VIEWS:
                 self.spark.catalog.dropTempView(view)
-            if self._owns:
-                self.spark.stop()
+        except Exception as e:  # noqa: BLE001 -- the user stopped the session first
+            log.info("Spark session not cleaned up: %s", e)
+        if self._owns:
+            self.spark.stop()
 
     # -- running SQL -----------------------------------------------------------------------
 
@@ -555,6 +560,9 @@ class SparkEngine(Engine):
         raise self._not_supported("Serving a Spark session (sqlml serve)", "use DuckDB for it.")
 
     # -- types -----------------------------------------------------------------------------
+
+    def quote(self, name: str) -> str:
+        return spark_types.quote(name)  # backticks: a double-quoted name is a string
 
     def sql_type(self, arrow_type: pa.DataType) -> str:
         return spark_types.sql_type(arrow_type)
