@@ -27,6 +27,7 @@ def connect(
     engine: str = "duckdb",
     dialect: str | None = None,
     default_settings: dict[str, object] | None = None,
+    spark=None,
 ) -> Connection:
     """Open (or create) a DuckDB database with ML statements.
 
@@ -39,12 +40,17 @@ def connect(
             default it returns once training has started; ``wait_model`` waits.
         max_training_jobs: how many models train at once (each trainer uses every core);
             further CREATE MODEL statements wait as QUEUED. Default: one per two cores.
-        engine: the database engine (``sqlml.engines.ENGINES``); DuckDB is the one so far.
+        engine: the database engine (``sqlml.engines.ENGINES``): ``duckdb``, or ``spark`` with
+            ``database`` a master URL (``local[2]``, ``spark://host:7077``).
         dialect: the SQL the statements are written in: ``"duckdb"`` (the default, the
             engine's own) or ``"redshift"`` (translated to the engine's; README, "Coming from
             Redshift").
         default_settings: SETTINGS for every CREATE MODEL that does not give them, e.g.
             ``{"MAX_RUNTIME": 600}`` instead of Redshift's 5400 s.
+        spark: a ``pyspark.sql.SparkSession`` to run in instead of DuckDB (the Spark engine:
+            statements are Spark SQL, prediction functions are registered in that session);
+            ``database`` is then not given, and ``model_store`` should be a folder every
+            executor can read (default: a temporary folder, fine for ``local[n]``).
     """
     from sqlml.session import Connection
 
@@ -56,6 +62,7 @@ def connect(
         engine=engine,
         dialect=dialect,
         default_settings=default_settings,
+        spark=spark,
     )
 
 

@@ -57,8 +57,10 @@ class Connection:
         served: bool = False,
         dialect: str | None = None,
         default_settings: dict[str, object] | None = None,
+        spark=None,
     ):
-        """``user``: the session's user (a server's session), whose privileges every
+        """``spark``: a SparkSession to run in (the Spark engine; ``database`` is then
+        unused). ``user``: the session's user (a server's session), whose privileges every
         statement is checked against; None (embedded) may do everything. ``served``: a
         server's connection, whose model functions check their caller (``functions.py``);
         the connections of one process to one database are all served or none (they share
@@ -79,7 +81,10 @@ class Connection:
         self.max_training_jobs = max_training_jobs or training.default_max_jobs()
         if self.max_training_jobs < 1:
             raise SqlmlError("max_training_jobs must be at least 1.")
-        self.engine = open_engine(engine, database)
+        if spark is not None:
+            self.engine = open_engine("spark", None, spark=spark)
+        else:
+            self.engine = open_engine(engine, database)
         # The SQL the user writes; statements are translated from it to the engine's own.
         self.dialect = dialects.check(dialect or self.engine.dialect)
         for statement in dialects.setup(self.dialect, self.engine.dialect):
@@ -87,7 +92,11 @@ class Connection:
                 self.engine.execute(statement)
             except DatabaseError as e:  # a read-only database cannot take a schema, say
                 log.info("dialect set-up statement %r failed: %s", statement, e)
-        root = Path(model_store) if model_store is not None else default_store_root(database)
+        root = (
+            Path(model_store)
+            if model_store is not None
+            else default_store_root(database if self.engine.capabilities.database_files else None)
+        )
         if root is None:
             # An in-memory database keeps its models only as long as it lives.
             root = Path(tempfile.mkdtemp(prefix="sqlml-models-"))
@@ -198,8 +207,12 @@ class Connection:
             return PredictionCallError(
                 _call_mismatch(self.engine, error.name, functions[error.name], arguments)
             )
-        if error.name in functions and self._functions.served and error.sqlstate == "42883":
-            # A served session's macro for the function: it says only that the count is off.
+        says_only_count = self._functions.served or not (
+            self.engine.capabilities.call_errors_name_argument_types
+        )
+        if error.name in functions and says_only_count and error.sqlstate == "42883":
+            # A served session's macro for the function, or an engine that does not list the
+            # argument types (Spark): it says only that the count is off.
             return PredictionCallError(
                 _call_mismatch(self.engine, error.name, functions[error.name], None)
             )
@@ -238,6 +251,11 @@ class Connection:
         return error
 
     # -- the embedded API ------------------------------------------------------------------
+
+    @property
+    def spark(self):
+        """The SparkSession underneath (the Spark engine)."""
+        return getattr(self.engine, "spark", None)
 
     @property
     def duckdb(self):

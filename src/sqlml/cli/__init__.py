@@ -68,9 +68,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--dialect",
-        default="duckdb",
-        choices=("duckdb", "redshift"),
-        help="the SQL the statements are written in (default: duckdb, the engine's own)",
+        default=None,
+        choices=("duckdb", "redshift", "spark"),
+        help="the SQL the statements are written in (default: the engine's own)",
+    )
+    parser.add_argument(
+        "--engine",
+        default=None,
+        choices=("duckdb", "spark"),
+        help="the database engine (default: duckdb; spark with --spark-master)",
+    )
+    parser.add_argument(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="run on Spark: local[N] or spark://host:port (implies --engine spark; the "
+        "models live in --model-store, default ./sqlml-models)",
     )
     parser.add_argument("--debug", action="store_true", help="print full tracebacks and debug logs")
     return parser
@@ -171,10 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as e:
             print(f"ERROR [58P01]: Cannot read the script {script}: {e.strerror}.", file=sys.stderr)
             return 1
-    import sqlml
-
     try:
-        conn = sqlml.connect(database, model_store=args.model_store, dialect=args.dialect)
+        conn = _connect(args, database)
     except Exception as e:  # noqa: BLE001 -- the CLI's one place that reports any failure
         report(e, args.debug)
         return 1
@@ -209,3 +220,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 MAXROWS = 40
+
+
+def _connect(args, database: str | None):
+    """The command's connection: DuckDB on ``database``, or Spark on ``--spark-master``."""
+    import sqlml
+
+    if args.spark_master is None and args.engine != "spark":
+        return sqlml.connect(database, model_store=args.model_store, dialect=args.dialect)
+    if database is not None:
+        raise sqlml.InvalidSetting(
+            f"On Spark there is no database file ({database}): the tables are the Spark "
+            "session's. Give --spark-master URL and --model-store FOLDER only."
+        )
+    return sqlml.connect(
+        args.spark_master,
+        engine="spark",
+        model_store=args.model_store or "sqlml-models",
+        dialect=args.dialect,
+    )

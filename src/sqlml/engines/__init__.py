@@ -22,18 +22,29 @@ from sqlml.engines.base import (
 )
 from sqlml.errors import InvalidSetting
 
-ENGINES = {"duckdb": ("sqlml.engines.duckdb_engine", "DuckDBEngine")}
+ENGINES = {
+    "duckdb": ("sqlml.engines.duckdb_engine", "DuckDBEngine"),
+    "spark": ("sqlml.engines.spark_engine", "SparkEngine"),
+}
 
 
-def open_engine(name: str, database: str | None) -> Engine:
-    """A connection of engine ``name`` to ``database``."""
+def open_engine(name: str, database: str | None, **options) -> Engine:
+    """A connection of engine ``name`` to ``database``; ``options`` are the engine's own
+    (Spark: ``spark``, the SparkSession to run in)."""
     try:
         module, cls = ENGINES[name]
     except KeyError:
         raise InvalidSetting(
             f"Unknown engine {name!r}; sqlml runs on {', '.join(sorted(ENGINES))}."
         ) from None
-    return getattr(importlib.import_module(module), cls)(database)
+    try:
+        loaded = importlib.import_module(module)
+    except ImportError as e:  # an optional engine's library is not installed
+        raise InvalidSetting(
+            f"The {name} engine needs {e.name}, which is not installed: "
+            f"pip install 'sqlml[{name}]'."
+        ) from None
+    return getattr(loaded, cls)(database, **options)
 
 
 __all__ = [

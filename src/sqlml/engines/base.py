@@ -41,6 +41,12 @@ class Capabilities:
     # A function may be registered under a built-in function's name without error, so
     # sqlml must check names itself (DuckDB).
     functions_shadow_builtins: bool = False
+    # An error for a call of a function with the wrong arguments lists the argument types
+    # passed (DuckDB); Spark says only that their number is wrong.
+    call_errors_name_argument_types: bool = True
+    # The database is a file (DuckDB), beside which its model store lives by default; a
+    # Spark session's tables are not.
+    database_files: bool = True
 
 
 @dataclass(frozen=True)
@@ -282,6 +288,10 @@ class Engine(ABC):
 
     @abstractmethod
     def drop_alias(self, name: str) -> None: ...
+
+    def quote(self, name: str) -> str:
+        """A column name as the engine's SQL quotes it (SQL's double quotes by default)."""
+        return '"' + name.replace('"', '""') + '"'
 
     # -- types -----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import functools
 
 from sqlml.errors import FeatureNotSupported, InvalidSetting, StatementTooComplex
 
-DIALECTS = ("duckdb", "redshift")
+DIALECTS = ("duckdb", "redshift", "spark")
 
 
 def check(dialect: str) -> str:

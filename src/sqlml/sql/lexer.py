@@ -12,6 +12,7 @@ their tokens (an error to explain, say); anything the scanner is unsure of goes 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -41,13 +42,29 @@ DEFAULT_DIALECT = "duckdb"
 _TOKENIZED_AS = {"redshift": "duckdb"}
 
 
+# Dialects whose own tokenizer is kept, less its swallowing of what follows SHOW (Spark's:
+# its quoting, backticks, is not DuckDB's).
+_SHOW_AS_WORD = {"spark"}
+
+
+@functools.lru_cache(maxsize=8)
+def _tokenizer_class(dialect: str):
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.tokens import TokenType
+
+    base = Dialect.get_or_raise(dialect).tokenizer_class
+    if dialect not in _SHOW_AS_WORD:
+        return base
+    return type(
+        f"{base.__name__}ShowAsWord", (base,), {"COMMANDS": base.COMMANDS - {TokenType.SHOW}}
+    )
+
+
 def tokenize(text: str, dialect: str = DEFAULT_DIALECT) -> list[Token]:
     """Tokens of ``text`` in sqlglot's ``dialect``; raises sqlglot's TokenError on an
     unterminated quote or comment."""
-    from sqlglot.dialects.dialect import Dialect
-
     dialect = _TOKENIZED_AS.get(dialect, dialect)
-    return Dialect.get_or_raise(dialect).tokenizer_class().tokenize(text)
+    return _tokenizer_class(dialect)().tokenize(text)
 
 
 def is_word(token: Token) -> bool:

@@ -29,7 +29,7 @@ from sqlml.kinds.base import DESCRIPTIONS, Draft, reserved_names
 from sqlml.kinds.remote import check_scope
 from sqlml.results import StatementResult
 from sqlml.sql import ast, to_sql
-from sqlml.sql.render import render_name
+from sqlml.sql.render import quote_ident
 from sqlml.statements import catalog
 from sqlml.store.manifest import current_user
 
@@ -48,12 +48,22 @@ def check_supported(stmt: ast.CreateModel) -> None:
     check_scope(stmt.settings_dict, "trained", f"CREATE MODEL {stmt.name}")
 
 
+def _table_name(engine, name: ast.Name) -> str:
+    """A table's name as SQL: bare when it may be, else quoted as the engine quotes names
+    (Spark's backticks; a double-quoted name is a string there)."""
+
+    def part(text: str) -> str:
+        return text if quote_ident(text) == text else engine.quote(text)
+
+    return ".".join(part(p) for p in (name.schema, name.name) if p)
+
+
 def source_query(session, source: ast.FromTable | ast.FromQuery) -> tuple[str, dict]:
     """The engine's query that reads ``FROM table | (query)``, and how the manifest records the
     source: as the user wrote it (``text``) and, when the session's dialect is not the
     engine's, as the engine runs it (``sql``)."""
     if isinstance(source, ast.FromTable):
-        written = f"SELECT * FROM {render_name(source.table)}"
+        written = f"SELECT * FROM {_table_name(session.engine, source.table)}"
         record = {"kind": "table", "text": str(source.table)}
     else:
         written = source.sql

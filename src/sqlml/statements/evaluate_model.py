@@ -14,7 +14,6 @@ from sqlml.errors import (
 )
 from sqlml.results import StatementResult
 from sqlml.sql import ast
-from sqlml.sql.render import quote_ident
 from sqlml.statements import catalog
 from sqlml.statements.create_model import source_query
 
@@ -55,9 +54,10 @@ def evaluate_model(session, stmt: ast.EvaluateModel) -> StatementResult:
         )
     # The features are read as the prediction function receives them: the same casts as a call.
     select = [
-        session.engine.as_parameter(quote_ident(by_lower[f.name.lower()]), f) for f in features
+        session.engine.as_parameter(session.engine.quote(by_lower[f.name.lower()]), f)
+        for f in features
     ]
-    select.append(quote_ident(by_lower[target.name.lower()]))
+    select.append(session.engine.quote(by_lower[target.name.lower()]))
     table = session.engine.query_arrow(
         f"SELECT {', '.join(select)} FROM ({query})", f"EVALUATE MODEL {what}"
     )
@@ -108,8 +108,9 @@ def _training_overlap(session, manifest, select, query, features, target) -> int
         if any(n.lower() not in by_lower for n in names):
             return None
         train_select = [
-            session.engine.as_parameter(quote_ident(by_lower[f.name.lower()]), f) for f in features
-        ] + [quote_ident(by_lower[target.name.lower()])]
+            session.engine.as_parameter(session.engine.quote(by_lower[f.name.lower()]), f)
+            for f in features
+        ] + [session.engine.quote(by_lower[target.name.lower()])]
         table = session.engine.query_arrow(
             f"SELECT count(*) FROM (SELECT {', '.join(select)} FROM ({query}) INTERSECT "
             f"SELECT {', '.join(train_select)} FROM ({training}))",

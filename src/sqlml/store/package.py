@@ -159,6 +159,11 @@ class ModelStore:
     def __repr__(self) -> str:
         return f"ModelStore({str(self.root)!r})"
 
+    def __reduce__(self):
+        # A function that reads the store runs in other processes too (Spark's Python
+        # workers get it pickled): the store travels as its folder, its lock depth stays.
+        return (ModelStore, (self.root,))
+
     def path(self, schema: str, name: str) -> Path:
         return self.root / package_key(schema, name)
 
