@@ -199,6 +199,20 @@ class ObjectStorageError(SqlmlError):
     sqlstate = "58030"
 
 
+class InvalidModelFile(SqlmlError):
+    """A model file CREATE MODEL ... FROM 'path' imports is not one sqlml reads: an unknown or
+    damaged format, or a format refused because loading it would run code (pickle)."""
+
+    sqlstate = "22P04"
+
+
+class ModelSignatureMismatch(SqlmlError):
+    """The argument or return types a CREATE MODEL declares do not fit the imported model's
+    inputs or output."""
+
+    sqlstate = "42804"
+
+
 class InternalError(SqlmlError):
     sqlstate = "XX000"
 
@@ -247,10 +261,12 @@ __all__ = [
     "InsufficientPrivilege",
     "InternalError",
     "InvalidGrantOperation",
+    "InvalidModelFile",
     "InvalidSetting",
     "ModelAlreadyExists",
     "ModelNotFound",
     "ModelNotReady",
+    "ModelSignatureMismatch",
     "NameTooLong",
     "ObjectExists",
     "ObjectNotFound",

@@ -35,16 +35,13 @@ from sqlml.store.manifest import current_user
 
 def check_supported(stmt: ast.CreateModel) -> None:
     """Refuse the clauses whose behaviour sqlml does not have yet, naming the clause."""
-    if (
-        isinstance(stmt.source, ast.FromJob)
-        or stmt.returns
-        or stmt.sagemaker
-        or stmt.function_arg_types is not None
-    ):
+    if isinstance(stmt.source, ast.FromJob) and not stmt.sagemaker:
+        return  # bring your own model, local: statements.import_model
+    if stmt.returns or stmt.sagemaker or stmt.function_arg_types is not None:
         raise FeatureNotSupported(
-            f"CREATE MODEL {stmt.name}: bring-your-own-model (FROM 'job', FUNCTION f(types), "
-            "RETURNS, SAGEMAKER) is not supported yet; train the model from a table or a query "
-            "instead."
+            f"CREATE MODEL {stmt.name}: bring-your-own-model remote inference (SAGEMAKER) and "
+            "FUNCTION f(types) / RETURNS without FROM 'model file' are not supported yet; "
+            "import a model file (FROM 'path') or train the model from a table or a query."
         )
 
 
@@ -170,6 +167,10 @@ def create_model(session, stmt: ast.CreateModel, notices: list | None = None):
     started = time.monotonic()
     session.access.require_create(str(stmt.name))
     check_supported(stmt)
+    if isinstance(stmt.source, ast.FromJob):
+        from sqlml.statements.import_model import import_model
+
+        return import_model(session, stmt)
     kind = kinds.for_statement(stmt)
     kind.check(stmt)
     schema = stmt.name.schema or session.engine.current_schema()

@@ -78,13 +78,19 @@ def model_rows(
     if "seconds" in training:
         rows.append(("Training Time", f"{training['seconds']:.1f} s"))
     source = manifest.get("source", {})
-    rows += [
-        ("", ""),
-        ("TRAINING DATA:", ""),
-        ("Table" if source.get("kind") == "table" else "Query", source.get("text", "")),
-        ("Target Column", manifest.get("target") or ""),
-        ("Training Rows", _training_rows(training)),
-    ]
+    if source.get("kind") == "file":  # imported (statements.import_model): nothing trained here
+        rows += [("", ""), ("IMPORTED FROM:", ""), ("Model File", source.get("text", ""))]
+    else:
+        rows += [
+            ("", ""),
+            ("TRAINING DATA:", ""),
+            ("Table" if source.get("kind") == "table" else "Query", source.get("text", "")),
+            ("Target Column", manifest.get("target") or ""),
+            ("Training Rows", _training_rows(training)),
+        ]
+    if manifest.get("imported_from"):
+        imported = manifest["imported_from"]
+        rows.append(("Imported From", f"{imported['path']} (model {imported['model']})"))
     dropped = (
         model.get("dropped_columns") or (model.get("summary") or {}).get("dropped_columns") or {}
     )
