@@ -127,8 +127,13 @@ def detect(data: bytes, shown: str, where: str) -> str:
                 "runs whatever code it holds, and sqlml loads no code with a model. Save the "
                 f"model in its library's own format instead: {SUPPORTED}."
             )
-    if _looks_like_onnx(data):
-        return "onnx"
+    if data[:1] == b"\x08":  # a protobuf's first field: an ONNX ModelProto's ir_version
+        if _parses_as_onnx(data):
+            return "onnx"
+        raise InvalidModelFile(
+            f"{where}: file {shown} starts like an ONNX model but does not parse as one (damaged "
+            "or truncated?)."
+        )
     raise InvalidModelFile(
         f"{where}: file {shown} is not a model file sqlml reads (its first bytes are "
         f"{data[:8]!r}). sqlml imports {SUPPORTED}."
@@ -158,10 +163,8 @@ def _json_format(data: bytes, shown: str, where: str) -> str:
     )
 
 
-def _looks_like_onnx(data: bytes) -> bool:
-    """A protobuf ModelProto: field 1 (ir_version, a varint) first, and it parses."""
-    if data[:1] != b"\x08":
-        return False
+def _parses_as_onnx(data: bytes) -> bool:
+    """A protobuf ModelProto with a graph (parsing protobuf runs no code)."""
     import onnx
 
     try:
@@ -174,6 +177,49 @@ def _looks_like_onnx(data: bytes) -> bool:
 # -- reading each format ---------------------------------------------------------------------
 
 
+def probe(fmt: str, data: bytes, shown: str, where: str) -> None:
+    """Read ``data`` once in a child process first: a native loader may crash the process on a
+    damaged file (CatBoost segfaults on a truncated .cbm, LightGBM aborts), which must cost a
+    clear error, not the session. The package's checksums then guarantee the file loaded later
+    is the one probed."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, fmt],
+            input=data,
+            capture_output=True,
+            timeout=PROBE_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise InvalidModelFile(
+            f"{where}: reading file {shown} ({FORMATS[fmt]}) took more than "
+            f"{PROBE_SECONDS} s; it is refused."
+        ) from None
+    if done.returncode < 0 or done.returncode > 1:
+        raise InvalidModelFile(
+            f"{where}: file {shown} cannot be read ({FORMATS[fmt]}): its library crashed "
+            f"reading it (exit status {done.returncode}); the file is damaged or truncated."
+        )
+
+
+PROBE_SECONDS = 300
+# Formats whose loader may crash on a damaged file even after the checks here: CatBoost reads
+# its flatbuffer without bounds (check_cbm catches truncation, not every altered byte). LightGBM
+# is guarded by check_model_text, XGBoost and onnxruntime raise errors, protobuf runs no code.
+PROBED = ("catboost",)
+_PROBE = (
+    "import sys\n"
+    "from sqlml.kinds.model_files import load\n"
+    "try:\n"
+    "    load(sys.argv[1], sys.stdin.buffer.read(), 'stdin', 'probe')\n"
+    "except Exception:\n"
+    "    sys.exit(1)\n"
+)
+
+
 def load(fmt: str, data: bytes, shown: str, where: str) -> ModelFile:
     """The model file ``data`` of format ``fmt``, loaded and described; InvalidModelFile when
     its library cannot read it (a damaged file), naming the file and the library's reason."""
@@ -184,7 +230,7 @@ def load(fmt: str, data: bytes, shown: str, where: str) -> ModelFile:
     except Exception as e:  # noqa: BLE001 -- a library's parse error: a damaged file
         first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
         raise InvalidModelFile(
-            f"{where}: file {shown} cannot be read as a {FORMATS[fmt]} (damaged or truncated?): "
+            f"{where}: file {shown} cannot be read ({FORMATS[fmt]}; damaged or truncated?): "
             f"{first.strip()}"
         ) from None
 
@@ -277,9 +323,24 @@ def _predict_xgboost(model: ModelFile, columns: list) -> np.ndarray:
     return out
 
 
+def check_cbm(data: bytes) -> None:
+    """Refuse a truncated CatBoost file before CatBoost parses it: it reads past the end of
+    the buffer (a crash, or garbage) instead of failing. A .cbm file is ``CBM1``, the size of
+    the model's core (uint32, little-endian), the core, then optional counter data."""
+    import struct
+
+    core = struct.unpack("<I", data[4:8])[0] if len(data) >= 8 else None
+    if core is None or len(data) < 8 + core:
+        raise InvalidModelFile(
+            f"it is truncated: {len(data)} bytes, where its header announces a model core of "
+            f"{core} bytes after 8 bytes of header."
+        )
+
+
 def _load_catboost(data: bytes) -> ModelFile:
     from catboost import CatBoost, CatBoostClassifier, CatBoostRegressor
 
+    check_cbm(data)
     probe = CatBoost()
     probe.load_model(blob=data)
     loss = str(probe.get_all_params().get("loss_function", ""))

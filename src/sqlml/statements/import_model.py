@@ -139,7 +139,7 @@ def resolve(written: str, where: str) -> Path:
 
 
 def _from_file(session, stmt, path: Path, schema: str, where: str) -> tuple[dict, dict]:
-    from sqlml.kinds.model_files import FILE_NAMES, detect, load
+    from sqlml.kinds.model_files import FILE_NAMES, PROBED, detect, load, probe
 
     if not path.is_file():
         raise InvalidModelFile(f"{where}: '{path}' is not a regular file.")
@@ -149,6 +149,8 @@ def _from_file(session, stmt, path: Path, schema: str, where: str) -> tuple[dict
     except OSError as e:
         raise ObjectNotFound(f"{where}: model file {shown} cannot be read: {e}") from None
     fmt = detect(data, shown, where)
+    if fmt in PROBED:
+        probe(fmt, data, shown, where)
     model = load(fmt, data, shown, where)
     if stmt.function_arg_types is None:
         raise ModelSignatureMismatch(
