@@ -72,7 +72,9 @@ def files(tmp_path_factory) -> dict:
     out["xgb_multi"] = multi.predict(xgb.DMatrix(rows, missing=np.nan)).argmax(axis=1)
 
     frame = pd.DataFrame({"n": X[:, 0], "s": np.where(X[:, 1] > 0.5, "hi", "lo")})
-    cat = CatBoostClassifier(iterations=20, verbose=0, thread_count=1, random_seed=0)
+    cat = CatBoostClassifier(
+        iterations=20, verbose=0, thread_count=1, random_seed=0, allow_writing_files=False
+    )
     cat.fit(frame, np.where((X[:, 0] + (X[:, 1] > 0.5)) > 1, "yes", "no"), cat_features=[1])
     cat.save_model(str(folder / "cat.cbm"))
     rows_frame = pd.DataFrame({"n": rows[:, 0], "s": np.where(rows[:, 2] > 0.5, "hi", "lo")})
@@ -406,3 +408,36 @@ def test_export_model_parses_and_renders():
 def test_export_model_syntax_errors(text, match):
     with pytest.raises(SqlSyntaxError, match=match):
         parse(text)
+
+
+# -- EXPORT MODEL of imported models (no trainer: fast) ----------------------------------------
+
+
+def test_an_imported_model_exports_and_imports_elsewhere(imported, files, tmp_path):
+    conn, _ = imported
+    conn.sql(f"EXPORT MODEL cat TO '{tmp_path / 'cat'}' FORMAT SQLML")
+    conn.sql(f"EXPORT MODEL onnx_lgb TO '{tmp_path / 'onnx'}' FORMAT ONNX")
+    conn.sql(f"EXPORT MODEL lgb_reg TO '{tmp_path / 'native'}' FORMAT NATIVE")
+    assert (tmp_path / "native" / "model.lgb.txt").read_bytes() == (
+        files["folder"] / "reg.txt"
+    ).read_bytes()
+    with sqlml.connect(tmp_path / "other.duckdb", synchronous=True) as other:
+        _table(other, files["rows"])
+        other.sql(f"CREATE MODEL c2 FROM '{tmp_path / 'cat'}' FUNCTION g_cat")
+        other.sql(
+            f"CREATE MODEL o2 FROM '{tmp_path / 'onnx' / 'model.onnx'}' "
+            "FUNCTION g_onnx(float8, float8, float8) RETURNS float8"
+        )
+        assert _column(other, "SELECT g_cat(a, s) FROM t ORDER BY id") == list(files["cat"])
+        got = _column(other, "SELECT g_onnx(a, b, c) FROM t ORDER BY id")
+        shown = dict(other.execute("SHOW MODEL c2").fetchall())
+    assert got == _column(conn, "SELECT f_onnx(a, b, c) FROM t ORDER BY id")
+    assert shown["Model Format"] == "CatBoost .cbm model"
+    assert shown["Imported From"].endswith("(model main.cat)")
+
+
+def test_export_of_an_imported_booster_to_onnx_is_not_supported_yet(imported, tmp_path):
+    conn, _ = imported
+    with pytest.raises(FeatureNotSupported, match="not supported yet for imported lightgbm"):
+        conn.sql(f"EXPORT MODEL lgb_reg TO '{tmp_path / 'x'}' FORMAT ONNX")
+    assert not (tmp_path / "x").exists()
