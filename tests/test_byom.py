@@ -269,7 +269,9 @@ def test_missing_file(empty, tmp_path):
     with pytest.raises(ObjectNotFound, match="does not exist") as e:
         empty.sql(f"CREATE MODEL m FROM '{tmp_path}/nope.txt' FUNCTION f(float8) RETURNS float8")
     assert e.value.sqlstate == "58P01"
-    with pytest.raises(ObjectNotFound, match="not SageMaker training"):
+    with pytest.raises(ObjectNotFound, match="does not exist"):
+        empty.sql("CREATE MODEL m FROM 'model.txt' FUNCTION f(float8) RETURNS float8")
+    with pytest.raises(FeatureNotSupported, match="SageMaker training or Autopilot job"):
         empty.sql("CREATE MODEL m FROM 'my-training-job' FUNCTION f(float8) RETURNS float8")
     _nothing_left(empty)
 

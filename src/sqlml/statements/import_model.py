@@ -122,13 +122,15 @@ def resolve(written: str, where: str) -> Path:
     except OSError as e:
         raise ObjectNotFound(f"{where}: model file '{written}' cannot be read: {e}") from None
     if not exists:
-        hint = (
-            " sqlml imports model files, not SageMaker training or Autopilot job names."
-            if "/" not in written and not parsed.scheme
-            else ""
-        )
+        if "/" not in written and not parsed.scheme and not Path(written).suffix:
+            # Redshift's FROM 'job_name': a SageMaker training or Autopilot job.
+            raise FeatureNotSupported(
+                f"{where}: bring-your-own-model from a SageMaker training or Autopilot job "
+                f"('{written}') is not supported yet, and there is no model file of that name "
+                f"({path.resolve()}). Import a model file: FROM '/path/model.txt'."
+            )
         raise ObjectNotFound(
-            f"{where}: model file '{written}' does not exist (looked at {path.resolve()}).{hint}"
+            f"{where}: model file '{written}' does not exist (looked at {path.resolve()})."
         )
     if path.is_dir() or path.name != MANIFEST_FILE:
         return path.resolve()
@@ -296,6 +298,7 @@ def _from_package(session, stmt, folder: Path, schema: str, where: str) -> tuple
             )
         verify_package(folder, original, package)
         kind = kinds.for_manifest(original)
+        _probe_package(folder, package)
         with reading_package(folder, original):
             kind.load(PackageFolder(folder, original), original)
     except CorruptModelPackage as e:
@@ -324,6 +327,44 @@ def _from_package(session, stmt, folder: Path, schema: str, where: str) -> tuple
         manifest.pop(key, None)
     files = {name: PackageFolder(folder, original) / name for name in original["files"]}
     return manifest, files
+
+
+_PACKAGE_PROBE = (
+    "import json, sys\n"
+    "from pathlib import Path\n"
+    "from sqlml import kinds\n"
+    "from sqlml.store.integrity import PackageFolder\n"
+    "folder = Path(sys.argv[1])\n"
+    "manifest = json.loads((folder / 'model.json').read_text())\n"
+    "try:\n"
+    "    kinds.for_manifest(manifest).load(PackageFolder(folder, manifest), manifest)\n"
+    "except Exception:\n"
+    "    sys.exit(1)\n"
+)
+
+
+def _probe_package(folder: Path, package: str) -> None:
+    """Load the package once in a child process: its checksums only say its files are the
+    ones its (foreign) manifest lists, not that a native loader survives them."""
+    import subprocess
+    import sys
+
+    from sqlml.kinds.model_files import PROBE_SECONDS
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _PACKAGE_PROBE, str(folder)],
+            capture_output=True,
+            timeout=PROBE_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise InvalidModelFile(f"{package} took more than {PROBE_SECONDS} s to load.") from None
+    if done.returncode < 0 or done.returncode > 1:
+        raise InvalidModelFile(
+            f"{package} cannot be loaded: a library crashed reading it (exit status "
+            f"{done.returncode}); a file is damaged."
+        )
 
 
 def _check_package_signature(session, stmt, original: dict, where: str) -> None:
