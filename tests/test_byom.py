@@ -331,7 +331,7 @@ def test_an_unknown_file_lists_what_is_read(empty, tmp_path):
     ("file", "clause", "match"),
     [
         ("reg.txt", "f(float8, float8) RETURNS float8", "takes 3 input"),
-        ("reg.txt", "f(float8, varchar, float8) RETURNS float8", "numbers only"),
+        ("reg.txt", "f(float8, varchar, float8) RETURNS float8", "take numbers"),
         ("reg.txt", "f(float8, float8, date) RETURNS float8", None),
         ("reg.txt", "f(float8, float8, float8) RETURNS varchar", "predicts a number"),
         ("reg.txt", "f(float8, flaot8, float8) RETURNS float8", "not a type"),
@@ -443,3 +443,31 @@ def test_export_of_an_imported_booster_to_onnx_is_not_supported_yet(imported, tm
     with pytest.raises(FeatureNotSupported, match="not supported yet for imported lightgbm"):
         conn.sql(f"EXPORT MODEL lgb_reg TO '{tmp_path / 'x'}' FORMAT ONNX")
     assert not (tmp_path / "x").exists()
+
+
+def test_lightgbm_categories_of_a_pandas_model_take_text(empty, tmp_path):
+    import lightgbm as lgb
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {
+            "x": rng.rand(300),
+            "s": pd.Categorical(rng.choice(["a", "b", "c"], 300)),
+        }
+    )
+    model = lgb.LGBMRegressor(n_estimators=10, verbose=-1, min_child_samples=5, n_jobs=1)
+    model.fit(frame, frame.x + (frame.s == "b") * 2)
+    model.booster_.save_model(str(tmp_path / "cat.txt"))
+    empty.sql(
+        f"CREATE MODEL m FROM '{tmp_path / 'cat.txt'}' FUNCTION f(float8, varchar) RETURNS float8"
+    )
+    empty.sql(
+        f"CREATE MODEL c FROM '{tmp_path / 'cat.txt'}' FUNCTION g(float8, int) RETURNS float8"
+    )
+    query = pd.DataFrame(
+        {"x": [0.5, 0.2], "s": pd.Categorical(["b", "c"], categories=["a", "b", "c"])}
+    )
+    expected = model.predict(query)
+    got = empty.execute("SELECT f(0.5, 'b'), f(0.2, 'c'), g(0.5, 1), f(0.5, 'unseen')").fetchone()
+    assert got[:3] == pytest.approx([expected[0], expected[1], expected[0]], abs=1e-12)
+    assert got[3] is not None  # an unseen category is a missing value

@@ -87,8 +87,9 @@ def _kind_text(kind: str) -> str:
 def _advice(model: ModelFile) -> str:
     if model.format in ("lightgbm", "xgboost_json", "xgboost_ubj"):
         return (
-            "LightGBM and XGBoost models take numbers only (a categorical feature as its "
-            "integer code): declare it float8 or int and pass the code."
+            "LightGBM and XGBoost models take numbers (a categorical feature as its integer "
+            "code; a LightGBM model trained on pandas 'category' columns also takes their "
+            "text): declare it float8 or int and pass the code."
         )
     if model.format == "catboost":
         return "CatBoost takes text (or integer codes) for its categorical features only."

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sqlml import arrowtypes
 from sqlml.errors import FeatureNotSupported, InvalidModelFile
 
 # Formats, as the manifest names them, and what messages call them.
@@ -252,7 +253,15 @@ def _load_lightgbm(data: bytes) -> ModelFile:
     objective = next((ln.split("=", 1)[1] for ln in header if ln.startswith("objective=")), "")
     name = objective.split(" ")[0]
     count = booster.num_feature()
-    inputs = [Input(n, NUMBER) for n in _names(booster.feature_name(), count)]
+    categorical = _lightgbm_categorical(data)
+    # A model trained on pandas 'category' columns keeps each one's categories: those inputs
+    # take text (mapped to the category's code, unseen as missing) or the code itself.
+    known = booster.pandas_categorical or []
+    levels = dict(zip(categorical, known, strict=False)) if len(known) == len(categorical) else {}
+    inputs = [
+        Input(n, CATEGORY if i in levels else NUMBER)
+        for i, n in enumerate(_names(booster.feature_name(), count))
+    ]
     if name == "binary":
         problem, output, classes = BINARY, "probabilities", [0, 1]
     elif name in ("multiclass", "multiclassova", "softmax", "multiclass_ova", "ova", "ovr"):
@@ -260,7 +269,7 @@ def _load_lightgbm(data: bytes) -> ModelFile:
         problem, output, classes = MULTICLASS, "probabilities", list(range(k))
     else:
         problem, output, classes = REGRESSION, "value", None
-    details = {"categorical_features": _lightgbm_categorical(data)}
+    details = {"categorical_features": categorical, "levels": levels}
     return ModelFile("lightgbm", inputs, problem, objective, output, classes, details=details,
                      model=booster)  # fmt: skip
 
@@ -276,7 +285,18 @@ def _lightgbm_categorical(data: bytes) -> list[int]:
 
 
 def _predict_lightgbm(model: ModelFile, columns: list) -> np.ndarray:
-    return model.model.predict(numbers(columns), num_threads=1)
+    levels = model.details["levels"]
+    if not levels:
+        return model.model.predict(numbers(columns), num_threads=1)
+    X = np.empty((len(columns[0]), len(columns)), dtype=np.float64)
+    for j, column in enumerate(columns):
+        if j in levels and arrowtypes.is_text(column.type):
+            known = pa.array([str(v) for v in levels[j]], pa.string())
+            codes = pc.index_in(pc.cast(column, pa.string()), value_set=known)
+            X[:, j] = pc.cast(codes, pa.float64()).to_numpy(zero_copy_only=False)
+        else:
+            X[:, j] = numbers([column])[:, 0]
+    return model.model.predict(X, num_threads=1)
 
 
 def _load_xgboost(fmt: str):
