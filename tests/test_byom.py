@@ -471,3 +471,32 @@ def test_lightgbm_categories_of_a_pandas_model_take_text(empty, tmp_path):
     got = empty.execute("SELECT f(0.5, 'b'), f(0.2, 'c'), g(0.5, 1), f(0.5, 'unseen')").fetchone()
     assert got[:3] == pytest.approx([expected[0], expected[1], expected[0]], abs=1e-12)
     assert got[3] is not None  # an unseen category is a missing value
+
+
+def test_served_users_neither_read_nor_export_the_servers_files(files, tmp_path):
+    path = files["folder"] / "reg.txt"
+    db = tmp_path / "served.duckdb"
+    with sqlml.connect(db, synchronous=True) as embedded:
+        for statement in (
+            "CREATE USER boss PASSWORD 'x' SUPERUSER",
+            "CREATE USER alice PASSWORD 'x'",
+            "GRANT CREATE MODEL TO alice",
+        ):
+            embedded.sql(statement)
+    boss = sqlml.Connection(str(db), user="boss", served=True, synchronous=True)
+    alice = sqlml.Connection(str(db), user="alice", served=True, synchronous=True)
+    try:
+        boss.sql(f"CREATE MODEL m FROM '{path}' FUNCTION f(float8, float8, float8) RETURNS float8")
+        boss.sql("GRANT EXECUTE ON MODEL m TO alice")
+        with pytest.raises(sqlml.errors.InsufficientPrivilege, match="superuser"):
+            alice.sql(
+                f"CREATE MODEL a FROM '{path}' FUNCTION g(float8, float8, float8) RETURNS float8"
+            )
+        with pytest.raises(sqlml.errors.InsufficientPrivilege, match="owner"):
+            alice.sql(f"EXPORT MODEL m TO '{tmp_path / 'out'}'")
+        assert not (tmp_path / "out").exists()
+        boss.sql(f"EXPORT MODEL m TO '{tmp_path / 'out'}'")
+        assert (tmp_path / "out" / "model.json").exists()
+    finally:
+        alice.close()
+        boss.close()
