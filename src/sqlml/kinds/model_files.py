@@ -286,8 +286,11 @@ def _lightgbm_categorical(data: bytes) -> list[int]:
 
 def _predict_lightgbm(model: ModelFile, columns: list) -> np.ndarray:
     levels = model.details["levels"]
+    # As many threads as are free (the learners' rule: OpenMP threads waiting for cores other
+    # processes hold cost many times their work).
+    threads = predict_threads()
     if not levels:
-        return model.model.predict(numbers(columns), num_threads=1)
+        return model.model.predict(numbers(columns), num_threads=threads)
     X = np.empty((len(columns[0]), len(columns)), dtype=np.float64)
     for j, column in enumerate(columns):
         if j in levels and arrowtypes.is_text(column.type):
@@ -296,7 +299,7 @@ def _predict_lightgbm(model: ModelFile, columns: list) -> np.ndarray:
             X[:, j] = pc.cast(codes, pa.float64()).to_numpy(zero_copy_only=False)
         else:
             X[:, j] = numbers([column])[:, 0]
-    return model.model.predict(X, num_threads=1)
+    return model.model.predict(X, num_threads=threads)
 
 
 def _load_xgboost(fmt: str):
@@ -334,9 +337,11 @@ def _predict_xgboost(model: ModelFile, columns: list) -> np.ndarray:
     import xgboost as xgb
 
     booster = model.model
+    threads = predict_threads()
     matrix = xgb.DMatrix(
-        numbers(columns), missing=np.nan, feature_names=booster.feature_names, nthread=1
+        numbers(columns), missing=np.nan, feature_names=booster.feature_names, nthread=threads
     )
+    booster.set_param({"nthread": threads})
     out = booster.predict(matrix)
     if model.output == "class":
         return out.astype(np.int64)
@@ -399,9 +404,10 @@ def _predict_catboost(model: ModelFile, columns: list) -> np.ndarray:
         else:
             frame[name] = numbers([column])[:, 0]
     frame = pd.DataFrame(frame)
+    threads = predict_threads()
     if model.output == "probabilities":
-        return model.model.predict_proba(frame, thread_count=1)
-    return model.model.predict(frame, thread_count=1)
+        return model.model.predict_proba(frame, thread_count=threads)
+    return model.model.predict(frame, thread_count=threads)
 
 
 _ONNX_TYPES = {
@@ -497,6 +503,12 @@ def _predict_onnx(model: ModelFile, columns: list) -> np.ndarray:
     name = model.details["output"][0]
     out = session.run([name], feeds)[0]
     return np.asarray(out).reshape(len(columns[0]) if columns else 0)
+
+
+def predict_threads() -> int:
+    from sqlml.automl.learners.base import predict_threads as free_cores
+
+    return free_cores()
 
 
 def numbers(columns: list) -> np.ndarray:
