@@ -24,6 +24,7 @@ from sqlml.errors import (
     SqlSyntaxError,
 )
 from sqlml.sql import ast, parse, to_sql
+from tests.test_s3 import s3, s3_server  # noqa: F401 -- the S3 fixtures (moto's server)
 
 ROWS = 40
 
@@ -500,3 +501,35 @@ def test_served_users_neither_read_nor_export_the_servers_files(files, tmp_path)
     finally:
         alice.close()
         boss.close()
+
+
+# -- object storage (a real S3-compatible server on loopback: moto's) --------------------------
+
+
+def test_import_and_export_through_s3(s3, files, tmp_path):  # noqa: F811 -- the fixture
+    s3.put_object(
+        Bucket="data", Key="models/reg.txt", Body=(files["folder"] / "reg.txt").read_bytes()
+    )
+    with sqlml.connect(tmp_path / "s3.duckdb", synchronous=True) as conn:
+        _table(conn, files["rows"])
+        conn.sql(
+            "CREATE MODEL m FROM 's3://data/models/reg.txt' "
+            "FUNCTION f(float8, float8, float8) RETURNS float8"
+        )
+        assert dict(conn.execute("SHOW MODEL m").fetchall())["Model File"] == (
+            "s3://data/models/reg.txt"
+        )
+        (row,) = conn.execute("EXPORT MODEL m TO 's3://data/exports/m'").fetchall()
+        assert row[2] == "s3://data/exports/m/"
+        listed = s3.list_objects_v2(Bucket="data", Prefix="exports/m/")["Contents"]
+        assert {o["Key"] for o in listed} == {"exports/m/model.json", "exports/m/model.lgb.txt"}
+        with pytest.raises(sqlml.errors.ObjectExists, match="never overwrites"):
+            conn.sql("EXPORT MODEL m TO 's3://data/exports/m'")
+        conn.sql("CREATE MODEL m2 FROM 's3://data/exports/m' FUNCTION g")
+        got = _column(conn, "SELECT g(a, b, c) FROM t ORDER BY id")
+        assert dict(conn.execute("SHOW MODEL m2").fetchall())["Imported From"] == (
+            "s3://data/exports/m (model main.m)"
+        )
+        with pytest.raises(ObjectNotFound, match="s3://data/nothing"):
+            conn.sql("CREATE MODEL m3 FROM 's3://data/nothing' FUNCTION h(float8) RETURNS float8")
+    assert np.allclose(got, files["lgb_reg"], atol=1e-12)

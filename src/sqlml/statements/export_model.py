@@ -40,7 +40,8 @@ def export_model(session, stmt: ast.ExportModel) -> StatementResult:
             f"{manifest['name']} shows its progress."
         )
     check_local_access(session, stmt.target, where)
-    target = _local_path(stmt.target, where)
+    remote = stmt.target.lower().startswith("s3://")
+    target = None if remote else _local_path(stmt.target, where)
     directory = catalog.model_folder(session.store, manifest)
     info: dict = {}
 
@@ -54,12 +55,15 @@ def export_model(session, stmt: ast.ExportModel) -> StatementResult:
 
             info.update(export_onnx(directory, manifest, folder, session, where))
 
-    path = export.write_export(target, where, build)
+    if remote:
+        path = _export_to_s3(stmt.target, where, build)
+    else:
+        path = str(export.write_export(target, where, build))
     table = pa.table(
         {
             "Model Name": [what],
             "Format": [stmt.format],
-            "Path": [str(path)],
+            "Path": [path],
             "Files": pa.array([info.get("files")], pa.int64()),
             "Max Abs Difference": pa.array([info.get("max_abs_difference")], pa.float64()),
         }
@@ -67,11 +71,33 @@ def export_model(session, stmt: ast.ExportModel) -> StatementResult:
     return StatementResult.of_table("EXPORT MODEL", table)
 
 
+def _export_to_s3(url: str, where: str, build) -> str:
+    """Build the export locally, then upload it under the prefix ``url/``, which must hold no
+    object yet (an export never overwrites)."""
+    import tempfile
+
+    from sqlml import objects
+    from sqlml.errors import ObjectExists
+    from sqlml.store import export
+
+    prefix = url.rstrip("/") + "/"
+    storage = objects.Storage(prefix, where)
+    if storage.listing():
+        raise ObjectExists(
+            f"{where}: {prefix} already holds objects. Choose a new prefix (EXPORT MODEL never "
+            "overwrites)."
+        )
+    with tempfile.TemporaryDirectory(prefix="sqlml-export-") as tmp:
+        folder = export.write_export(Path(tmp) / "export", where, build)
+        objects.upload_folder(folder, prefix, where)
+    return prefix
+
+
 def _local_path(written: str, where: str) -> Path:
     parsed = urlparse(written)
     if parsed.scheme == "file":
         return Path(unquote(parsed.path))
-    if parsed.scheme in ("s3", "http", "https", "gs", "az", "abfs"):
+    if parsed.scheme in ("http", "https", "gs", "az", "abfs"):
         raise FeatureNotSupported(
             f"{where}: exporting to {parsed.scheme}:// is not supported yet; export to a local "
             "folder (a path or a file:// URL) and copy it."

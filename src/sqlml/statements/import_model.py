@@ -11,8 +11,11 @@ at once. Every check runs before the package is written, so a refused statement 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -42,7 +45,7 @@ _TEXT_TYPES = {
 
 def import_model(session, stmt: ast.CreateModel) -> dict:
     """Check and write the imported model's package; return its manifest (READY)."""
-    from sqlml.statements.create_model import already_exists, check_function_name, claim_names
+    from sqlml.statements.create_model import already_exists, check_function_name
     from sqlml.statements.load import check_local_access
 
     where = f"CREATE MODEL {stmt.name}"
@@ -59,11 +62,19 @@ def import_model(session, stmt: ast.CreateModel) -> dict:
     check_function_name(session, stmt)
     written = stmt.source.job
     check_local_access(session, written, where)
-    path = resolve(written, where)
-    if path.is_dir():
-        manifest, files = _from_package(session, stmt, path, schema, where)
-    else:
-        manifest, files = _from_file(session, stmt, path, schema, where)
+    with _local_copy(written, where) as path:
+        if path.is_dir():
+            manifest, files = _from_package(session, stmt, path, schema, where)
+        else:
+            manifest, files = _from_file(session, stmt, path, schema, where)
+        directory = _publish(session, stmt, schema, manifest, files)
+    session.sync_functions(force=True)
+    return session.store.read(directory)
+
+
+def _publish(session, stmt, schema: str, manifest: dict, files: dict) -> Path:
+    """Write the package (atomically) with the names claimed under the store's lock."""
+    from sqlml.statements.create_model import claim_names
 
     def write(folder: Path) -> dict:
         for name, source in files.items():
@@ -77,9 +88,35 @@ def import_model(session, stmt: ast.CreateModel) -> dict:
 
     with session.store.locked():  # names are claimed and the package published at once
         claim_names(session, stmt, schema)
-        directory = session.store.create(manifest, write)
-    session.sync_functions(force=True)
-    return session.store.read(directory)
+        return session.store.create(manifest, write)
+
+
+@contextlib.contextmanager
+def _local_copy(written: str, where: str) -> Iterator[Path]:
+    """The local path of what FROM names: the path itself, or for ``s3://`` a download (of
+    the object, or of every object under the prefix: a package folder) removed afterwards."""
+    if not written.lower().startswith("s3://"):
+        yield resolve(written, where)
+        return
+    from sqlml import objects
+
+    storage = objects.Storage(written, where)
+    with tempfile.TemporaryDirectory(prefix="sqlml-import-") as tmp:
+        with storage.errors(written):
+            key = storage.path.rstrip("/")
+            if storage.fs.isfile(key):
+                local = Path(tmp) / Path(key).name
+                storage.fs.get_file(key, str(local))
+            else:
+                local = Path(tmp) / "package"
+                found = storage.fs.find(key + "/")
+                if not found:
+                    raise ObjectNotFound(f"{where}: no model file or package folder at {written}.")
+                for path in found:
+                    target = local / path[len(key) + 1 :]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    storage.fs.get_file(path, str(target))
+        yield local
 
 
 def _check_clauses(stmt: ast.CreateModel, where: str) -> None:
@@ -110,7 +147,7 @@ def resolve(written: str, where: str) -> Path:
     parsed = urlparse(written)
     if parsed.scheme == "file":
         path = Path(unquote(parsed.path))
-    elif parsed.scheme in ("s3", "http", "https", "gs", "az", "abfs"):
+    elif parsed.scheme in ("http", "https", "gs", "az", "abfs"):
         raise FeatureNotSupported(
             f"{where}: importing a model from {parsed.scheme}:// is not supported yet; copy the "
             "file to this machine and give its path (or a file:// URL)."
@@ -187,7 +224,7 @@ def _from_file(session, stmt, path: Path, schema: str, where: str) -> tuple[dict
         schema=schema,
         name=stmt.name.name,
         statement=to_sql(stmt),
-        source={"kind": "file", "text": stmt.source.job, "path": str(path)},
+        source={"kind": "file", "text": stmt.source.job, "path": _origin(stmt, path)},
         kind="imported",
         target=None,
         target_type=returns_sql,
@@ -208,6 +245,12 @@ def _from_file(session, stmt, path: Path, schema: str, where: str) -> tuple[dict
         model=section,
     )
     return manifest, {file_name: data}
+
+
+def _origin(stmt: ast.CreateModel, path: Path) -> str:
+    """Where the model came from: the local path, or the s3:// URL it was downloaded from."""
+    written = stmt.source.job
+    return written if written.lower().startswith("s3://") else str(path)
 
 
 def _versions(fmt: str) -> dict:
@@ -317,7 +360,7 @@ def _from_package(session, stmt, folder: Path, schema: str, where: str) -> tuple
         "owner": session.user or current_user(),
         "owner_user": session.user,
         "imported_from": {
-            "path": str(folder),
+            "path": _origin(stmt, folder),
             "model": f"{original['schema']}.{original['name']}",
             "package_id": original["package_id"],
             "statement": original.get("statement"),
