@@ -205,6 +205,20 @@ class ObjectStorageError(SqlmlError):
     sqlstate = "58030"
 
 
+class InvalidModelFile(SqlmlError):
+    """A model file CREATE MODEL ... FROM 'path' imports is not one sqlml reads: an unknown or
+    damaged format, or a format refused because loading it would run code (pickle)."""
+
+    sqlstate = "22P04"
+
+
+class ModelSignatureMismatch(SqlmlError):
+    """The argument or return types a CREATE MODEL declares do not fit the imported model's
+    inputs or output."""
+
+    sqlstate = "42804"
+
+
 class RemoteEndpointError(SqlmlError):
     """A remote model's or an external model's endpoint failed for good: an error status after
     the retries, or an answer that cannot be read (PostgreSQL's external_routine_exception)."""
@@ -273,10 +287,12 @@ __all__ = [
     "InternalError",
     "StatementTooComplex",
     "InvalidGrantOperation",
+    "InvalidModelFile",
     "InvalidSetting",
     "ModelAlreadyExists",
     "ModelNotFound",
     "ModelNotReady",
+    "ModelSignatureMismatch",
     "NameTooLong",
     "ObjectExists",
     "ObjectNotFound",

@@ -11,6 +11,7 @@ from sqlml.errors import CorruptModelPackage
 from sqlml.kinds.auto import AutoKind
 from sqlml.kinds.base import TARGET, FunctionSpec, ModelKind, reserved_names
 from sqlml.kinds.external import ExternalKind
+from sqlml.kinds.imported import ImportedKind
 from sqlml.kinds.kmeans import KMeansKind
 from sqlml.kinds.remote import RemoteKind
 from sqlml.kinds.xgboost import XGBoostKind
@@ -19,6 +20,7 @@ from sqlml.sql import ast
 KINDS: dict[str, ModelKind] = {
     kind.name: kind
     for kind in (
+        ImportedKind(),  # a model from a file (FROM 'path'): nothing to train
         RemoteKind(),
         ExternalKind(),
         KMeansKind(),

@@ -120,6 +120,20 @@ class EvaluateModel:
 
 
 @dataclass(frozen=True)
+class ExportModel:
+    """``EXPORT MODEL name TO 'path' [FORMAT SQLML | NATIVE | ONNX]`` (sqlml's extension): the
+    model's package, its learners' native files, or an ONNX graph, written to a folder."""
+
+    name: Name
+    target: str
+    format: str = "SQLML"
+    text: str = field(default="", compare=False, repr=False)
+
+
+EXPORT_FORMATS = ("SQLML", "NATIVE", "ONNX")
+
+
+@dataclass(frozen=True)
 class CreateUser:
     """``CREATE USER name [WITH] PASSWORD 'secret' [SUPERUSER | NOSUPERUSER]`` (Redshift's
     CREATEUSER / NOCREATEUSER too). ``superuser`` None: not written."""
@@ -311,7 +325,8 @@ PrivilegeStatement = (
     | DropGroup | CreateRole | DropRole
 )  # fmt: skip
 MlStatement = (
-    CreateModel | CreateExternalModel | ShowModel | ShowModelAll | DropModel | EvaluateModel | UserStatement
+    CreateModel | CreateExternalModel | ShowModel | ShowModelAll | DropModel | EvaluateModel
+    | ExportModel | UserStatement
     | PrivilegeStatement | CopyFrom | Unload
 )  # fmt: skip
 Statement = MlStatement | Passthrough

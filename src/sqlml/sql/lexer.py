@@ -123,6 +123,7 @@ ML_STARTS = {
     ("SHOW", "MODEL"),
     ("DROP", "MODEL"),
     ("EVALUATE", "MODEL"),
+    ("EXPORT", "MODEL"),
     ("CREATE", "EXTERNAL"),
     ("CREATE", "USER"),
     ("ALTER", "USER"),

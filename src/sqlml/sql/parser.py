@@ -167,6 +167,31 @@ class Parser:
         self.done()
         return ast.EvaluateModel(name, source, text=self.chunk.text.strip())
 
+    def export_model(self) -> ast.ExportModel:
+        name = self.name("a model name after EXPORT MODEL")
+        if self.peek_word() != "TO":
+            self.fail("EXPORT MODEL needs TO 'path': the folder to write the export to")
+        self.advance()
+        target = self.string("the folder to export to, e.g. TO '/exports/churn'")
+        fmt = "SQLML"
+        if self.accept_word("FORMAT"):
+            tok = self.peek()
+            if tok is not None and tok.token_type in STRING_TYPES:
+                word = self.advance().text.upper()
+            else:
+                word = self.peek_word() or ""
+                if tok is not None:
+                    self.advance()
+            if word not in ast.EXPORT_FORMATS:
+                self.fail(
+                    f"Unknown EXPORT MODEL FORMAT.{S.did_you_mean(word, ast.EXPORT_FORMATS)} "
+                    f"Valid formats: {', '.join(ast.EXPORT_FORMATS)}",
+                    tok,
+                )
+            fmt = word
+        self.done()
+        return ast.ExportModel(name, target, fmt, text=self.chunk.text.strip())
+
     def create_external_model(self) -> ast.MlStatement:
         from sqlml.sql.external import parse_create_external_model  # it builds on Parser
 
@@ -744,6 +769,7 @@ STATEMENTS: dict[tuple, Callable[[Parser], ast.MlStatement]] = {
     ("SHOW", "MODEL"): Parser.show_model,
     ("DROP", "MODEL"): Parser.drop_model,
     ("EVALUATE", "MODEL"): Parser.evaluate_model,
+    ("EXPORT", "MODEL"): Parser.export_model,
     ("CREATE", "EXTERNAL"): Parser.create_external_model,
     ("CREATE", "USER"): Parser.create_user,
     ("ALTER", "USER"): Parser.alter_user,

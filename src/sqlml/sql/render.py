@@ -59,6 +59,13 @@ def _(stmt: ast.EvaluateModel) -> str:
     return f"EVALUATE MODEL {render_name(stmt.name)} FROM {_source(stmt.source)}"
 
 
+@to_sql.register
+def _(stmt: ast.ExportModel) -> str:
+    return (
+        f"EXPORT MODEL {render_name(stmt.name)} TO {quote_string(stmt.target)} FORMAT {stmt.format}"
+    )
+
+
 def _source(source: ast.Source) -> str:
     if isinstance(source, ast.FromTable):
         return render_name(source.table)

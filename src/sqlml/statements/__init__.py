@@ -9,6 +9,7 @@ from sqlml.statements.create_direct import create_external_model_statement
 from sqlml.statements.create_model import create_model_statement
 from sqlml.statements.drop_model import drop_model
 from sqlml.statements.evaluate_model import evaluate_model
+from sqlml.statements.export_model import export_model
 from sqlml.statements.load import copy_from, unload
 from sqlml.statements.privileges import (
     alter_group,
@@ -31,6 +32,7 @@ HANDLERS = {
     ast.ShowModelAll: show_models,
     ast.DropModel: drop_model,
     ast.EvaluateModel: evaluate_model,
+    ast.ExportModel: export_model,
     ast.CreateUser: create_user,
     ast.AlterUser: alter_user,
     ast.DropUser: drop_user,

@@ -38,12 +38,14 @@ def check_supported(stmt: ast.CreateModel) -> None:
     """Refuse the clauses whose behaviour sqlml does not have yet, naming the clause."""
     if stmt.sagemaker is not None:
         return  # a remote model (kinds/remote.py) checks its own clauses
-    if isinstance(stmt.source, ast.FromJob) or stmt.returns or stmt.function_arg_types is not None:
+    if isinstance(stmt.source, ast.FromJob):
+        return  # bring your own model, local: statements.import_model
+    if stmt.returns or stmt.function_arg_types is not None:
         raise FeatureNotSupported(
-            f"CREATE MODEL {stmt.name}: bring-your-own-model (FROM 'job', FUNCTION f(types), "
-            "RETURNS) is not supported yet; train the model from a table or a query "
-            "instead, or call a model served elsewhere with SAGEMAKER 'name' SETTINGS "
-            "(ENDPOINT 'http(s)://...')."
+            f"CREATE MODEL {stmt.name}: FUNCTION f(types) and RETURNS are for a model imported "
+            "from a file (FROM 'path') or served elsewhere (SAGEMAKER 'name' SETTINGS (ENDPOINT "
+            "'http(s)://...')); a model trained here from a table or a query takes FUNCTION f "
+            "alone."
         )
     check_scope(stmt.settings_dict, "trained", f"CREATE MODEL {stmt.name}")
 
@@ -180,6 +182,10 @@ def create_model(session, stmt: ast.CreateModel, notices: list | None = None):
     started = time.monotonic()
     session.access.require_create(str(stmt.name))
     check_supported(stmt)
+    if isinstance(stmt.source, ast.FromJob):
+        from sqlml.statements.import_model import import_model
+
+        return import_model(session, stmt)
     kind = kinds.for_statement(stmt)
     kind.check(stmt)
     if not kind.trained:  # served elsewhere: READY at once, nothing to train

@@ -80,13 +80,19 @@ def model_rows(
         rows.append(("Training Time", f"{training['seconds']:.1f} s"))
     source = manifest.get("source", {})
     trained = kinds.for_manifest(manifest).trained  # a remote or external model is not
-    rows += [
-        ("", ""),
-        ("TRAINING DATA:", ""),
-        ("Table" if source.get("kind") == "table" else "Query", source.get("text", "")),
-        ("Target Column", manifest.get("target") or ""),
-        ("Training Rows", _training_rows(training)),
-    ] if trained else []  # fmt: skip
+    if source.get("kind") == "file":  # imported (statements.import_model): nothing trained here
+        rows += [("", ""), ("IMPORTED FROM:", ""), ("Model File", source.get("text", ""))]
+    elif trained:
+        rows += [
+            ("", ""),
+            ("TRAINING DATA:", ""),
+            ("Table" if source.get("kind") == "table" else "Query", source.get("text", "")),
+            ("Target Column", manifest.get("target") or ""),
+            ("Training Rows", _training_rows(training)),
+        ]
+    if manifest.get("imported_from"):
+        imported = manifest["imported_from"]
+        rows.append(("Imported From", f"{imported['path']} (model {imported['model']})"))
     dropped = (
         model.get("dropped_columns") or (model.get("summary") or {}).get("dropped_columns") or {}
     )
