@@ -49,6 +49,10 @@ def import_model(session, stmt: ast.CreateModel) -> dict:
     where = f"CREATE MODEL {stmt.name}"
     session.access.require_create(str(stmt.name))
     _check_clauses(stmt, where)
+    written = stmt.source.job
+    check_local_access(session, written, where)
+    if not written.lower().startswith("s3://"):
+        resolve(written, where)  # what FROM names first: a job name is not supported yet
     schema = stmt.name.schema or session.engine.current_schema()
     if not session.engine.schema_exists(schema):
         raise SchemaNotFound(
@@ -58,8 +62,6 @@ def import_model(session, stmt: ast.CreateModel) -> dict:
     if existing is not None:
         raise already_exists(schema, stmt.name.name, existing["state"])
     check_function_name(session, stmt)
-    written = stmt.source.job
-    check_local_access(session, written, where)
     with _local_copy(written, where) as path:
         if path.is_dir():
             from sqlml.statements.import_package import from_package
