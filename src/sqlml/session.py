@@ -26,7 +26,7 @@ from sqlml.errors import DatabaseError, PredictionCallError, SqlmlError, SqlSynt
 from sqlml.functions import FunctionSync, by_function
 from sqlml.jobs import training
 from sqlml.results import StatementResult
-from sqlml.sql import ast, dialects, parse_chunk, parse_name, split_script
+from sqlml.sql import ast, dialects, forecast_calls, parse_chunk, parse_name, split_script
 from sqlml.sql.lexer import is_word
 from sqlml.statements import HANDLERS, catalog
 
@@ -140,7 +140,12 @@ class Connection:
         if self.authorize is not None:
             self.authorize(statement)
         if isinstance(statement, ast.Passthrough):
-            sql, notices = dialects.translation(statement.sql, self.dialect, self.engine.dialect)
+            text = statement.sql
+            if forecast_calls.mentions(chunk):  # SELECT FORECAST(model): a read of a table
+                from sqlml.statements import forecast_read
+
+                text = forecast_read.rewrite(self, script, chunk, text)
+            sql, notices = dialects.translation(text, self.dialect, self.engine.dialect)
             try:
                 result = self.engine.execute(sql, params)
             except DatabaseError as e:

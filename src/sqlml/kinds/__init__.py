@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlml.errors import CorruptModelPackage
 from sqlml.kinds.auto import AutoKind
 from sqlml.kinds.base import TARGET, FunctionSpec, ModelKind, reserved_names
+from sqlml.kinds.forecast import ForecastKind
 from sqlml.kinds.kmeans import KMeansKind
 from sqlml.kinds.xgboost import XGBoostKind
 from sqlml.sql import ast
@@ -17,6 +18,7 @@ from sqlml.sql import ast
 KINDS: dict[str, ModelKind] = {
     kind.name: kind
     for kind in (
+        ForecastKind(),  # before XGBoost: it takes AUTO OFF, which FORECAST refuses
         KMeansKind(),
         XGBoostKind(),
         AutoKind(),  # last: takes every statement the kinds before it do not

@@ -26,6 +26,7 @@ from sqlml.jobs import status as J
 from sqlml.jobs.faults import pause_at
 from sqlml.jobs.training import SEED, cancel, submit, wait
 from sqlml.kinds.base import DESCRIPTIONS, Draft, reserved_names
+from sqlml.kinds.forecast import refuse_forecast_settings
 from sqlml.results import StatementResult
 from sqlml.sql import ast, to_sql
 from sqlml.sql.render import render_name
@@ -109,6 +110,8 @@ def claim_names(session, stmt: ast.CreateModel, schema: str) -> None:
 
 
 def check_model_functions(stmt: ast.CreateModel, models) -> None:
+    if stmt.function is None:  # a FORECAST model: no functions
+        return
     mine = reserved_names(stmt.function.name)
     for _, manifest in models:
         for name, spec in kinds.function_names(manifest).items():
@@ -125,6 +128,8 @@ def check_function_name(session, stmt: ast.CreateModel) -> None:
     """The new model's functions (``fn``, ``fn_explain``, and ``fn_probabilities`` should it
     classify) must not be taken by another model's functions or by the database's."""
     check_model_functions(stmt, session.models())
+    if stmt.function is None:
+        return
     for name in sorted(reserved_names(stmt.function.name)):
         if session.engine.function_exists(name):
             raise FunctionAlreadyExists(
@@ -171,13 +176,14 @@ def create_model(session, stmt: ast.CreateModel, notices: list | None = None):
     session.access.require_create(str(stmt.name))
     check_supported(stmt)
     kind = kinds.for_statement(stmt)
+    refuse_forecast_settings(stmt)
     kind.check(stmt)
     schema = stmt.name.schema or session.engine.current_schema()
     if not session.engine.schema_exists(schema):
         raise SchemaNotFound(
             f"CREATE MODEL {stmt.name}: schema '{schema}' does not exist. CREATE SCHEMA {schema} first."
         )
-    function_schema = stmt.function.schema
+    function_schema = stmt.function.schema if stmt.function else None
     if function_schema and not session.engine.schema_exists(function_schema):
         raise SchemaNotFound(
             f"CREATE MODEL {stmt.name}: FUNCTION {stmt.function}: schema '{function_schema}' "
@@ -220,7 +226,10 @@ def create_model(session, stmt: ast.CreateModel, notices: list | None = None):
             "target_type": by_name[target].sql_type if target is not None else target_type,
             "features": [{"name": c.name, "type": c.sql_type} for c in columns if c.name != target],
             "arrow_types": {c.name: arrowtypes.encode(c.arrow) for c in columns},
-            "function": {"name": stmt.function.name.lower(), "schema": stmt.function.schema},
+            "function": {
+                "name": stmt.function.name.lower() if stmt.function else None,
+                "schema": stmt.function.schema if stmt.function else None,
+            },
             "problem_type": stmt.problem_type,
             "objective": stmt.objective,
             "auto": stmt.auto is not False,
