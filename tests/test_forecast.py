@@ -218,3 +218,49 @@ def test_gaps_and_nulls_filled(tmp_path):
         result = conn.execute("SELECT * FROM FORECAST(g)")
         assert result.columns == ["time", "p5", "p95"]
         assert len(result.fetchall()) == 7
+
+
+def test_forecast_from_fresh_history(conn):
+    """FORECAST(model, (query)): the model's methods refitted on the rows given now. Two more
+    weeks of item0's sales move its forecast two weeks on."""
+    conn.sql(
+        "CREATE TEMP TABLE newer AS SELECT item_id, invoice_date, quantity FROM sales UNION ALL "
+        "SELECT 'item0', DATE '2024-03-31' + k::INT, 50 + 10 * sin(2 * pi() * (90 + k) / 7) "
+        "FROM range(1, 15) r(k)"
+    )
+    result = conn.execute(
+        "SELECT * FROM FORECAST(demand, (SELECT * FROM newer WHERE item_id = 'item0')) "
+        "ORDER BY time"
+    )
+    assert result.columns == ["id", "time", "p10", "p50", "p90", "mean"]
+    rows = result.fetchall()
+    assert len(rows) == 14 and {r[0] for r in rows} == {"item0"}
+    assert rows[0][1] == dt.date(2024, 4, 15)
+    assert all(r[2] <= r[3] <= r[4] for r in rows)
+    # In CREATE TABLE AS, alone in a SELECT list, as Redshift reads FORECAST(model).
+    conn.sql("CREATE TEMP TABLE fresh AS SELECT FORECAST(demand, (SELECT * FROM newer))")
+    assert conn.execute("SELECT count(*) FROM fresh").fetchone() == (42,)
+
+
+def test_fresh_history_needs_the_model_columns(conn):
+    with pytest.raises(sqlml.ColumnNotFound, match="no column 'invoice_date'"):
+        conn.sql("SELECT FORECAST(demand, (SELECT item_id, quantity FROM sales))")
+
+
+def test_detect_anomalies(conn):
+    """Rows in the forecast horizon checked against its 95 % interval; others not checked."""
+    conn.sql(
+        "CREATE TEMP TABLE observed AS SELECT id AS item_id, time AS invoice_date, "
+        "CASE WHEN time = DATE '2024-04-05' THEN mean * 3 ELSE mean END AS quantity "
+        "FROM FORECAST(demand) UNION ALL SELECT 'item0', DATE '2024-01-01', 1.0"
+    )
+    result = conn.execute(
+        "SELECT * FROM DETECT_ANOMALIES(demand, (SELECT * FROM observed)) ORDER BY id, time"
+    )
+    assert result.columns == ["id", "time", "value", "lower", "upper", "is_anomaly"]
+    rows = result.fetchall()
+    assert len(rows) == 43
+    flagged = {(r[0], r[1]) for r in rows if r[5]}
+    assert flagged == {(f"item{k}", dt.date(2024, 4, 5)) for k in range(3)}
+    unchecked = [r for r in rows if r[1] == dt.date(2024, 1, 1)]
+    assert unchecked[0][3:] == (None, None, None)

@@ -491,6 +491,13 @@ class DuckDBEngine(Engine):
         body = " UNION ALL ".join(parts) if parts else empty
         self._catalog_statement(f"CREATE OR REPLACE TEMP VIEW sqlml_leaderboard AS {body}")
 
+    def register_table(self, name: str, table: pa.Table | None) -> None:
+        """Make ``table`` readable as ``name`` in this connection (None: forget ``name``)."""
+        if table is None:
+            self.connection.unregister(name)
+        else:
+            self.connection.register(name, table)
+
     def publish_forecasts(self, views: dict[str, Path]) -> None:
         """Temporary views over READY forecasts' Parquet files (view name -> file): what
         ``SELECT FORECAST(model)`` reads. Views of forecasts gone are dropped."""

@@ -71,7 +71,7 @@ def mase_scale(y: np.ndarray, season: int) -> float:
 
 @dataclass
 class MethodRun:
-    """One method's backtest forecasts (one row per cut) and final forecasts (one per series)."""
+    """One method's backtest forecasts (one row per cut), and what one fit costs."""
 
     name: str
     mean: np.ndarray  # cuts x h
@@ -79,6 +79,7 @@ class MethodRun:
     final: list[Forecast]
     fallbacks: int = 0
     seconds: float = 0.0
+    seconds_per_fit: float = 0.0
 
 
 def pinball(actual: np.ndarray, pred: np.ndarray, q: float) -> np.ndarray:

@@ -24,6 +24,9 @@ from sqlml.automl.forecasting.series import SeriesSet, column_name
 
 # How many backtest cuts per series: more when there are few series to average over.
 WINDOWS_FEW, WINDOWS_MANY, MANY_SERIES = 3, 2, 50
+# At most this many series are backtested (an even spread of them): enough to rank methods and
+# calibrate intervals; the time saved goes to the final forecasts of every series.
+BACKTEST_SERIES = 100
 # Kept from the deadline for choosing, calibrating and writing the package.
 RESERVE_SECONDS, RESERVE_SHARE = 0.5, 0.03
 # The interval (in %) history and forecasts are checked against for anomalies.
@@ -81,17 +84,21 @@ def train_forecast(
     h, seasons = plan.horizon, data.freq.seasons
     windows = plan.windows or (WINDOWS_FEW if len(data.values) < MANY_SERIES else WINDOWS_MANY)
     season = M.season_for(max(data.values, key=len), seasons)
-    cut = B.cuts(data.values, h, windows, season)
+    sample = _sample(len(data.values))
+    cut = B.cuts([data.values[i] for i in sample], h, windows, season)
     qs = plan.quantiles
     anomaly_q = [(100 - ANOMALY_LEVEL) / 200, (100 + ANOMALY_LEVEL) / 200]
     levels = sorted({B.level(q) for q in [*qs, *anomaly_q] if abs(q - 0.5) > 1e-12})
     reserve = RESERVE_SECONDS + RESERVE_SHARE * deadline.seconds
+    # Seasonal naive's final forecasts first: the fallback of any series a member cannot reach.
+    baseline = [M.forecast("seasonal_naive", y, h, seasons, levels) for y in data.values]
     runs: list[B.MethodRun] = []
     skipped: dict[str, str] = {}
     for name in methods:
         if not M.applicable(name, seasons):
             continue
-        run = _run_method(name, data, cut, h, seasons, levels, qs, deadline, reserve, not runs)
+        run = _backtest(name, data, sample, cut, h, seasons, levels, qs, deadline, reserve,
+                        must_finish=not runs)  # fmt: skip
         if run is None:
             skipped[name] = "MAX_RUNTIME would have passed before it finished"
             continue
@@ -102,23 +109,31 @@ def train_forecast(
     actual = np.array(cut.actual).reshape(-1, h)
     scale = np.array(cut.scale)
     per_method = {}
+    cost = {r.name: r.seconds_per_fit * len(data.values) for r in runs}
+    cost["seasonal_naive"] = 0.0  # done
     if len(cut.series):
         ranked = B.combine(runs, actual, scale, qs, plan.objective)
-        best = ranked[0]
         for r in runs:
             single = next(c for c in ranked if c.members == (r.name,))
-            per_method[r.name] = {
-                **single.metrics,
-                "fallbacks": r.fallbacks,
-                "seconds": round(r.seconds, 3),
-            }
+            per_method[r.name] = {**single.metrics, "fallbacks": r.fallbacks,
+                                  "seconds": round(r.seconds, 3)}  # fmt: skip
+        # The best combination whose final forecasts fit in the time left.
+        left = deadline.remaining() - reserve
+        best = next(
+            (c for c in ranked if sum(cost[m] for m in c.members) <= left),
+            next(c for c in ranked if c.members == ("seasonal_naive",)),
+        )
     else:  # no series is long enough to backtest: the standard combination, uncalibrated
         names = [r.name for r in runs]
         members = tuple(n for n in ("ets", "theta", "arima") if n in names) or (names[0],)
         best = B.Choice(members, dict.fromkeys(qs, 1.0), {})
         per_method = {r.name: {"fallbacks": r.fallbacks, "seconds": r.seconds} for r in runs}
-    chosen = [r for r in runs if r.name in best.members]
-    columns, bounds = _final(data, chosen, best, plan, anomaly_q)
+    finals = {
+        name: baseline if name == "seasonal_naive" else
+        _final_fits(name, data, h, seasons, levels, baseline, deadline, reserve)
+        for name in best.members
+    }  # fmt: skip
+    columns, bounds = _final(data, [finals[m] for m in best.members], best, plan, anomaly_q)
     return Trained(
         columns,
         bounds,
@@ -132,6 +147,13 @@ def train_forecast(
     )
 
 
+def _sample(n: int) -> list[int]:
+    """The series backtested: all of them up to BACKTEST_SERIES, else an even spread."""
+    if n <= BACKTEST_SERIES:
+        return list(range(n))
+    return sorted({int(i) for i in np.linspace(0, n - 1, BACKTEST_SERIES)})
+
+
 def _score(run, cut: B.Cuts, qs, objective: str) -> float | None:
     if not len(cut.series):
         return None
@@ -140,45 +162,57 @@ def _score(run, cut: B.Cuts, qs, objective: str) -> float | None:
     return found[objective]
 
 
-def _run_method(name, data, cut, h, seasons, levels, qs, deadline, reserve, must_finish):
-    """The method's backtest and final forecasts, or None when the deadline cuts it short."""
+def _backtest(name, data, sample, cut, h, seasons, levels, qs, deadline, reserve, must_finish):
+    """The method's backtest forecasts, or None when the deadline would pass before it and its
+    final forecasts of every series are done."""
     started = time.monotonic()
     began = deadline.elapsed()
-    by_series: dict[int, list[int]] = {}
-    for j, i in enumerate(cut.series):
-        by_series.setdefault(i, []).append(j)
     means = np.zeros((len(cut.series), h))
     quantiles = {q: np.zeros((len(cut.series), h)) for q in qs}
-    final, fallbacks = [], 0
-    n = len(data.values)
-    for i, y in enumerate(data.values):
-        for j in by_series.get(i, []):
-            f = M.forecast(name, y[: cut.origins[j]], h, seasons, levels)
-            fallbacks += f.fallback
-            means[j] = f.mean
-            for q in qs:
-                quantiles[q][j] = B.quantile_of(f, q)
-        f = M.forecast(name, y, h, seasons, levels)
+    fallbacks, total = 0, len(cut.series) + len(data.values)
+    for j, i in enumerate(cut.series):
+        y = data.values[sample[i]]
+        f = M.forecast(name, y[: cut.origins[j]], h, seasons, levels)
         fallbacks += f.fallback
-        final.append(f)
+        means[j] = f.mean
+        for q in qs:
+            quantiles[q][j] = B.quantile_of(f, q)
         if must_finish:
             continue
         spent = deadline.elapsed() - began
-        projected = spent / (i + 1) * (n - i - 1)
+        projected = spent / (j + 1) * (total - j - 1)
         if deadline.remaining() - projected < reserve:
             return None
-    return B.MethodRun(name, means, quantiles, final, fallbacks, seconds=time.monotonic() - started)
+    seconds = time.monotonic() - started
+    per_fit = (deadline.elapsed() - began) / max(1, len(cut.series))
+    if not len(cut.series):  # nothing to time it by: one fit of the longest series
+        probe = time.monotonic()
+        M.forecast(name, max(data.values, key=len), h, seasons, levels)
+        per_fit = time.monotonic() - probe
+    return B.MethodRun(name, means, quantiles, [], fallbacks, seconds, per_fit)
 
 
-def _final(data: SeriesSet, chosen, best: B.Choice, plan: ForecastPlan, anomaly_q):
-    """The combination's forecast of every series, and its anomaly bounds."""
+def _final_fits(name, data, h, seasons, levels, baseline, deadline, reserve) -> list:
+    """The method's forecast of every series; past the deadline, seasonal naive's."""
+    out = []
+    for i, y in enumerate(data.values):
+        if deadline.remaining() < reserve:
+            out.append(baseline[i])
+        else:
+            out.append(M.forecast(name, y, h, seasons, levels))
+    return out
+
+
+def _final(data: SeriesSet, chosen: list, best: B.Choice, plan: ForecastPlan, anomaly_q):
+    """The combination's forecast of every series (``chosen``: each member's forecasts), and
+    its anomaly bounds."""
     h = plan.horizon
     cols: dict[str, list] = {"series": [], "step": []}
     for kind in plan.percentiles:
         cols[column_name(kind)] = []
     bounds: dict[str, list] = {"series": [], "step": [], "lower": [], "upper": []}
     for i in range(len(data.values)):
-        members = [r.final[i] for r in chosen]
+        members = [forecasts[i] for forecasts in chosen]
         mean = np.mean([f.mean for f in members], axis=0)
         times = data.step_times(i, len(data.values[i]), h)
         cols["series"] += [i] * h
@@ -219,3 +253,18 @@ def _times(micros: list, time_type: pa.DataType) -> pa.Array:
     if pa.types.is_date(time_type):
         return stamps.cast(pa.date32())
     return stamps.cast(pa.timestamp("us", tz=time_type.tz)).cast(time_type)
+
+
+def forecast_fresh(
+    data: SeriesSet, members: list[str], calibration: dict[float, float], plan: ForecastPlan
+) -> Trained:
+    """The model's combination refitted on new history (``FORECAST(model, (query))``): the
+    members and interval calibration chosen at training, fitted on ``data`` now."""
+    h, seasons = plan.horizon, data.freq.seasons
+    qs = sorted({float(k) for k in plan.percentiles if k != "mean"} | set(calibration))
+    anomaly_q = [(100 - ANOMALY_LEVEL) / 200, (100 + ANOMALY_LEVEL) / 200]
+    levels = sorted({B.level(q) for q in [*qs, *anomaly_q] if abs(q - 0.5) > 1e-12})
+    finals = [[M.forecast(m, y, h, seasons, levels) for y in data.values] for m in members]
+    best = B.Choice(tuple(members), calibration, {})
+    columns, bounds = _final(data, finals, best, plan, anomaly_q)
+    return Trained(columns, bounds, best.members, calibration, {}, {}, 0, 0)
