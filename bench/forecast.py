@@ -111,7 +111,7 @@ def run_sqlml(name: str, ids, train, max_runtime: int) -> tuple[dict, float, str
     time_expr = (
         "TIMESTAMP '2000-01-01' + to_hours(step)"
         if frequency == "H"
-        else "DATE '2000-01-02' + 7 * step"
+        else "DATE '2000-01-02' + (7 * step)::INTEGER"
     )
     with tempfile.TemporaryDirectory() as folder:
         conn = sqlml.connect(str(Path(folder) / "m4.duckdb"), synchronous=True)

@@ -264,3 +264,25 @@ def test_detect_anomalies(conn):
     assert flagged == {(f"item{k}", dt.date(2024, 4, 5)) for k in range(3)}
     unchecked = [r for r in rows if r[1] == dt.date(2024, 1, 1)]
     assert unchecked[0][3:] == (None, None, None)
+
+
+def test_described_without_running(conn):
+    """A server's client prepares a statement before it runs: FORECAST(model) is rewritten
+    there too."""
+    shape = conn.describe("  SELECT FORECAST(demand) WHERE p50 > $1")
+    assert [c.name for c in shape.columns] == ["id", "time", "p10", "p50", "p90", "mean"]
+
+
+def test_view_of_a_forecast_in_another_schema(forecasts, tmp_path):
+    import shutil
+
+    copy = tmp_path / "s.duckdb"
+    shutil.copy(forecasts, copy)
+    with sqlml.connect(copy, synchronous=True) as conn:
+        conn.sql("CREATE SCHEMA shop")
+        conn.sql(
+            "CREATE MODEL shop.air FROM main.air TARGET passengers MODEL_TYPE FORECAST "
+            "SETTINGS (HORIZON 6, FREQUENCY 'M', MAX_RUNTIME 120, MAX_TRIALS 1)"
+        )
+        assert conn.execute("SELECT count(*) FROM FORECAST(shop.air)").fetchone() == (6,)
+        assert conn.execute("SELECT count(*) FROM sqlml_forecast_shop_air").fetchone() == (6,)

@@ -178,8 +178,13 @@ class Connection:
             self.sync_functions()  # so that the prediction functions bind
         except DatabaseError as e:  # in a failed transaction: as in _run_one
             log.info("model functions not brought up to date: %s", e)
+        sql = statement.sql
+        if forecast_calls.mentions(chunks[0]):
+            from sqlml.statements import forecast_read
+
+            sql = forecast_read.rewrite(self, text, chunks[0], sql)
         try:
-            sql = self.translate(statement.sql)
+            sql = self.translate(sql)
             return self.engine.describe(sql)
         except DatabaseError as e:
             raise self._explain(e, chunks[0], translated=sql != statement.sql) from e

@@ -249,8 +249,9 @@ class Engine(ABC):
 
     def publish_forecasts(self, views: dict[str, Path]) -> None:
         """Views over READY forecasts' Parquet files (view name -> file), dropping the others
-        of their prefix (``sqlml_forecast_``): what ``SELECT FORECAST(model)`` reads."""
-        raise FeatureNotSupported(f"FORECAST models are not supported on {type(self).__name__}.")
+        of their prefix (``sqlml_forecast_``): what ``SELECT FORECAST(model)`` reads. An engine
+        without them publishes nothing (reading a forecast there finds no such table)."""
+        return None
 
     @abstractmethod
     def publish_model_privileges(self, rows: list[tuple]) -> None:

@@ -27,6 +27,8 @@ WINDOWS_FEW, WINDOWS_MANY, MANY_SERIES = 3, 2, 50
 # At most this many series are backtested (an even spread of them): enough to rank methods and
 # calibrate intervals; the time saved goes to the final forecasts of every series.
 BACKTEST_SERIES = 100
+# Fits a method makes before its cost is projected against the deadline.
+PROBE_FITS = 5
 # Kept from the deadline for choosing, calibrating and writing the package.
 RESERVE_SECONDS, RESERVE_SHARE = 0.5, 0.03
 # The interval (in %) history and forecasts are checked against for anomalies.
@@ -97,7 +99,9 @@ def train_forecast(
     for name in methods:
         if not M.applicable(name, seasons):
             continue
-        run = _backtest(name, data, sample, cut, h, seasons, levels, qs, deadline, reserve,
+        # Time kept for the final fits of the best method so far: it must still finish.
+        kept = reserve + _best_cost(runs, cut, qs, plan.objective, len(data.values))
+        run = _backtest(name, data, sample, cut, h, seasons, levels, qs, deadline, kept,
                         must_finish=not runs)  # fmt: skip
         if run is None:
             skipped[name] = "MAX_RUNTIME would have passed before it finished"
@@ -147,6 +151,13 @@ def train_forecast(
     )
 
 
+def _best_cost(runs: list, cut: B.Cuts, qs, objective: str, n: int) -> float:
+    """What the final fits of the best backtested method (seasonal naive's are done) cost."""
+    scored = [(_score(r, cut, qs, objective), r) for r in runs if r.name != "seasonal_naive"]
+    scored = [(s, r) for s, r in scored if s is not None]
+    return min(scored, key=lambda p: p[0])[1].seconds_per_fit * n if scored else 0.0
+
+
 def _sample(n: int) -> list[int]:
     """The series backtested: all of them up to BACKTEST_SERIES, else an even spread."""
     if n <= BACKTEST_SERIES:
@@ -179,6 +190,10 @@ def _backtest(name, data, sample, cut, h, seasons, levels, qs, deadline, reserve
             quantiles[q][j] = B.quantile_of(f, q)
         if must_finish:
             continue
+        if deadline.remaining() < reserve:
+            return None
+        if j + 1 < PROBE_FITS:
+            continue  # a projection from the first fit or two is noise (first calls are slow)
         spent = deadline.elapsed() - began
         projected = spent / (j + 1) * (total - j - 1)
         if deadline.remaining() - projected < reserve:
