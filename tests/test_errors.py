@@ -250,15 +250,15 @@ def test_missing_schema(data):
 @pytest.mark.parametrize(
     ("clause", "named"),
     [
-        ("MODEL_TYPE FORECAST", "MODEL_TYPE FORECAST"),
+        ("MODEL_TYPE FORECAST", "has no prediction function"),
         (
             "AUTO OFF MODEL_TYPE FORECAST PREPROCESSORS 'none' HYPERPARAMETERS DEFAULT",
-            "MODEL_TYPE FORECAST",
+            "MODEL_TYPE FORECAST is trained with AUTO ON",
         ),
     ],
 )
-def test_clauses_not_built_yet(data, clause, named):
-    with pytest.raises(sqlml.FeatureNotSupported, match=f"{named} is not supported yet"):
+def test_forecast_clauses_checked(data, clause, named):
+    with pytest.raises(sqlml.InvalidSetting, match=named):
         data.sql(CREATE.format(name="m", fn="f") + " " + clause)
     assert data.execute("SHOW MODEL ALL").fetchall() == []
 
@@ -404,5 +404,5 @@ def test_hints_name_only_what_works(data):
         data.sql(BASE.format(name="m", fn="f") + " SETTINGS (MAX_RUNTIMES 5)")
     message = str(info.value)
     valid, _, unsupported = message.partition("Valid settings: ")[2].partition(" (")
-    assert "MAX_RUNTIME" in valid and "HORIZON" not in valid and "FREQUENCY" not in valid
-    assert "HORIZON" in unsupported and "not supported yet)." in unsupported
+    assert "MAX_RUNTIME" in valid and "HORIZON" in valid and "KMS_KEY_ID" not in valid
+    assert "KMS_KEY_ID" in unsupported and "not supported yet)." in unsupported

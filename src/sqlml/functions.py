@@ -128,6 +128,7 @@ class FunctionSync:
             [(m["schema"], m["name"], m.get("owner") or "", m["state"]) for _, m in visible]
         )
         self.engine.publish_leaderboards(list(_leaderboards(visible)))
+        self.engine.publish_forecasts(dict(_forecasts(visible)))
         self.engine.publish_model_privileges(self._privilege_rows(models))
         self._fingerprint = fingerprint
 
@@ -301,6 +302,17 @@ def _leaderboards(models: list[tuple[Path, dict]]):
                 yield m["schema"], m["name"], PackageFolder(directory, m) / name
             except CorruptModelPackage as e:
                 log.warning("leaderboard of %s.%s not shown: %s", m["schema"], m["name"], e)
+
+
+def _forecasts(models: list[tuple[Path, dict]]):
+    """(view name, checked forecast file) of each READY FORECAST model."""
+    for directory, m in models:
+        model = m.get("model", {}) if m["state"] == "READY" else {}
+        if m.get("kind") == "forecast" and model.get("forecast") and model.get("view"):
+            try:
+                yield model["view"], PackageFolder(directory, m) / model["forecast"]
+            except CorruptModelPackage as e:
+                log.warning("forecast of %s.%s not shown: %s", m["schema"], m["name"], e)
 
 
 def _predict(directory: Path, manifest: dict, method: str):

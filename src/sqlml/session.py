@@ -27,7 +27,7 @@ from sqlml.functions import FunctionSync, by_function
 from sqlml.jobs import training
 from sqlml.results import StatementResult
 from sqlml.runtime import generation
-from sqlml.sql import ast, dialects, parse_chunk, parse_name, split_script
+from sqlml.sql import ast, dialects, forecast_calls, parse_chunk, parse_name, split_script
 from sqlml.sql.lexer import is_word
 from sqlml.statements import HANDLERS, catalog
 
@@ -151,7 +151,12 @@ class Connection:
             self.authorize(statement)
         generation.advance()  # one statement's caches start empty (runtime/generation.py)
         if isinstance(statement, ast.Passthrough):
-            sql, notices = dialects.translation(statement.sql, self.dialect, self.engine.dialect)
+            text = statement.sql
+            if forecast_calls.mentions(chunk):  # SELECT FORECAST(model): a read of a table
+                from sqlml.statements import forecast_read
+
+                text = forecast_read.rewrite(self, script, chunk, text)
+            sql, notices = dialects.translation(text, self.dialect, self.engine.dialect)
             try:
                 result = self.engine.execute(sql, params)
             except DatabaseError as e:
@@ -184,8 +189,13 @@ class Connection:
             self.sync_functions()  # so that the prediction functions bind
         except DatabaseError as e:  # in a failed transaction: as in _run_one
             log.info("model functions not brought up to date: %s", e)
+        sql = statement.sql
+        if forecast_calls.mentions(chunks[0]):
+            from sqlml.statements import forecast_read
+
+            sql = forecast_read.rewrite(self, text, chunks[0], sql)
         try:
-            sql = self.translate(statement.sql)
+            sql = self.translate(sql)
             return self.engine.describe(sql)
         except DatabaseError as e:
             raise self._explain(e, chunks[0], translated=sql != statement.sql) from e

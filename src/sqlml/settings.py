@@ -219,22 +219,24 @@ SETTINGS: dict[str, Setting] = {
             "HORIZON",
             "int",
             None,
-            "Forecast horizon.",
-            unsupported="FORECAST models are not built yet",
+            "FORECAST models (required): how many time steps ahead to forecast (Amazon "
+            "Forecast's limit: at most 500, and at most a third of the longest series).",
+            low=1,
+            high=500,
         ),
         Setting(
             "FREQUENCY",
             "string",
             None,
-            "Forecast frequency.",
-            unsupported="FORECAST models are not built yet",
+            "FORECAST models (required): the step between timestamps: 'Y', 'M', 'W', 'D', 'H', "
+            "'30min', '15min', '10min', '5min' or '1min'.",
         ),
         Setting(
             "PERCENTILES",
             "string",
             None,
-            "Forecast quantiles.",
-            unsupported="FORECAST models are not built yet",
+            "FORECAST models: the forecast's columns, up to 5 of quantiles 0.01 to 0.99 and "
+            "'mean' (default '0.1,0.5,0.9', as in Amazon Forecast).",
         ),
         *REMOTE_SETTINGS,
     ]
@@ -294,8 +296,8 @@ PROBLEM_TYPES = {
 }
 
 MODEL_TYPES = ("XGBOOST", "MLP", "LINEAR_LEARNER", "KMEANS", "FORECAST")
-# Part of Redshift's grammar, parsed, but not trained yet.
-UNSUPPORTED_MODEL_TYPES = ("FORECAST",)
+# Part of Redshift's grammar, parsed, but not trained yet (none left).
+UNSUPPORTED_MODEL_TYPES: tuple[str, ...] = ()
 
 # AUTO ON objectives, keyed by their upper-case spelling; F1_Macro is also written F1Macro.
 AUTO_OBJECTIVES = {

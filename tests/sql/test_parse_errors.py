@@ -110,7 +110,7 @@ SYNTAX_ERRORS = [
     (f"{B} PROBLEM_TYPE (REGRESSION", "Expected ')'", 1, 58, None),
     (
         f"{B} MODEL_TYPE RANDOM_FOREST",
-        "Unknown MODEL_TYPE. Valid model types: XGBOOST, MLP, LINEAR_LEARNER, KMEANS (FORECAST: not supported yet)",
+        "Unknown MODEL_TYPE. Valid model types: XGBOOST, MLP, LINEAR_LEARNER, KMEANS, FORECAST",
         1,
         45,
         "RANDOM_FOREST",
@@ -417,11 +417,7 @@ def test_invalid_setting_on_a_later_line():
 @pytest.mark.parametrize(
     ("setting", "value", "reason"),
     [
-        ("HORIZON", "5", "FORECAST models are not built yet"),
-        ("FREQUENCY", "'D'", "FORECAST models are not built yet"),
-        ("PERCENTILES", "'0.25,0.50,0.75,0.90,mean'", "FORECAST models are not built yet"),
         ("KMS_KEY_ID", "'kms_string'", "the local model store is not encrypted"),
-        ("horizon", "'not even an int'", "FORECAST models are not built yet"),
     ],
 )
 def test_unsupported_settings(setting, value, reason):
@@ -434,14 +430,19 @@ def test_unsupported_settings(setting, value, reason):
     assert info.value.sqlstate == "0A000"
 
 
-def test_forecast_example_reports_horizon():
+def test_forecast_example_parses():
     sql = (
         "CREATE MODEL forecast_sales_demand FROM sales TARGET quantity IAM_ROLE default AUTO ON "
         "MODEL_TYPE FORECAST SETTINGS (S3_BUCKET 'b', HORIZON 5, FREQUENCY 'D', "
         "PERCENTILES '0.25,0.50,0.75,0.90,mean')"
     )
-    with pytest.raises(FeatureNotSupported, match="SETTINGS HORIZON is not supported"):
-        parse_one(sql)
+    stmt = parse_one(sql)
+    assert stmt.settings_dict["HORIZON"] == 5 and stmt.settings_dict["FREQUENCY"] == "D"
+
+
+def test_horizon_must_be_an_integer():
+    with pytest.raises(InvalidSetting, match="'HORIZON' setting must be an integer"):
+        parse_one(f"{B} SETTINGS (S3_BUCKET 'b', horizon 'not even an int')")
 
 
 def test_create_external_model_parses_as_written():

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from sqlml.errors import FeatureNotSupported
 from sqlml.results import StatementResult
 
 
@@ -246,6 +247,17 @@ class Engine(ABC):
     @abstractmethod
     def publish_leaderboards(self, entries: list[tuple[str, str, Path]]) -> None:
         """The ``sqlml_leaderboard`` view over (schema, model, leaderboard file) entries."""
+
+    def register_table(self, name: str, table: pa.Table | None) -> None:
+        """Make an Arrow table readable as ``name`` in this connection until it is replaced or
+        forgotten (None): the result of ``FORECAST(model, (query))``."""
+        raise FeatureNotSupported(f"FORECAST models are not supported on {type(self).__name__}.")
+
+    def publish_forecasts(self, views: dict[str, Path]) -> None:
+        """Views over READY forecasts' Parquet files (view name -> file), dropping the others
+        of their prefix (``sqlml_forecast_``): what ``SELECT FORECAST(model)`` reads. An engine
+        without them publishes nothing (reading a forecast there finds no such table)."""
+        return None
 
     @abstractmethod
     def publish_model_privileges(self, rows: list[tuple]) -> None:

@@ -509,6 +509,29 @@ class DuckDBEngine(Engine):
         body = " UNION ALL ".join(parts) if parts else empty
         self._catalog_statement(f"CREATE OR REPLACE TEMP VIEW sqlml_leaderboard AS {body}")
 
+    def register_table(self, name: str, table: pa.Table | None) -> None:
+        """Make ``table`` readable as ``name`` in this connection (None: forget ``name``)."""
+        if table is None:
+            self.connection.unregister(name)
+        else:
+            self.connection.register(name, table)
+
+    def publish_forecasts(self, views: dict[str, Path]) -> None:
+        """Temporary views over READY forecasts' Parquet files (view name -> file): what
+        ``SELECT FORECAST(model)`` reads. Views of forecasts gone are dropped."""
+        rows = self.connection.execute(
+            "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name LIKE "
+            "'sqlml\\_forecast\\_%' ESCAPE '\\'"
+        ).fetchall()
+        for (name,) in rows:
+            if name not in views:
+                self._catalog_statement(f"DROP VIEW IF EXISTS temp.main.{_quoted(name)}")
+        for name, path in views.items():
+            self._catalog_statement(
+                f"CREATE OR REPLACE TEMP VIEW {_quoted(name)} AS "
+                f"SELECT * FROM read_parquet({_literal(str(path))})"
+            )
+
     def publish_model_info(self, models: list[tuple[str, str, str, str]]) -> None:
         """(Re)create Redshift's catalog views ``stv_ml_model_info`` and ``svv_ml_model_info``
         (reference §8) from (schema, name, owner, state) rows. ``life_cycle`` is the plain state

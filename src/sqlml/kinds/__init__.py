@@ -11,6 +11,7 @@ from sqlml.errors import CorruptModelPackage
 from sqlml.kinds.auto import AutoKind
 from sqlml.kinds.base import TARGET, FunctionSpec, ModelKind, reserved_names
 from sqlml.kinds.external import ExternalKind
+from sqlml.kinds.forecast import ForecastKind
 from sqlml.kinds.imported import ImportedKind
 from sqlml.kinds.kmeans import KMeansKind
 from sqlml.kinds.remote import RemoteKind
@@ -23,6 +24,7 @@ KINDS: dict[str, ModelKind] = {
         ImportedKind(),  # a model from a file (FROM 'path'): nothing to train
         RemoteKind(),
         ExternalKind(),
+        ForecastKind(),  # before XGBoost: it takes AUTO OFF, which FORECAST refuses
         KMeansKind(),
         XGBoostKind(),
         AutoKind(),  # last: takes every statement the kinds before it do not

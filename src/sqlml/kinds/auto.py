@@ -14,7 +14,7 @@ import pyarrow as pa
 from sqlml import arrowtypes, preprocessors
 from sqlml import settings as S
 from sqlml.automl.budget import Deadline
-from sqlml.errors import FeatureNotSupported, InvalidSetting, TrainingDataError
+from sqlml.errors import InvalidSetting, TrainingDataError
 from sqlml.kinds.base import PROBABILITIES, PROBABILITIES_SUFFIX, Draft, FunctionSpec, ModelKind
 from sqlml.sql import ast
 
@@ -57,11 +57,6 @@ class AutoKind(ModelKind):
         return True
 
     def check(self, stmt: ast.CreateModel) -> None:
-        if stmt.model_type == "FORECAST":
-            raise FeatureNotSupported(
-                f"CREATE MODEL {stmt.name}: MODEL_TYPE {stmt.model_type} is not supported yet; "
-                "use MODEL_TYPE XGBOOST, MLP or LINEAR_LEARNER, or leave it out."
-            )
         if stmt.hyperparameters is not None:
             raise InvalidSetting(
                 f"CREATE MODEL {stmt.name}: HYPERPARAMETERS is only allowed with AUTO OFF."
@@ -72,9 +67,9 @@ class AutoKind(ModelKind):
                 "for AUTO OFF; with AUTO ON use one of 'MSE', 'Accuracy', 'F1', 'F1Macro', 'AUC'."
             )
         if stmt.objective in S.FORECAST_OBJECTIVES:
-            raise FeatureNotSupported(
-                f"CREATE MODEL {stmt.name}: OBJECTIVE '{stmt.objective}' (FORECAST models) is not "
-                "supported yet; remove the clause."
+            raise InvalidSetting(
+                f"CREATE MODEL {stmt.name}: OBJECTIVE '{stmt.objective}' applies to MODEL_TYPE "
+                "FORECAST only; add MODEL_TYPE FORECAST or remove the clause."
             )
         if stmt.target is None:
             raise TrainingDataError(

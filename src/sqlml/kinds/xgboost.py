@@ -12,7 +12,7 @@ import pyarrow as pa
 from sqlml import hyperparameters
 from sqlml import settings as S
 from sqlml.automl.budget import Deadline
-from sqlml.errors import FeatureNotSupported, InvalidSetting, TrainingDataError
+from sqlml.errors import InvalidSetting, TrainingDataError
 from sqlml.kinds.base import Draft, ModelKind, check_format, check_numbers
 from sqlml.sql import ast
 
@@ -82,11 +82,6 @@ class XGBoostKind(ModelKind):
             raise InvalidSetting(
                 f"{where}: MODEL_TYPE {stmt.model_type} is trained with AUTO ON only (as in "
                 "Redshift); remove AUTO OFF and HYPERPARAMETERS, or use MODEL_TYPE XGBOOST."
-            )
-        if stmt.model_type == "FORECAST":
-            raise FeatureNotSupported(
-                f"{where}: MODEL_TYPE FORECAST is not supported yet; use AUTO OFF MODEL_TYPE "
-                "XGBOOST or KMEANS, or AUTO ON."
             )
         check_auto_off(stmt, where)
         if stmt.objective is None or stmt.objective not in S.XGBOOST_OBJECTIVES:

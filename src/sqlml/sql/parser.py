@@ -656,10 +656,11 @@ class Parser:
         word = self.peek_word()
         supported = [t for t in S.MODEL_TYPES if t not in S.UNSUPPORTED_MODEL_TYPES]
         if word not in S.MODEL_TYPES:
+            later = S.UNSUPPORTED_MODEL_TYPES
             self.fail(
                 f"Unknown MODEL_TYPE.{S.did_you_mean(word or '', supported)} "
-                f"Valid model types: {', '.join(supported)} "
-                f"({', '.join(S.UNSUPPORTED_MODEL_TYPES)}: not supported yet)",
+                f"Valid model types: {', '.join(supported)}"
+                + (f" ({', '.join(later)}: not supported yet)" if later else ""),
                 tok,
             )
         self.advance()

@@ -26,6 +26,7 @@ from sqlml.jobs import status as J
 from sqlml.jobs.faults import pause_at
 from sqlml.jobs.training import SEED, cancel, submit, wait
 from sqlml.kinds.base import DESCRIPTIONS, Draft, reserved_names
+from sqlml.kinds.forecast import refuse_forecast_settings
 from sqlml.kinds.remote import check_scope
 from sqlml.results import StatementResult
 from sqlml.sql import ast, to_sql
@@ -121,6 +122,8 @@ def claim_names(session, stmt: ast.CreateModel, schema: str) -> None:
 
 
 def check_model_functions(stmt: ast.CreateModel, models) -> None:
+    if stmt.function is None:  # a FORECAST model: no functions
+        return
     mine = reserved_names(stmt.function.name)
     for _, manifest in models:
         for name, spec in kinds.function_names(manifest).items():
@@ -137,6 +140,8 @@ def check_function_name(session, stmt: ast.CreateModel) -> None:
     """The new model's functions (``fn``, ``fn_explain``, and ``fn_probabilities`` should it
     classify) must not be taken by another model's functions or by the database's."""
     check_model_functions(stmt, session.models())
+    if stmt.function is None:
+        return
     for name in sorted(reserved_names(stmt.function.name)):
         if session.engine.function_exists(name):
             raise FunctionAlreadyExists(
@@ -187,6 +192,7 @@ def create_model(session, stmt: ast.CreateModel, notices: list | None = None):
 
         return import_model(session, stmt)
     kind = kinds.for_statement(stmt)
+    refuse_forecast_settings(stmt)
     kind.check(stmt)
     if not kind.trained:  # served elsewhere: READY at once, nothing to train
         from sqlml.statements.create_direct import create_direct
@@ -197,7 +203,7 @@ def create_model(session, stmt: ast.CreateModel, notices: list | None = None):
         raise SchemaNotFound(
             f"CREATE MODEL {stmt.name}: schema '{schema}' does not exist. CREATE SCHEMA {schema} first."
         )
-    function_schema = stmt.function.schema
+    function_schema = stmt.function.schema if stmt.function else None
     if function_schema and not session.engine.schema_exists(function_schema):
         raise SchemaNotFound(
             f"CREATE MODEL {stmt.name}: FUNCTION {stmt.function}: schema '{function_schema}' "
@@ -240,7 +246,10 @@ def create_model(session, stmt: ast.CreateModel, notices: list | None = None):
             "target_type": by_name[target].sql_type if target is not None else target_type,
             "features": [{"name": c.name, "type": c.sql_type} for c in columns if c.name != target],
             "arrow_types": {c.name: arrowtypes.encode(c.arrow) for c in columns},
-            "function": {"name": stmt.function.name.lower(), "schema": stmt.function.schema},
+            "function": {
+                "name": stmt.function.name.lower() if stmt.function else None,
+                "schema": stmt.function.schema if stmt.function else None,
+            },
             "problem_type": stmt.problem_type,
             "objective": stmt.objective,
             "auto": stmt.auto is not False,

@@ -106,11 +106,14 @@ def model_rows(
         ("Model Type", (manifest.get("model_type") or "auto").lower()),
         ("Problem Type", S.PROBLEM_TYPES.get(problem, "") if problem else ""),
         ("Objective", manifest.get("objective") or ""),
-        ("Function Name", manifest["function"]["name"]),
-        ("Function Parameters", " ".join(f["name"] for f in features)),
-        ("Function Parameter Types", " ".join(type_label(f["type"]) for f in features)),
-        ("Function Return Type", manifest.get("target_type", "")),
     ]
+    if manifest["function"]["name"] is not None:  # a FORECAST model has none
+        rows += [
+            ("Function Name", manifest["function"]["name"]),
+            ("Function Parameters", " ".join(f["name"] for f in features)),
+            ("Function Parameter Types", " ".join(type_label(f["type"]) for f in features)),
+            ("Function Return Type", manifest.get("target_type", "")),
+        ]
     rows += kinds.for_manifest(manifest).show_rows(manifest)
     if manifest["state"] == "READY":
         rows += kinds.for_manifest(manifest).usage_rows(Path(store_path), manifest)

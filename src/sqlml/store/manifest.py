@@ -123,12 +123,14 @@ def check_manifest(manifest: object, where: str) -> dict:
         raise CorruptModelPackage(f"{where} has an unknown state {_short(manifest['state'])}.")
     for key in ("package_id", "schema", "name"):
         _field(manifest, key, is_name, "a non-empty name", where)
+    forecast = manifest.get("kind") == "forecast"
     _field(
         manifest,
         "function",
         lambda f: (
             isinstance(f, dict)
-            and is_name(f.get("name"))
+            # A FORECAST model has no function: its forecast is read with FORECAST(model).
+            and (is_name(f.get("name")) or (f.get("name") is None and forecast))
             and (f.get("schema") is None or is_name(f.get("schema")))
         ),
         "{name, schema}",
