@@ -48,6 +48,8 @@ class Capabilities:
     # The database is a file (DuckDB), beside which its model store lives by default; a
     # Spark session's tables are not.
     database_files: bool = True
+    # Views over FORECAST models' stored forecasts (publish_forecasts): SELECT FORECAST(m).
+    forecast_views: bool = False
 
 
 @dataclass(frozen=True)
@@ -255,8 +257,9 @@ class Engine(ABC):
 
     def publish_forecasts(self, views: dict[str, Path]) -> None:
         """Views over READY forecasts' Parquet files (view name -> file), dropping the others
-        of their prefix (``sqlml_forecast_``): what ``SELECT FORECAST(model)`` reads. An engine
-        without them publishes nothing (reading a forecast there finds no such table)."""
+        of their prefix (``sqlml_forecast_``): what ``SELECT FORECAST(model)`` reads. An
+        engine without ``capabilities.forecast_views`` publishes none (and that statement says
+        it is not supported there)."""
         return None
 
     @abstractmethod

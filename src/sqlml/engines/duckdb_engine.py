@@ -217,6 +217,7 @@ class DuckDBEngine(Engine):
         temporary_views=True,
         transactions=True,
         functions_shadow_builtins=True,
+        forecast_views=True,
     )
 
     def __init__(self, database: str | None = None):

@@ -57,6 +57,12 @@ def _table(session, call: F.Call, manifest: dict) -> str:
             f"{call.function}({call.model_text}): model {model} is {manifest['state']}; its "
             f"forecast can be read once it is READY (SHOW MODEL {model} shows its progress)."
         )
+    if not session.engine.capabilities.forecast_views:
+        raise FeatureNotSupported(
+            f"{call.function}({call.model_text}): reading a forecast is not supported yet on "
+            f"the {session.engine.name} engine; read it from a DuckDB database over the same "
+            "model store."
+        )
     if call.query is None:
         return _quoted(manifest["model"]["view"])
     where = f"{call.function}({call.model_text}, (query))"
