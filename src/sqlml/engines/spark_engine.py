@@ -508,9 +508,12 @@ class SparkEngine(Engine):
         fn: VectorFunction,
         parameters: list[Column],
         returns: pa.DataType | Column,
+        volatile: bool = False,
     ) -> None:
         """An Arrow UDF ``__sqlml_impl_<name>`` and the temporary SQL function ``name`` with
-        the parameters' types calling it (Spark checks the arguments' number and casts them)."""
+        the parameters' types calling it (Spark checks the arguments' number and casts them).
+        ``volatile`` (a remote model): the UDF is nondeterministic, so Spark neither folds nor
+        repeats its calls."""
         from pyspark.sql.functions import arrow_udf
 
         from sqlml.engines.spark_udf import batch_function
@@ -526,6 +529,8 @@ class SparkEngine(Engine):
         )
         impl = _IMPL.format(key)
         udf = arrow_udf(batch_function(fn, delivered), return_sql)
+        if volatile:
+            udf = udf.asNondeterministic()
         with self._shared.lock:
             try:
                 self.spark.udf.register(impl, udf)
@@ -553,7 +558,9 @@ class SparkEngine(Engine):
             if self._shared.functions.pop(key, None) is not None:
                 self._drop_function(key)
 
-    def alias_function(self, name: str, parameters: list[str], first: str) -> None:
+    def alias_function(
+        self, name: str, parameters: list[str], first: str | None, optional: int = 0
+    ) -> None:
         raise self._not_supported("Serving a Spark session (sqlml serve)", "use DuckDB for it.")
 
     def drop_alias(self, name: str) -> None:
