@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sqlml import arrowtypes
 from sqlml.automl.budget import Deadline
@@ -191,6 +190,8 @@ def convert(model: ModelFile, raw: np.ndarray, conversion: str, returns: pa.Data
 
 
 def _cast(values: pa.Array, returns: pa.DataType) -> pa.Array:
+    import pyarrow.compute as pc  # 50 ms: not at the start of every sqlml command
+
     if values.type == returns:
         return values
     if pa.types.is_integer(returns) and pa.types.is_floating(values.type):
