@@ -204,3 +204,47 @@ def test_piped_output_prints_state_changes_only(tmp_path):
     assert "\r" not in out.stderr
     assert "main.peng: TRAINING" in out.stderr.splitlines()
     assert "| READY" in out.stdout
+
+
+def test_model_functions_are_registered_when_a_statement_needs_them(tmp_path):
+    """The command registers model functions lazily (a SELECT 1 imports neither pyarrow nor
+    numpy): a function called through a view, inside a transaction, or beside the catalog
+    views must still be found, and a statement that fails to bind must not run twice."""
+    db = str(tmp_path / "cli.duckdb")
+    made = sqlml(
+        db,
+        "-c",
+        "CREATE TABLE t AS SELECT i::DOUBLE AS a, (i % 7)::DOUBLE AS b, 2.0 * i + 1 AS y "
+        "FROM range(200) r(i)",
+        "-c",
+        "CREATE MODEL x FROM (SELECT a, b, y FROM t) TARGET y FUNCTION f_x AUTO OFF "
+        "MODEL_TYPE XGBOOST OBJECTIVE 'reg:squarederror' PREPROCESSORS 'none' "
+        "HYPERPARAMETERS DEFAULT SETTINGS (MAX_RUNTIME 300)",
+    )
+    assert made.returncode == 0, made.stderr
+    # A view that calls the function is created by a fresh process...
+    view = sqlml(db, "-c", "CREATE VIEW v AS SELECT f_x(a, b) AS p FROM t")
+    assert view.returncode == 0, view.stderr
+    # ...and read by another one, whose statement names no function.
+    read = sqlml(db, "-csv", "-c", "SELECT count(*) AS n, count(p) AS m FROM v")
+    assert read.stdout.splitlines() == ["n,m", "200,200"], read.stderr
+    # In a transaction, the first statement after BEGIN calls the function.
+    in_transaction = sqlml(
+        db, "-csv", "-c", "BEGIN", "-c", "SELECT f_x(1.0, 1.0) > 0 AS ok", "-c", "COMMIT"
+    )
+    assert in_transaction.stdout.splitlines() == ["ok", "true"], in_transaction.stderr
+    catalog = sqlml(db, "-csv", "-c", "SELECT model_name, model_state FROM stv_ml_model_info")
+    assert catalog.stdout.splitlines() == ["model_name,model_state", "x,Model is Ready"], (
+        catalog.stderr
+    )
+    # An INSERT that fails to bind is run again once the functions are there: once, not twice.
+    twice = sqlml(
+        db, "-c", "CREATE TABLE out AS SELECT 1.0 AS p LIMIT 0",
+        "-c", "INSERT INTO out SELECT f_x(a, b) FROM t WHERE a < 3",
+        "-csv", "-c", "SELECT count(*) AS n FROM out",
+    )  # fmt: skip
+    assert twice.stdout.splitlines()[-2:] == ["n", "3"], twice.stderr
+    # A genuine mistake is still reported as one, after the retry.
+    wrong = sqlml(db, "-c", "SELECT f_y(1.0, 1.0)")
+    assert wrong.returncode == 1
+    assert "f_y" in wrong.stderr and "42883" in wrong.stderr

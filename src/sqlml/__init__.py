@@ -28,6 +28,7 @@ def connect(
     dialect: str | None = None,
     default_settings: dict[str, object] | None = None,
     spark=None,
+    lazy_functions: bool = False,
 ) -> Connection:
     """Open (or create) a DuckDB database with ML statements.
 
@@ -51,6 +52,9 @@ def connect(
             statements are Spark SQL, prediction functions are registered in that session);
             ``database`` is then not given, and ``model_store`` should be a folder every
             executor can read (default: a temporary folder, fine for ``local[n]``).
+        lazy_functions: register the model functions only when a statement may call them (at
+            the first ML statement, BEGIN, or plain statement that fails to bind without them)
+            instead of at once; the shell does, to start fast. ``conn.duckdb`` registers them.
     """
     from sqlml.session import Connection
 
@@ -63,6 +67,7 @@ def connect(
         dialect=dialect,
         default_settings=default_settings,
         spark=spark,
+        lazy_functions=lazy_functions,
     )
 
 

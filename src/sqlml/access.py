@@ -25,9 +25,8 @@ import os
 import secrets
 import threading
 
-import pyarrow as pa
-
 from sqlml.errors import InsufficientPrivilege
+from sqlml.lazy import pa
 from sqlml.store.privileges import Privileges, PrivilegeStore
 from sqlml.store.users import UserStore
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-import pyarrow as pa
+from sqlml.lazy import pa
 
 _TIMESTAMP = re.compile(r"timestamp\[(s|ms|us|ns)(?:, tz=(.+))?\]$")
 _TIME = re.compile(r"time(32|64)\[(s|ms|us|ns)\]$")

@@ -26,10 +26,9 @@ without the extra parameter (one user, nothing to check).
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
-
-import pyarrow as pa
 
 from sqlml import kinds
 from sqlml.access import CALLERS, Access
@@ -37,6 +36,7 @@ from sqlml.engines.base import Column, Engine
 from sqlml.errors import CorruptModelPackage, ModelNotFound, ModelNotReady, SqlmlError
 from sqlml.jobs import status as J
 from sqlml.kinds.base import TARGET, FunctionSpec
+from sqlml.lazy import pa
 from sqlml.statements import catalog, explain_model
 from sqlml.store.integrity import PackageFolder
 
@@ -50,8 +50,10 @@ def by_function(models: list[tuple[Path, dict]]) -> dict[str, dict]:
     return {name: m for _, m in models for name in function_names(m)}
 
 
-# The first parameter of a served database's model functions: the calling session's key.
-CALLER = Column("sqlml_caller", "VARCHAR", pa.string())
+@functools.cache
+def _caller() -> Column:
+    """The first parameter of a served database's model functions: the calling session's key."""
+    return Column("sqlml_caller", "VARCHAR", pa.string())
 
 
 class FunctionSync:
@@ -221,7 +223,7 @@ class FunctionSync:
             fn = explain_model.function(lambda: catalog.list_models(store))
             parameters = [catalog.Column("model", self.engine.sql_type(pa.string()), pa.string())]
             if self.served:
-                fn, parameters = _guarded_explain(fn), [CALLER, *parameters]
+                fn, parameters = _guarded_explain(fn), [_caller(), *parameters]
             self.engine.register_function(explain_model.FUNCTION, token, fn, parameters, pa.json_())
 
     def _register(self, name: str, directory: Path, manifest: dict, spec: FunctionSpec) -> None:
@@ -238,7 +240,7 @@ class FunctionSync:
         else:
             returns = spec.returns
         if self.served:
-            fn, features = _guarded(fn, name, manifest), [CALLER, *features]
+            fn, features = _guarded(fn, name, manifest), [_caller(), *features]
         token = self._token(manifest["package_id"])
         self.engine.register_function(name, token, fn, features, returns, spec.volatile)
         self._owners[name] = f"{manifest['schema']}.{manifest['name']}"

@@ -9,14 +9,25 @@ already translated to :class:`~sqlml.errors.SqlmlError` (the engine wraps its re
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-import pyarrow as pa
+from sqlml.lazy import pa
 
 # Commands whose tag ends with the number of rows, as PostgreSQL writes them.
 _COUNTED = {"INSERT": "INSERT 0 {n}"} | {
     command: command + " {n}"
     for command in ("SELECT", "UPDATE", "DELETE", "COPY", "MERGE", "FETCH", "MOVE", "UNLOAD")
 }
+
+
+@dataclass(frozen=True)
+class PlainRows:
+    """A result's rows as Python tuples, with its column names and which columns hold numbers
+    (the shell right-aligns them)."""
+
+    names: list[str]
+    numeric: list[bool]
+    rows: list[tuple]
 
 
 class StatementResult:
@@ -34,11 +45,13 @@ class StatementResult:
         rowcount: int | None = None,
         native: object = None,
         translate: Callable[[Exception], Exception] | None = None,
+        open_rows: Callable[[], PlainRows | None] | None = None,
     ):
         self.command = command
         self.rowcount = rowcount
         self.native = native
         self._open_reader = open_reader
+        self._open_rows = open_rows
         self._translate = translate
         self._source: pa.RecordBatchReader | None = None
         self._batches = None
@@ -96,6 +109,22 @@ class StatementResult:
                 raise self._translated(e) from e
             self.rows_read += batch.num_rows
             yield batch
+
+    def plain_rows(self) -> PlainRows | None:
+        """Every row as Python values, read without Arrow, when the engine can give them so
+        exactly as ``arrow().to_pylist()`` would (plain scalar columns); None otherwise, and
+        then ``arrow()`` reads them. The shell prints plain SQL's results this way, so that a
+        ``SELECT 1`` does not import pyarrow and numpy (a third of its start-up)."""
+        if self._open_rows is None or self._reader is not None:
+            return None
+        try:
+            rows = self._open_rows()
+        except Exception as e:
+            raise self._translated(e) from e
+        if rows is not None:
+            self._open_reader = None  # read: nothing is left for arrow()
+            self.rows_read += len(rows.rows)
+        return rows
 
     def arrow(self) -> pa.Table | None:
         """Every row not read yet, as a table (None for a statement without rows)."""

@@ -18,13 +18,12 @@ import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pyarrow as pa
-
 from sqlml import arrowtypes
 from sqlml.engines import Shape, open_engine
 from sqlml.errors import DatabaseError, PredictionCallError, SqlmlError, SqlSyntaxError
 from sqlml.functions import FunctionSync, by_function
 from sqlml.jobs import training
+from sqlml.lazy import pa
 from sqlml.results import StatementResult
 from sqlml.runtime import generation
 from sqlml.sql import ast, dialects, forecast_calls, parse_chunk, parse_name, split_script
@@ -58,13 +57,16 @@ class Connection:
         dialect: str | None = None,
         default_settings: dict[str, object] | None = None,
         spark=None,
+        lazy_functions: bool = False,
     ):
-        """``spark``: a SparkSession to run in (the Spark engine; ``database`` is then
-        unused). ``user``: the session's user (a server's session), whose privileges every
-        statement is checked against; None (embedded) may do everything. ``served``: a
-        server's connection, whose model functions check their caller (``functions.py``);
-        the connections of one process to one database are all served or none (they share
-        the functions)."""
+        """``lazy_functions``: register the model functions (and the catalog views) only when
+        a statement may need them, not at once (the shell: registering any function imports
+        numpy, which would double the time a ``SELECT 1`` takes). ``spark``: a SparkSession to
+        run in (the Spark engine; ``database`` is then unused). ``user``: the session's user (a
+        server's session), whose privileges every statement is checked against; None
+        (embedded) may do everything. ``served``: a server's connection, whose model functions
+        check their caller (``functions.py``); the connections of one process to one database
+        are all served or none (they share the functions)."""
         from sqlml.access import CALLERS, Access
         from sqlml.store import ModelStore
         from sqlml.store.privileges import PrivilegeStore
@@ -114,7 +116,10 @@ class Connection:
         self._functions = FunctionSync(
             self.engine, self.store, self.access, served=served, caller=self._caller
         )
-        self.sync_functions()
+        # True until the functions are first registered (lazy_functions: see _run_one).
+        self._unsynced = lazy_functions and not served
+        if not self._unsynced:
+            self.sync_functions()
 
     @property
     def user(self) -> str | None:
@@ -140,13 +145,19 @@ class Connection:
                 result.close()
 
     def _run_one(self, script: str, chunk, params) -> StatementResult:
-        try:
-            self.sync_functions()
-        except DatabaseError as e:
-            # Inside a failed transaction the catalog views cannot be replaced; the statement
-            # (a ROLLBACK, say) must still run. The functions catch up at the next statement.
-            log.info("model functions not brought up to date: %s", e)
         statement = parse_chunk(script, chunk)
+        # With lazy_functions, plain SQL runs before the functions are registered; if it fails
+        # to bind (class 42: a function, table or macro not found, among others), nothing has
+        # run, and it runs again once they are. Only statements that cannot open a transaction
+        # are deferred: in one, the failed statement would abort it.
+        deferred = (
+            self._unsynced
+            and isinstance(statement, ast.Passthrough)
+            and _first_word(statement.sql) in _DEFERRABLE
+            and not forecast_calls.mentions(chunk)
+        )
+        if not deferred:
+            self._sync_before_statement()
         if self.authorize is not None:
             self.authorize(statement)
         generation.advance()  # one statement's caches start empty (runtime/generation.py)
@@ -158,7 +169,13 @@ class Connection:
                 text = forecast_read.rewrite(self, script, chunk, text)
             sql, notices = dialects.translation(text, self.dialect, self.engine.dialect)
             try:
-                result = self.engine.execute(sql, params)
+                try:
+                    result = self.engine.execute(sql, params)
+                except DatabaseError as e:
+                    if not (deferred and (e.sqlstate or "").startswith("42")):
+                        raise
+                    self._sync_before_statement()
+                    result = self.engine.execute(sql, params)
             except DatabaseError as e:
                 raise self._explain(e, chunk, translated=sql != statement.sql) from e
             if result.command in ("ROLLBACK", "ABORT"):
@@ -173,6 +190,14 @@ class Connection:
             raise SqlmlError(f"{type(statement).__name__} statements take no parameters.")
         return HANDLERS[type(statement)](self, statement)
 
+    def _sync_before_statement(self) -> None:
+        try:
+            self.sync_functions()
+        except DatabaseError as e:
+            # Inside a failed transaction the catalog views cannot be replaced; the statement
+            # (a ROLLBACK, say) must still run. The functions catch up at the next statement.
+            log.info("model functions not brought up to date: %s", e)
+
     def describe(self, text: str) -> Shape | None:
         """The parameters and result columns of one statement, without running it; None for an
         ML statement, whose columns only running it tells. (A wire-protocol server answers a
@@ -185,10 +210,7 @@ class Connection:
         statement = parse_chunk(text, chunks[0])
         if not isinstance(statement, ast.Passthrough):
             return None
-        try:
-            self.sync_functions()  # so that the prediction functions bind
-        except DatabaseError as e:  # in a failed transaction: as in _run_one
-            log.info("model functions not brought up to date: %s", e)
+        self._sync_before_statement()  # so that the prediction functions bind
         sql = statement.sql
         if forecast_calls.mentions(chunks[0]):
             from sqlml.statements import forecast_read
@@ -270,6 +292,8 @@ class Connection:
     @property
     def duckdb(self):
         """The DuckDB connection underneath, for everything sqlml does not wrap."""
+        if self._unsynced:
+            self.sync_functions()  # its caller may call them
         return self.engine.connection
 
     def sql(self, text: str, params=None):
@@ -322,6 +346,7 @@ class Connection:
     def sync_functions(self, force: bool = False) -> None:
         """Register the functions of every model; remove those of models that are gone."""
         self._functions.sync(force)
+        self._unsynced = False
 
     def close(self) -> None:
         from sqlml.access import CALLERS
@@ -376,6 +401,35 @@ _STATEMENT_WORDS = (  # noqa: SIM905 -- a word list reads best as words
     "SUMMARIZE COPY ATTACH DETACH PRAGMA SET RESET BEGIN COMMIT ROLLBACK VALUES FROM TABLE "
     "INSTALL LOAD CALL EXPORT IMPORT USE VACUUM CHECKPOINT ANALYZE GRANT REVOKE PIVOT UNPIVOT"
 ).split()
+
+
+# Statements that run before the functions are registered (lazy_functions). Not BEGIN or
+# START; a statement led by a comment is not deferred either, which is only slower.
+_DEFERRABLE = frozenset(
+    [
+        "SELECT",
+        "WITH",
+        "FROM",
+        "VALUES",
+        "TABLE",
+        "SHOW",
+        "DESCRIBE",
+        "SUMMARIZE",
+        "EXPLAIN",
+        "CREATE",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "COPY",
+        "PRAGMA",
+    ]
+)
+
+
+def _first_word(sql: str) -> str:
+    """The statement's first word, upper case."""
+    words = sql.lstrip().split(None, 1)
+    return words[0].upper().rstrip(";(") if words else ""
 
 
 def _misspelt_statement(word: str) -> str | None:

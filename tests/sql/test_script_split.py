@@ -250,7 +250,7 @@ def test_plain_scanner_agrees_on_random_scripts():
 
 # What ``sqlml db -c "SELECT 1"`` must not import (each costs 50 ms to seconds at start-up):
 # sqlglot was half of it; the others belong to statements that train, import or call models.
-HEAVY = ("sqlglot", "pyarrow.compute", "pandas", "sklearn", "lightgbm", "xgboost", "catboost",
+HEAVY = ("sqlglot", "pyarrow", "numpy", "pandas", "sklearn", "lightgbm", "xgboost", "catboost",
          "statsforecast", "onnxruntime", "urllib3", "pyspark", "fsspec")  # fmt: skip
 
 

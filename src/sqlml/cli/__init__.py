@@ -227,7 +227,9 @@ def _connect(args, database: str | None):
     import sqlml
 
     if args.spark_master is None and args.engine != "spark":
-        return sqlml.connect(database, model_store=args.model_store, dialect=args.dialect)
+        return sqlml.connect(
+            database, model_store=args.model_store, dialect=args.dialect, lazy_functions=True
+        )
     if database is not None:
         raise sqlml.InvalidSetting(
             f"On Spark there is no database file ({database}): the tables are the Spark "
@@ -238,4 +240,5 @@ def _connect(args, database: str | None):
         engine="spark",
         model_store=args.model_store or "sqlml-models",
         dialect=args.dialect,
+        lazy_functions=True,
     )

@@ -19,7 +19,7 @@ import io
 import json
 import math
 
-import pyarrow as pa
+from sqlml.lazy import pa
 
 MODES = ("table", "line", "csv", "json", "markdown")
 NULL = "NULL"
@@ -90,36 +90,51 @@ class Renderer:
         self.width = width
 
     def render(self, table: pa.Table) -> str:
+        """An Arrow table as text (only the rows shown are converted to Python values)."""
+        n = table.num_rows
+        if self._limited(n):
+            head, tail = self._halves()
+            rows = _rows(table.slice(0, head)) + _rows(table.slice(n - tail, tail))
+        else:
+            rows = _rows(table)
+        numeric = [_numeric(f.type) for f in table.schema]
+        return self.render_rows(table.column_names, numeric, rows, n)
+
+    def render_rows(
+        self, names: list[str], numeric: list[bool], rows: list[tuple], total: int | None = None
+    ) -> str:
+        """Rows as text; ``numeric`` says which columns are right-aligned. ``total`` is the
+        result's row count when ``rows`` holds only the first and last halves shown."""
+        total = len(rows) if total is None else total
         if self.mode == "table":
-            return self._table(table)
-        rows = _rows(table)
-        names = table.column_names
+            return self._table(names, numeric, rows, total)
         if self.mode == "line":
             return self._line(names, rows)
         if self.mode == "csv":
             return self._csv(names, rows)
         if self.mode == "json":
             return self._json(names, rows)
-        return self._markdown(names, rows, table.schema)
+        return self._markdown(names, rows, numeric)
+
+    def _limited(self, n: int) -> bool:
+        return self.mode == "table" and 0 < self.maxrows < n
+
+    def _halves(self) -> tuple[int, int]:
+        head = (self.maxrows + 1) // 2
+        return head, self.maxrows - head
 
     # -- the modes ---------------------------------------------------------------------------
 
-    def _table(self, table: pa.Table) -> str:
-        n = table.num_rows
-        names = table.column_names
-        limited = 0 < self.maxrows < n
-        if limited:
-            head = (self.maxrows + 1) // 2
-            tail = self.maxrows - head
-            rows = _rows(table.slice(0, head)) + _rows(table.slice(n - tail, tail))
-        else:
-            rows = _rows(table)
+    def _table(self, names: list[str], right: list[bool], rows: list[tuple], n: int) -> str:
+        limited = self._limited(n)
+        head, tail = self._halves()
+        if limited and len(rows) == n:  # all rows given: keep the halves shown
+            rows = rows[:head] + rows[n - tail :]
         cells = [[text_of(v).replace("\n", "\\n") for v in row] for row in rows]
         widths = [len(name) for name in names]
         for row in cells:
             widths = [max(w, len(v)) for w, v in zip(widths, row, strict=True)]
         widths, cut = self._fit(widths, names)
-        right = [_numeric(f.type) for f in table.schema]
 
         def line(values: list[str], numeric: list[bool]) -> str:
             parts = []
@@ -198,23 +213,26 @@ class Renderer:
         return "[" + ",\n".join(objects) + "]"
 
     @staticmethod
-    def _markdown(names: list[str], rows: list[tuple], schema: pa.Schema) -> str:
+    def _markdown(names: list[str], rows: list[tuple], numeric: list[bool]) -> str:
         def cell(value) -> str:
             return text_of(value).replace("|", "\\|").replace("\n", "<br>")
 
-        rule = ["---:" if _numeric(f.type) else "---" for f in schema]
+        rule = ["---:" if r else "---" for r in numeric]
         lines = ["| " + " | ".join(cell(n) for n in names) + " |", "|" + "|".join(rule) + "|"]
         lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
         return "\n".join(lines)
 
 
 def format_table(columns: list[str], rows: list[tuple]) -> str:
-    """``columns`` and ``rows`` as an aligned table (every value whole)."""
-    arrays = []
-    for i in range(len(columns)):
-        values = [row[i] for row in rows]
-        try:
-            arrays.append(pa.array(values))
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: shown as text
-            arrays.append(pa.array([None if v is None else text_of(v) for v in values]))
-    return Renderer().render(pa.Table.from_arrays(arrays, names=list(columns)))
+    """``columns`` and ``rows`` as an aligned table (every value whole); a column of numbers
+    (and NULLs) is right-aligned."""
+
+    def is_number(value) -> bool:
+        return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
+
+    numeric = [
+        any(row[i] is not None for row in rows)
+        and all(row[i] is None or is_number(row[i]) for row in rows)
+        for i in range(len(columns))
+    ]
+    return Renderer().render_rows(list(columns), numeric, list(rows))

@@ -170,6 +170,10 @@ class Shell:
     def _print_result(self, result) -> None:
         for notice in result.notices:
             print(f"NOTICE: {notice}", file=self.err, flush=True)
+        plain = result.plain_rows()
+        if plain is not None:
+            self._write(self.renderer.render_rows(plain.names, plain.numeric, plain.rows))
+            return
         table = result.arrow()
         if table is None:
             return

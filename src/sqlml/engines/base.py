@@ -13,9 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-
 from sqlml.errors import FeatureNotSupported
+from sqlml.lazy import pa
 from sqlml.results import StatementResult
 
 
@@ -124,7 +123,7 @@ class Shape:
 
 
 # What a registered function computes: list of argument Arrow arrays -> one Arrow array.
-VectorFunction = Callable[[list], pa.Array]
+VectorFunction = Callable[[list], "pa.Array"]
 
 
 class Engine(ABC):

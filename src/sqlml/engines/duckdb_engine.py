@@ -17,8 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.ipc as ipc
 from duckdb import _seam
 
 from sqlml import errors
@@ -33,7 +31,8 @@ from sqlml.engines.base import (
     Shape,
 )
 from sqlml.errors import InvalidSetting, TrainingQueryError
-from sqlml.results import StatementResult
+from sqlml.lazy import ipc, pa
+from sqlml.results import PlainRows, StatementResult
 
 _registry: dict[str, _SharedDatabase] = {}
 _registry_lock = threading.Lock()
@@ -99,6 +98,40 @@ def _with_arity(fn: Callable[[list], pa.Array], arity: int) -> Callable:
 
 
 SNAPSHOT_BATCH_ROWS = 65_536
+
+
+# Result column types whose Python values (fetchall) are what Arrow's to_pylist gives, and
+# whether they are numbers. Others (TIMESTAMPTZ, INTERVAL, UUID, HUGEINT, BLOB, nested types)
+# are read through Arrow.
+_PLAIN_TYPES = {
+    "BOOLEAN": False,
+    "TINYINT": True,
+    "SMALLINT": True,
+    "INTEGER": True,
+    "BIGINT": True,
+    "UTINYINT": True,
+    "USMALLINT": True,
+    "UINTEGER": True,
+    "UBIGINT": True,
+    "FLOAT": True,
+    "DOUBLE": True,
+    "VARCHAR": False,
+    "DATE": False,
+    "TIME": False,
+    "TIMESTAMP": False,
+}
+
+
+def _plain_rows(relation: duckdb.DuckDBPyRelation) -> PlainRows | None:
+    numeric = []
+    for sql_type in map(str, relation.types):
+        if sql_type.startswith("DECIMAL("):
+            numeric.append(True)
+        elif sql_type in _PLAIN_TYPES:
+            numeric.append(_PLAIN_TYPES[sql_type])
+        else:
+            return None
+    return PlainRows(list(relation.columns), numeric, relation.fetchall())
 
 
 def _quoted(name: str) -> str:
@@ -268,6 +301,7 @@ class DuckDBEngine(Engine):
             open_reader=relation.to_arrow_reader,
             native=relation,
             translate=lambda e: duckdb_errors.translate(e, text),
+            open_rows=lambda: _plain_rows(relation),
         )
         result.sql_types = [str(t) for t in relation.types]
         return result

@@ -6,29 +6,36 @@ A model's columns are stored as DuckDB spells them (what SHOW MODEL shows) and a
 
 from __future__ import annotations
 
+import functools
+
 import duckdb
-import pyarrow as pa
 
 from sqlml import arrowtypes
+from sqlml.lazy import pa
 
-_INTEGERS = {
-    pa.int8(): "TINYINT",
-    pa.int16(): "SMALLINT",
-    pa.int32(): "INTEGER",
-    pa.int64(): "BIGINT",
-    pa.uint8(): "UTINYINT",
-    pa.uint16(): "USMALLINT",
-    pa.uint32(): "UINTEGER",
-    pa.uint64(): "UBIGINT",
-}
+
+@functools.cache
+def _integers() -> dict:
+    return {
+        pa.int8(): "TINYINT",
+        pa.int16(): "SMALLINT",
+        pa.int32(): "INTEGER",
+        pa.int64(): "BIGINT",
+        pa.uint8(): "UTINYINT",
+        pa.uint16(): "USMALLINT",
+        pa.uint32(): "UINTEGER",
+        pa.uint64(): "UBIGINT",
+    }
+
+
 _TIMESTAMPS = {"s": "TIMESTAMP_S", "ms": "TIMESTAMP_MS", "us": "TIMESTAMP", "ns": "TIMESTAMP_NS"}
 
 
 def sql_type(arrow_type: pa.DataType) -> str:
     """How DuckDB spells an Arrow type (nested types included)."""
     t = arrow_type
-    if t in _INTEGERS:
-        return _INTEGERS[t]
+    if t in _integers():
+        return _integers()[t]
     if pa.types.is_float16(t) or pa.types.is_float32(t):
         return "FLOAT"
     if pa.types.is_float64(t):
@@ -59,37 +66,39 @@ def sql_type(arrow_type: pa.DataType) -> str:
     raise ValueError(f"no DuckDB type for Arrow type {t}")
 
 
-# Arrow types of DuckDB's scalar types, as a query result delivers them to sqlml (an ENUM as
-# text and a HUGEINT as DOUBLE: see snapshot_expression).
-_ARROW_OF = {
-    "boolean": pa.bool_(),
-    "tinyint": pa.int8(),
-    "smallint": pa.int16(),
-    "integer": pa.int32(),
-    "bigint": pa.int64(),
-    "utinyint": pa.uint8(),
-    "usmallint": pa.uint16(),
-    "uinteger": pa.uint32(),
-    "ubigint": pa.uint64(),
-    "hugeint": pa.float64(),
-    "uhugeint": pa.float64(),
-    "float": pa.float32(),
-    "double": pa.float64(),
-    "varchar": pa.string(),
-    "enum": pa.string(),
-    "uuid": pa.string(),
-    "date": pa.date32(),
-    "time": pa.time64("us"),
-    "time with time zone": pa.time64("us"),
-    "timestamp": pa.timestamp("us"),
-    "timestamp_s": pa.timestamp("s"),
-    "timestamp_ms": pa.timestamp("ms"),
-    "timestamp_ns": pa.timestamp("ns"),
-    "timestamp with time zone": pa.timestamp("us", tz="Etc/UTC"),
-    "blob": pa.binary(),
-    "bit": pa.binary(),
-    "interval": pa.month_day_nano_interval(),
-}
+@functools.cache
+def _arrow_types() -> dict:
+    """Arrow types of DuckDB's scalar types, as a query result delivers them to sqlml (an ENUM
+    as text and a HUGEINT as DOUBLE: see snapshot_expression)."""
+    return {
+        "boolean": pa.bool_(),
+        "tinyint": pa.int8(),
+        "smallint": pa.int16(),
+        "integer": pa.int32(),
+        "bigint": pa.int64(),
+        "utinyint": pa.uint8(),
+        "usmallint": pa.uint16(),
+        "uinteger": pa.uint32(),
+        "ubigint": pa.uint64(),
+        "hugeint": pa.float64(),
+        "uhugeint": pa.float64(),
+        "float": pa.float32(),
+        "double": pa.float64(),
+        "varchar": pa.string(),
+        "enum": pa.string(),
+        "uuid": pa.string(),
+        "date": pa.date32(),
+        "time": pa.time64("us"),
+        "time with time zone": pa.time64("us"),
+        "timestamp": pa.timestamp("us"),
+        "timestamp_s": pa.timestamp("s"),
+        "timestamp_ms": pa.timestamp("ms"),
+        "timestamp_ns": pa.timestamp("ns"),
+        "timestamp with time zone": pa.timestamp("us", tz="Etc/UTC"),
+        "blob": pa.binary(),
+        "bit": pa.binary(),
+        "interval": pa.month_day_nano_interval(),
+    }
 
 
 def arrow_type(sql: str) -> pa.DataType | None:
@@ -99,8 +108,8 @@ def arrow_type(sql: str) -> pa.DataType | None:
 
 
 def _arrow_of(parsed: duckdb.DuckDBPyType) -> pa.DataType | None:
-    if parsed.id in _ARROW_OF:
-        return _ARROW_OF[parsed.id]
+    if parsed.id in _arrow_types():
+        return _arrow_types()[parsed.id]
     if parsed.id == "decimal":
         children = dict(parsed.children)
         return pa.decimal128(children["precision"], children["scale"])

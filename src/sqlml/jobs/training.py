@@ -19,13 +19,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.ipc as ipc
-
 from sqlml import errors, kinds, objects
 from sqlml.automl.budget import Deadline
 from sqlml.jobs import status as J
 from sqlml.jobs.faults import pause_at
+from sqlml.lazy import ipc, pa
 from sqlml.store import ModelStore
 from sqlml.store.manifest import library_versions, new_manifest
 

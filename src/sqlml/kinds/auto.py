@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
-
 from sqlml import arrowtypes, preprocessors
 from sqlml import settings as S
 from sqlml.automl.budget import Deadline
 from sqlml.errors import InvalidSetting, TrainingDataError
-from sqlml.kinds.base import PROBABILITIES, PROBABILITIES_SUFFIX, Draft, FunctionSpec, ModelKind
+from sqlml.kinds.base import (
+    PROBABILITIES_SUFFIX,
+    Draft,
+    FunctionSpec,
+    ModelKind,
+    probabilities_type,
+)
+from sqlml.lazy import pa
 from sqlml.sql import ast
 
 CLASSIFICATION = ("BINARY_CLASSIFICATION", "MULTICLASS_CLASSIFICATION")
@@ -143,7 +148,7 @@ class AutoKind(ModelKind):
             problem_type is None and manifest.get("state") != "READY"
         ):
             name = manifest["function"]["name"].lower() + PROBABILITIES_SUFFIX
-            out[name] = FunctionSpec("probabilities", PROBABILITIES)
+            out[name] = FunctionSpec("probabilities", probabilities_type())
         return out
 
     def show_rows(self, manifest: dict) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ imports every kind to route statements, and a queued trainer process must stay s
 
 from __future__ import annotations
 
+import functools
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -20,36 +21,43 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import pyarrow as pa
-
 from sqlml import arrowtypes
 from sqlml.automl.budget import Deadline
 from sqlml.engines.base import Column, Engine
 from sqlml.errors import CorruptModelPackage, TrainingDataError
+from sqlml.lazy import pa
 from sqlml.sql import ast
 
 PROBABILITIES_SUFFIX = "_probabilities"
 EXPLAIN_SUFFIX = "_explain"
 
-# The probability function returns each class with its probability, most probable first (as
-# in Redshift, whose SUPER is {"probabilities": [...], "labels": [...]}); read with
-# p.labels[1], p.probabilities[1].
-PROBABILITIES = pa.struct(
-    [("labels", pa.list_(pa.string())), ("probabilities", pa.list_(pa.float64()))]
-)
-# The explanation function (like BigQuery's ML.EXPLAIN_PREDICT): expected_value plus the
-# contributions is value, the prediction (a classifier's probability of label).
-EXPLANATION = pa.struct(
-    [
-        ("label", pa.string()),
-        ("value", pa.float64()),
-        ("expected_value", pa.float64()),
-        (
-            "contributions",
-            pa.list_(pa.struct([("feature", pa.string()), ("contribution", pa.float64())])),
-        ),
-    ]
-)
+
+@functools.cache
+def probabilities_type() -> pa.DataType:
+    """What the probability function returns: each class with its probability, most probable
+    first (as in Redshift, whose SUPER is {"probabilities": [...], "labels": [...]}); read with
+    p.labels[1], p.probabilities[1]."""
+    return pa.struct([("labels", pa.list_(pa.string())), ("probabilities", pa.list_(pa.float64()))])
+
+
+@functools.cache
+def explanation_type() -> pa.DataType:
+    """What the explanation function returns (like BigQuery's ML.EXPLAIN_PREDICT):
+    expected_value plus the contributions is value, the prediction (a classifier's probability
+    of label)."""
+    return pa.struct(
+        [
+            ("label", pa.string()),
+            ("value", pa.float64()),
+            ("expected_value", pa.float64()),
+            (
+                "contributions",
+                pa.list_(pa.struct([("feature", pa.string()), ("contribution", pa.float64())])),
+            ),
+        ]
+    )
+
+
 # What each kind of function is called in messages.
 DESCRIPTIONS = {"predict": "prediction", "probabilities": "probability", "explain": "explanation"}
 # The return type of a function that returns the model's target column's values.
@@ -163,7 +171,7 @@ class ModelKind(ABC):
         name = manifest["function"]["name"].lower()
         return {
             name: FunctionSpec("predict", TARGET),
-            name + EXPLAIN_SUFFIX: FunctionSpec("explain", EXPLANATION),
+            name + EXPLAIN_SUFFIX: FunctionSpec("explain", explanation_type()),
         }
 
     def show_rows(self, manifest: dict) -> list[tuple[str, str]]:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pyarrow as pa
-
 from sqlml.errors import InvalidSetting
 from sqlml.kinds.base import Draft, FunctionSpec, ModelKind, check_format
 from sqlml.kinds.remote import check_endpoint, check_scope
+from sqlml.lazy import pa
 from sqlml.runtime import usage
 from sqlml.sql import ast
 

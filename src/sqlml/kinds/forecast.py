@@ -20,13 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-
 from sqlml import arrowtypes
 from sqlml import settings as S
 from sqlml.automl.budget import Deadline
 from sqlml.errors import FeatureNotSupported, InvalidSetting, TrainingDataError
 from sqlml.kinds.base import Draft, FunctionSpec, ModelKind, check_format
+from sqlml.lazy import pa
 from sqlml.sql import ast
 
 MODEL_TYPE = "FORECAST"

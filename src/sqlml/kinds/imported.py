@@ -12,9 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-
 from sqlml import arrowtypes
 from sqlml.automl.budget import Deadline
 from sqlml.errors import FeatureNotSupported, ModelSignatureMismatch
@@ -28,6 +25,7 @@ from sqlml.kinds.model_files import (
     TEXT,
     ModelFile,
 )
+from sqlml.lazy import np, pa
 from sqlml.sql import ast
 
 FORMAT = "imported/1"

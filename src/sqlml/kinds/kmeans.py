@@ -8,14 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
-
 from sqlml import preprocessors
 from sqlml.automl.budget import Deadline
 from sqlml.errors import InvalidSetting
 from sqlml.hyperparameters import Hyperparameter, resolve_table
 from sqlml.kinds.base import Draft, FunctionSpec, ModelKind, check_format, check_numbers
 from sqlml.kinds.xgboost import check_auto_off
+from sqlml.lazy import pa
 from sqlml.sql import ast
 
 MODEL_TYPE = "KMEANS"

@@ -18,10 +18,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-import numpy as np
-import pyarrow as pa
-
 from sqlml.errors import FeatureNotSupported, InvalidModelFile
+from sqlml.lazy import np, pa
 
 # Formats, as the manifest names them, and what messages call them.
 FORMATS = {

@@ -13,13 +13,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pyarrow as pa
-
 from sqlml import arrowtypes
 from sqlml import settings as S
 from sqlml.engines.base import Engine
 from sqlml.errors import FeatureNotSupported, InvalidSetting
 from sqlml.kinds.base import Draft, FunctionSpec, ModelKind, check_format
+from sqlml.lazy import pa
 from sqlml.sql import ast
 
 FORMAT = "remote/1"

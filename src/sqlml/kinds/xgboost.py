@@ -6,14 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-
 from sqlml import hyperparameters
 from sqlml import settings as S
 from sqlml.automl.budget import Deadline
 from sqlml.errors import InvalidSetting, TrainingDataError
 from sqlml.kinds.base import Draft, ModelKind, check_format, check_numbers
+from sqlml.lazy import np, pa
 from sqlml.sql import ast
 
 

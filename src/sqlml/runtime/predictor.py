@@ -97,7 +97,7 @@ class Predictor:
 
     def probabilities(self, columns: list) -> pa.Array:
         """Each row's classes with their probabilities, most probable first, as
-        ``kinds.base.PROBABILITIES``, a struct of labels and probabilities (Redshift's
+        ``kinds.base.probabilities_type()``, a struct of labels and probabilities (Redshift's
         ``_probabilities``)."""
         if self._label_text is None:
             raise TypeError(f"Model '{self.manifest['name']}' is not a classifier.")
@@ -117,7 +117,7 @@ class Predictor:
 
     def explain(self, columns: list) -> pa.Array:
         """Each row's prediction as expected value plus one contribution per input column, as
-        ``kinds.base.EXPLANATION`` (label, value, expected_value, contributions);
+        ``kinds.base.explanation_type()`` (label, value, expected_value, contributions);
         contributions are sorted by size, largest first. A classifier's row explains the
         probability of its predicted label; a regression model's, the predicted value."""
         n = len(columns[0]) if columns else 0
@@ -134,7 +134,7 @@ class Predictor:
 
 
 def explanation_array(found, labels: pa.Array, k: np.ndarray) -> pa.Array:
-    """Explanations (automl.explain.Explanation) as ``kinds.base.EXPLANATION`` structs (label,
+    """Explanations (automl.explain.Explanation) as ``kinds.base.explanation_type()`` structs (label,
     value, expected_value, contributions): row i explains output ``k[i]`` and is labelled ``labels[i]``."""
     n = len(k)
     if n == 0:

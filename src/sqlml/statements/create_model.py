@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import time
 
-import pyarrow as pa
-
 from sqlml import arrowtypes, kinds
 from sqlml import settings as S
 from sqlml.errors import (
@@ -28,6 +26,7 @@ from sqlml.jobs.training import SEED, cancel, submit, wait
 from sqlml.kinds.base import DESCRIPTIONS, Draft, reserved_names
 from sqlml.kinds.forecast import refuse_forecast_settings
 from sqlml.kinds.remote import check_scope
+from sqlml.lazy import pa
 from sqlml.results import StatementResult
 from sqlml.sql import ast, to_sql
 from sqlml.sql.render import quote_ident

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
-
 from sqlml import kinds
 from sqlml.errors import (
     ColumnNotFound,
@@ -12,6 +10,7 @@ from sqlml.errors import (
     ModelNotReady,
     SqlmlError,
 )
+from sqlml.lazy import pa
 from sqlml.results import StatementResult
 from sqlml.sql import ast
 from sqlml.statements import catalog

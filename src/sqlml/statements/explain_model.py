@@ -12,10 +12,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
-
 from sqlml import settings as S
 from sqlml.errors import CorruptModelPackage, ModelNotFound, SqlmlError, SqlSyntaxError
+from sqlml.lazy import pa
 from sqlml.sql import parse_name
 
 FUNCTION = "explain_model"

@@ -7,14 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import pyarrow as pa
-
 from sqlml.errors import (
     CorruptModelPackage,
     FeatureNotSupported,
     InsufficientPrivilege,
     ModelNotReady,
 )
+from sqlml.lazy import pa
 from sqlml.results import StatementResult
 from sqlml.sql import ast
 from sqlml.statements import catalog

@@ -6,11 +6,10 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
-
 from sqlml import kinds
 from sqlml import settings as S
 from sqlml.kinds.base import hyperparameter_rows
+from sqlml.lazy import pa
 from sqlml.results import StatementResult
 from sqlml.sql import ast
 from sqlml.statements import catalog
