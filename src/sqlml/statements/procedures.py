@@ -15,7 +15,8 @@ typed them (SECURITY INVOKER); SECURITY DEFINER is accepted and runs as the call
 caller is the owner, and is refused (not supported yet) for anyone else.
 
 A CALL runs the body in a transaction, when none is open, so that a failing procedure leaves
-nothing half done (NONATOMIC: each statement commits on its own), as in Redshift.
+nothing half done (NONATOMIC: each statement commits on its own), as in Redshift. The body is
+read and run in the dialect of the session that calls it.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ from sqlml.errors import (
 )
 from sqlml.results import StatementResult
 from sqlml.sql import ast, plpgsql
-from sqlml.sql.render import quote_ident
-from sqlml.statements.plpgsql_run import Run, _Return
+from sqlml.statements.plpgsql_run import Run, _Return, literal
 
 FORMAT = 1  # the definition's JSON layout
 
@@ -181,7 +181,8 @@ def call_procedure(session, statement: ast.CallProcedure) -> StatementResult:
     full = _full(schema, name)
     _require_owner(session, schema, name, definition, "call")
     owner = definition.get("owner")
-    if definition.get("security") == "DEFINER" and owner != session.access.user:
+    caller = session.access.user  # None: embedded, single-user
+    if definition.get("security") == "DEFINER" and caller is not None and owner != caller:
         raise FeatureNotSupported(
             f"procedure {full} is SECURITY DEFINER and is called by another user than its "
             "owner: running a procedure as its owner is not supported yet."
@@ -212,17 +213,18 @@ def call_procedure(session, statement: ast.CallProcedure) -> StatementResult:
     if not out:
         result = StatementResult("CALL")
     else:
-        columns = ", ".join(f"{plpgsql_literal(run, p)} AS {quote_ident(p['name'])}" for p in out)
+        columns = ", ".join(
+            f"{literal(run.variables[p['name']][1], p['type'])} AS {_quoted(p['name'])}"
+            for p in out
+        )
         table = _query(session, f"SELECT {columns}")
         result = StatementResult.of_table("CALL", table)
     result.notices.extend(run.notices)
     return result
 
 
-def plpgsql_literal(run: Run, parameter: dict) -> str:
-    from sqlml.statements.plpgsql_run import literal
-
-    return literal(run.variables[parameter["name"]][1], parameter["type"])
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def variable_as_statement(variable: plpgsql.Variable) -> plpgsql.Assign:
