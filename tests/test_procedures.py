@@ -281,3 +281,30 @@ def test_duckdb_sessions_keep_duckdbs_own_call(tmp_path):
             "CREATE PROCEDURE hello(msg INOUT varchar) AS $$ BEGIN msg := 'hi ' || msg; END; $$ LANGUAGE plpgsql"
         )
         assert conn.execute("CALL hello('you')").fetchall() == [("hi you",)]
+
+
+def test_another_process_finds_and_calls_a_procedure(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "shared.duckdb"
+    with sqlml.connect(path, dialect="redshift") as conn:
+        conn.sql(INOUT_PROC)
+    script = (
+        "import sqlml\n"
+        f"with sqlml.connect({str(path)!r}, dialect='redshift') as c:\n"
+        "    print(c.execute(\"CALL shout('x', 3, '')\").fetchall())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert out.stdout.strip() == "[('XXX', 3)]"
+
+
+def test_a_procedure_created_in_a_rolled_back_transaction_is_gone(rs):
+    rs.sql("BEGIN")
+    rs.sql("CREATE PROCEDURE gone() AS $$ BEGIN NULL; END; $$ LANGUAGE plpgsql")
+    rs.sql("CALL gone()")  # inside the open transaction: it takes part, and is there
+    rs.sql("ROLLBACK")
+    with pytest.raises(errors.ProcedureNotFound):
+        rs.sql("CALL gone()")

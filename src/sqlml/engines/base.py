@@ -254,8 +254,10 @@ class Engine(ABC):
 
     def procedures(self) -> list[tuple[str, str, str]]:
         """Every stored procedure of the database, as (schema, name, definition) where the
-        definition is the JSON ``statements/procedures.py`` wrote. None kept: empty."""
-        return []
+        definition is the JSON ``statements/procedures.py`` wrote."""
+        raise FeatureNotSupported(
+            f"Stored procedures are not supported yet on {type(self).__name__}."
+        )
 
     def save_procedure(self, schema: str, name: str, definition: str) -> None:
         """Keep (or replace) a procedure with the database, where every connection and

@@ -398,7 +398,7 @@ class _BodyParser:
             few = "few" if len(arguments) < wanted else "many"
             self.fail(
                 f"Too {few} arguments for RAISE: its message has {wanted} '%' and "
-                f"{len(arguments)} argument{'s' if len(arguments) != 1 else ''} follow it",
+                f"{len(arguments)} argument{' follows' if len(arguments) == 1 else 's follow'} it",
                 tok,
             )
         return Raise(level, fmt, tuple(arguments), self.line(tok))
