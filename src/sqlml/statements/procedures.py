@@ -37,8 +37,10 @@ from sqlml.errors import (
     SqlmlError,
 )
 from sqlml.results import StatementResult
-from sqlml.sql import ast, plpgsql
-from sqlml.statements.plpgsql_run import Run, _Return, literal
+from sqlml.sql import ast
+
+# sql/plpgsql.py and statements/plpgsql_run.py (and so sqlglot) are imported by the procedure
+# statements only: plain SQL from the command line imports no sqlglot.
 
 FORMAT = 1  # the definition's JSON layout
 
@@ -118,6 +120,8 @@ def create_procedure(session, statement: ast.CreateProcedure) -> StatementResult
                 "replaces it, or DROP PROCEDURE it first."
             )
         _require_owner(session, schema, name, existing[2], "replace")
+    from sqlml.sql import plpgsql
+
     body = plpgsql.parse_body(statement.body, _full(schema, name), session.dialect)
     _check_types(session, statement, body)
     definition = {
@@ -135,7 +139,7 @@ def create_procedure(session, statement: ast.CreateProcedure) -> StatementResult
     return StatementResult("CREATE PROCEDURE")
 
 
-def _check_types(session, statement: ast.CreateProcedure, body: plpgsql.Body) -> None:
+def _check_types(session, statement: ast.CreateProcedure, body) -> None:
     """Every parameter's and variable's type is one the engine knows (asked once, here)."""
     named = [(f"parameter {p.name}", p.type) for p in statement.parameters]
     named += [(f"variable {v.name}", v.type) for v in body.variables]
@@ -187,6 +191,9 @@ def call_procedure(session, statement: ast.CallProcedure) -> StatementResult:
             f"procedure {full} is SECURITY DEFINER and is called by another user than its "
             "owner: running a procedure as its owner is not supported yet."
         )
+    from sqlml.sql import plpgsql
+    from sqlml.statements.plpgsql_run import Run, _Return, literal
+
     run = Run(session, full)
     parameters = definition["parameters"]
     _bind_arguments(run, full, parameters, statement.arguments)
@@ -227,7 +234,10 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def variable_as_statement(variable: plpgsql.Variable) -> plpgsql.Assign:
+def variable_as_statement(variable):
+    """A declaration's initial value as the assignment it is, for its errors' context."""
+    from sqlml.sql import plpgsql
+
     return plpgsql.Assign(variable.name, variable.default or "", variable.line)
 
 
@@ -238,7 +248,7 @@ def _query(session, text: str) -> pa.Table:
     return table
 
 
-def _bind_arguments(run: Run, full: str, parameters: list[dict], arguments) -> None:
+def _bind_arguments(run, full: str, parameters: list[dict], arguments) -> None:
     """The parameters' values from CALL's arguments (IN and INOUT ones; OUT parameters are not
     passed, as in Redshift), each checked against its parameter's type."""
     passed = [p for p in parameters if p["mode"] in ("IN", "INOUT")]
@@ -254,8 +264,8 @@ def _bind_arguments(run: Run, full: str, parameters: list[dict], arguments) -> N
         table = _query(run.session, f"SELECT ({argument}), CAST(NULL AS {parameter['type']})")
         given, wanted = table.schema.field(0).type, table.schema.field(1).type
         value = table.column(0)[0].as_py() if table.num_rows else None
-        literal = _is_string_literal(argument) or pa.types.is_null(given)
-        if not literal and _family(given) != _family(wanted):
+        untyped = _is_string_literal(argument) or pa.types.is_null(given)
+        if not untyped and _family(given) != _family(wanted):
             raise ProcedureNotFound(
                 f"{what} takes a {_family(wanted)} value, and CALL passed {argument}, a "
                 f"{_family(given)}: CAST it to {parameter['type']}."
