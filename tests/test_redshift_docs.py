@@ -22,8 +22,6 @@ pytestmark = pytest.mark.slow
 # or model of another page), or reads what such a statement would have made. Each is named
 # with the object it lacks.
 PAGE_CONTEXT = {
-    ("04_regression_bike_sharing", 12): "sp_correlation, the stored procedure refused before",
-    ("04_regression_bike_sharing", 13): "tmp_corr_table, made by the stored procedure",
     ("09_create_model_use_cases", 4): "abalone_xgboost_multi_predict_age, made by the next one",
     ("09_create_model_use_cases", 9): "customers, a table no page creates",
     ("10_show_model", 3): "customer_churn, a model no page creates",
@@ -151,3 +149,21 @@ def test_unsupported_statements_name_what_is_not_supported(replayed):
             assert "not supported" in step.message, step.where
         if step.expect == "unsupported":
             assert step.outcome in ("unsupported", "failed"), step.where
+
+
+def test_the_correlation_procedure_fills_its_table(replayed):
+    _, done = replayed
+    by_number = {s.number: s for s in done if s.file == "04_regression_bike_sharing"}
+    create, call, select = by_number[11], by_number[12], by_number[13]
+    assert "PROCEDURE sp_correlation" in create.text and create.outcome == "ok", create.message
+    assert call.outcome == "ok", call.message
+    assert call.rows == [{"output_temp_table_name": "tmp_corr_table"}]
+    assert select.outcome == "ok", select.message
+    # one row: each numeric column of trip_data, correlated with trip_count
+    assert list(select.rows[0]) == [
+        "trip_count", "trip_hour", "trip_day", "trip_month", "trip_year", "trip_quarter",
+        "trip_month_week", "trip_week_day", "temp_c", "precip_amount_mm", "is_holiday",
+        "serial_number",
+    ]  # fmt: skip
+    assert len(select.rows) == 1
+    assert float(select.rows[0]["trip_count"]) == 1.0

@@ -238,6 +238,23 @@ class RemoteEndpointTimeout(SqlmlError):
     sqlstate = "57014"
 
 
+class ProcedureNotFound(SqlmlError):
+    """CALL or DROP PROCEDURE of a procedure that does not exist, or with arguments that match
+    none (PostgreSQL's undefined_function)."""
+
+    sqlstate = "42883"
+
+
+class ProcedureAlreadyExists(SqlmlError):
+    sqlstate = "42723"
+
+
+class RaisedException(SqlmlError):
+    """RAISE EXCEPTION in a stored procedure (PostgreSQL's raise_exception)."""
+
+    sqlstate = "P0001"
+
+
 class InternalError(SqlmlError):
     sqlstate = "XX000"
 
@@ -298,6 +315,9 @@ __all__ = [
     "ObjectNotFound",
     "ObjectStorageError",
     "ObjectInUse",
+    "ProcedureAlreadyExists",
+    "ProcedureNotFound",
+    "RaisedException",
     "PredictionCallError",
     "RemoteEndpointError",
     "RemoteEndpointTimeout",

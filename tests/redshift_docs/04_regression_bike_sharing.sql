@@ -1,6 +1,6 @@
 -- source: github:awsdocs/amazon-redshift-developer-guide @ 7fb360453b8cb6536a84b7d69cb2451577087165 : doc_source/tutorial_regression.md
 -- page: Tutorial: Building regression models
--- notes: sample output tables omitted; the sp_correlation stored procedure (plpgsql, body in $$ ... $$ containing ';') and its CALL / result SELECT kept as written and marked unsupported (stored procedures); placeholder <DOC-EXAMPLE-BUCKET> left as is
+-- notes: sample output tables omitted; the sp_correlation stored procedure (plpgsql, body in $$ ... $$ containing ';'), its CALL and the SELECT of its result table kept as written (they run: stored procedures); placeholder <DOC-EXAMPLE-BUCKET> left as is
 
 -- part: table_prep
 CREATE TABLE IF NOT EXISTS ridership (
@@ -169,7 +169,6 @@ FROM trip_data
 LIMIT 5;
 
 -- part: table_prep
--- expect: unsupported
 CREATE OR REPLACE PROCEDURE sp_correlation(source_schema_name in varchar(255), source_table_name in varchar(255), target_column_name in varchar(255), output_temp_table_name inout varchar(255)) AS $$
 DECLARE
   v_sql varchar(max);
@@ -228,7 +227,6 @@ END;
 $$ LANGUAGE plpgsql;
 
 -- part: table_prep
--- expect: unsupported
 call sp_correlation(
     'public',
     'trip_data',
@@ -237,7 +235,6 @@ call sp_correlation(
 );
 
 -- part: table_prep
--- expect: unsupported
 SELECT
     *
 FROM

@@ -249,6 +249,27 @@ class Engine(ABC):
     def publish_leaderboards(self, entries: list[tuple[str, str, Path]]) -> None:
         """The ``sqlml_leaderboard`` view over (schema, model, leaderboard file) entries."""
 
+    # -- stored procedures -----------------------------------------------------------------
+
+    def procedures(self) -> list[tuple[str, str, str]]:
+        """Every stored procedure of the database, as (schema, name, definition) where the
+        definition is the JSON ``statements/procedures.py`` wrote."""
+        raise FeatureNotSupported(
+            f"Stored procedures are not supported yet on {type(self).__name__}."
+        )
+
+    def save_procedure(self, schema: str, name: str, definition: str) -> None:
+        """Keep (or replace) a procedure with the database, where every connection and
+        process opening it later finds it."""
+        raise FeatureNotSupported(
+            f"Stored procedures are not supported yet on {type(self).__name__}."
+        )
+
+    def drop_procedure(self, schema: str, name: str) -> None:
+        raise FeatureNotSupported(
+            f"Stored procedures are not supported yet on {type(self).__name__}."
+        )
+
     def register_table(self, name: str, table: pa.Table | None) -> None:
         """Make an Arrow table readable as ``name`` in this connection until it is replaced or
         forgotten (None): the result of ``FORECAST(model, (query))``."""

@@ -134,6 +134,11 @@ def _plain_rows(relation: duckdb.DuckDBPyRelation) -> PlainRows | None:
     return PlainRows(list(relation.columns), numeric, relation.fetchall())
 
 
+# Where the database keeps sqlml's own tables (stored procedures), left out of the user's lists.
+_SQLML_SCHEMA = "sqlml"
+_PROCEDURES = f"{_SQLML_SCHEMA}.procedures"
+
+
 def _quoted(name: str) -> str:
     """A column name as a DuckDB identifier: always quoted (a bare one may be a keyword)."""
     return '"' + name.replace('"', '""') + '"'
@@ -500,6 +505,7 @@ class DuckDBEngine(Engine):
         rows = self.connection.execute(
             "SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() "
             "WHERE database_name = current_database() AND NOT internal "
+            f"AND schema_name <> '{_SQLML_SCHEMA}' "
             "UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() "
             "WHERE database_name = current_database() AND NOT internal AND NOT temporary "
             "ORDER BY 1, 2"
@@ -510,6 +516,7 @@ class DuckDBEngine(Engine):
         rows = self.connection.execute(
             "SELECT sql, table_name FROM duckdb_tables() "
             "WHERE database_name = current_database() AND NOT internal "
+            f"AND schema_name <> '{_SQLML_SCHEMA}' "
             "UNION ALL SELECT sql, view_name FROM duckdb_views() "
             "WHERE database_name = current_database() AND NOT internal AND NOT temporary "
             "ORDER BY 2"
@@ -519,9 +526,57 @@ class DuckDBEngine(Engine):
     def column_names(self) -> list[str]:
         rows = self.connection.execute(
             "SELECT DISTINCT column_name FROM duckdb_columns() "
-            "WHERE database_name = current_database() AND NOT internal ORDER BY 1"
+            "WHERE database_name = current_database() AND NOT internal "
+            f"AND schema_name <> '{_SQLML_SCHEMA}' ORDER BY 1"
         ).fetchall()
         return [row[0] for row in rows]
+
+    # -- stored procedures -----------------------------------------------------------------
+    # A table of the database's own, in a schema of sqlml's: procedures commit and roll back
+    # with the statements around them, and travel with the database file. Definitions are
+    # JSON text (nothing in them runs when read).
+
+    def procedures(self) -> list[tuple[str, str, str]]:
+        try:
+            if not self._procedure_table_exists():
+                return []
+            rows = self.connection.execute(
+                f"SELECT schema_name, name, definition FROM {_PROCEDURES} ORDER BY 1, 2"
+            ).fetchall()
+        except duckdb.Error as e:
+            raise duckdb_errors.translate(e) from e
+        return [tuple(row) for row in rows]
+
+    def _procedure_table_exists(self) -> bool:
+        row = self.connection.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = 'procedures'",
+            [_SQLML_SCHEMA],
+        ).fetchall()
+        return row[0][0] > 0
+
+    def save_procedure(self, schema: str, name: str, definition: str) -> None:
+        try:
+            if not self._procedure_table_exists():
+                self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_SQLML_SCHEMA}")
+                self.connection.execute(
+                    f"CREATE TABLE IF NOT EXISTS {_PROCEDURES} (schema_name VARCHAR, "
+                    "name VARCHAR, definition VARCHAR, PRIMARY KEY (schema_name, name))"
+                )
+            self.connection.execute(
+                f"INSERT OR REPLACE INTO {_PROCEDURES} VALUES (?, ?, ?)", [schema, name, definition]
+            )
+        except duckdb.Error as e:
+            raise duckdb_errors.translate(e) from e
+
+    def drop_procedure(self, schema: str, name: str) -> None:
+        try:
+            if self._procedure_table_exists():
+                self.connection.execute(
+                    f"DELETE FROM {_PROCEDURES} WHERE schema_name = ? AND name = ?", [schema, name]
+                )
+        except duckdb.Error as e:
+            raise duckdb_errors.translate(e) from e
 
     # -- catalog views ---------------------------------------------------------------------
 

@@ -33,6 +33,12 @@ In a ``redshift`` session, Redshift's loading and unloading (``sql/load.py``)::
     COPY table [ ( column, ... ) ] FROM 's3://bucket/prefix' | 'file:///path' | 'path' [ option ... ]
     UNLOAD ( 'select ...' ) TO 's3://bucket/prefix' | 'file:///path' | 'path' [ option ... ]
 
+Stored procedures (``sql/procedures.py``; the body's PL/pgSQL in ``sql/plpgsql.py``)::
+
+    CREATE [ OR REPLACE ] PROCEDURE name ( [ arg [ IN | OUT | INOUT ] type, ... ] )
+      [ NONATOMIC ] AS $$ body $$ LANGUAGE plpgsql [ SECURITY { INVOKER | DEFINER } ]
+    DROP PROCEDURE [ IF EXISTS ] name [ ( type, ... ) ]    CALL name ( expression, ... )
+
 To add a statement, add its first two words and a method to ``parser.STATEMENTS`` (or its
 first word to ``parser.FIRST_WORD_STATEMENTS``), a node to ``ast`` and a renderer to ``render``.
 """

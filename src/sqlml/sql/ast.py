@@ -312,6 +312,53 @@ class Unload:
         return dict(self.options)
 
 
+# -- stored procedures (PL/pgSQL, sql/plpgsql.py) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcedureParameter:
+    """``name [IN | OUT | INOUT] type``; ``type`` as written, in the session's dialect."""
+
+    name: str
+    mode: str  # IN, OUT or INOUT
+    type: str
+
+
+@dataclass(frozen=True)
+class CreateProcedure:
+    """``CREATE [OR REPLACE] PROCEDURE name(parameter, ...) AS $$ body $$ LANGUAGE plpgsql
+    [SECURITY INVOKER | DEFINER]``. ``body`` is the text between the dollar quotes, which
+    ``sql/plpgsql.py`` reads (and has read once, so that a mistake in it fails the CREATE)."""
+
+    name: Name
+    parameters: tuple[ProcedureParameter, ...]
+    body: str
+    or_replace: bool = False
+    security: str = "INVOKER"
+    atomic: bool = True  # NONATOMIC: each statement commits on its own
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class DropProcedure:
+    """``DROP PROCEDURE [IF EXISTS] name [( [argname] [mode] type, ... )]``; ``argument_types``
+    None when no list was given."""
+
+    name: Name
+    argument_types: tuple[str, ...] | None = None
+    if_exists: bool = False
+    text: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class CallProcedure:
+    """``CALL name(argument, ...)``: each argument an expression's text, as written."""
+
+    name: Name
+    arguments: tuple[str, ...] = ()
+    text: str = field(default="", compare=False, repr=False)
+
+
 @dataclass(frozen=True)
 class Passthrough:
     """Any statement that is not an ML statement: it goes to the database untouched."""
@@ -327,6 +374,6 @@ PrivilegeStatement = (
 MlStatement = (
     CreateModel | CreateExternalModel | ShowModel | ShowModelAll | DropModel | EvaluateModel
     | ExportModel | UserStatement
-    | PrivilegeStatement | CopyFrom | Unload
+    | PrivilegeStatement | CopyFrom | Unload | CreateProcedure | DropProcedure | CallProcedure
 )  # fmt: skip
 Statement = MlStatement | Passthrough

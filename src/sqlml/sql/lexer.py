@@ -143,6 +143,8 @@ ML_FIRST_WORDS = {"GRANT", "REVOKE"}
 def is_ml_statement(tokens, dialect: str = DEFAULT_DIALECT) -> bool:
     if dialect == "redshift" and is_load_statement(tokens):
         return True
+    if is_procedure_statement(tokens):
+        return True
     if tokens and is_word(tokens[0]) and tokens[0].text.upper() in ML_FIRST_WORDS:
         return True
     if len(tokens) < 2 or not (is_word(tokens[0]) and is_word(tokens[1])):
@@ -151,6 +153,16 @@ def is_ml_statement(tokens, dialect: str = DEFAULT_DIALECT) -> bool:
     if head == ("CREATE", "EXTERNAL"):
         return len(tokens) > 2 and tokens[2].text.upper() == "MODEL"
     return head in ML_STARTS
+
+
+def is_procedure_statement(tokens) -> bool:
+    """CREATE [OR REPLACE] PROCEDURE, DROP PROCEDURE, CALL (stored procedures)."""
+    words = [t.text.upper() if is_word(t) else "" for t in tokens[:4]]
+    if words[:1] == ["CALL"]:
+        return True
+    if words[:2] in (["CREATE", "PROCEDURE"], ["DROP", "PROCEDURE"]):
+        return True
+    return words == ["CREATE", "OR", "REPLACE", "PROCEDURE"]
 
 
 def is_load_statement(tokens) -> bool:
@@ -220,7 +232,7 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 _SKIP = re.compile(r"(?:\s+|--[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)*")
 # First words of a statement that may be one of ours (ML, users and privileges, loading):
 # with one of these the script is split by sqlglot's tokens.
-_OURS = {first for first, _ in ML_STARTS} | ML_FIRST_WORDS | {"COPY", "UNLOAD"}
+_OURS = {first for first, _ in ML_STARTS} | ML_FIRST_WORDS | {"COPY", "UNLOAD", "CALL"}
 
 
 def _semicolons(text: str, dialect: str) -> list[int] | None:

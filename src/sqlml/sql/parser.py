@@ -784,6 +784,35 @@ STATEMENTS: dict[tuple, Callable[[Parser], ast.MlStatement]] = {
 }
 
 
+def _procedure(parser: Parser, or_replace: bool = False) -> ast.MlStatement:
+    from sqlml.sql.procedures import parse_create_procedure  # it builds on Parser
+
+    return parse_create_procedure(parser, or_replace)
+
+
+def _or_replace(parser: Parser) -> ast.MlStatement:
+    parser.expect_word("REPLACE")
+    parser.expect_word("PROCEDURE")
+    return _procedure(parser, or_replace=True)
+
+
+def _drop_procedure(parser: Parser) -> ast.MlStatement:
+    from sqlml.sql.procedures import parse_drop_procedure
+
+    return parse_drop_procedure(parser)
+
+
+def _call(parser: Parser) -> ast.MlStatement:
+    from sqlml.sql.procedures import parse_call
+
+    return parse_call(parser)
+
+
+STATEMENTS[("CREATE", "PROCEDURE")] = _procedure
+STATEMENTS[("CREATE", "OR")] = _or_replace  # CREATE OR REPLACE PROCEDURE (lexer: only that)
+STATEMENTS[("DROP", "PROCEDURE")] = _drop_procedure
+
+
 def _copy(parser: Parser) -> ast.MlStatement:
     from sqlml.sql.load import parse_copy  # it builds on Parser
 
@@ -803,6 +832,7 @@ FIRST_WORD_STATEMENTS: dict[str, Callable[[Parser], ast.MlStatement]] = {
     "REVOKE": Parser.revoke,
     "COPY": _copy,
     "UNLOAD": _unload,
+    "CALL": _call,
 }
 
 

@@ -140,8 +140,6 @@ class Translation:
 
 # Redshift statements with no counterpart here: refused by name rather than by a parser message.
 _UNSUPPORTED_STATEMENTS = (
-    (r"CREATE\s+(OR\s+REPLACE\s+)?PROCEDURE", "CREATE PROCEDURE", "stored procedures"),
-    (r"CALL\b", "CALL", "stored procedures"),
     (r"CREATE\s+EXTERNAL\s+(SCHEMA|TABLE|FUNCTION)", "CREATE EXTERNAL", "Redshift Spectrum"),
     (r"CREATE\s+LIBRARY", "CREATE LIBRARY", "Python libraries for UDFs"),
     (r"(CREATE|ALTER|DROP)\s+DATASHARE", "DATASHARE", "data sharing"),

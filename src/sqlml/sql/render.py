@@ -279,3 +279,27 @@ def _(stmt: ast.CopyFrom) -> str:
 def _(stmt: ast.Unload) -> str:
     parts = [f"UNLOAD ({quote_string(stmt.query)})", f"TO {quote_string(stmt.target)}"]
     return " ".join(parts + _authorization(stmt.authorization) + _load_options(stmt.options))
+
+
+@to_sql.register
+def _(stmt: ast.CreateProcedure) -> str:
+    parameters = ", ".join(f"{quote_ident(p.name)} {p.mode} {p.type}" for p in stmt.parameters)
+    head = "CREATE OR REPLACE PROCEDURE" if stmt.or_replace else "CREATE PROCEDURE"
+    tag = "$body$" if "$$" in stmt.body else "$$"
+    atomic = "" if stmt.atomic else " NONATOMIC"
+    return (
+        f"{head} {render_name(stmt.name)}({parameters}){atomic} AS {tag}{stmt.body}{tag} "
+        f"LANGUAGE plpgsql SECURITY {stmt.security}"
+    )
+
+
+@to_sql.register
+def _(stmt: ast.DropProcedure) -> str:
+    types = "" if stmt.argument_types is None else f"({', '.join(stmt.argument_types)})"
+    exists = "IF EXISTS " if stmt.if_exists else ""
+    return f"DROP PROCEDURE {exists}{render_name(stmt.name)}{types}"
+
+
+@to_sql.register
+def _(stmt: ast.CallProcedure) -> str:
+    return f"CALL {render_name(stmt.name)}({', '.join(stmt.arguments)})"

@@ -22,6 +22,7 @@ from sqlml.statements.privileges import (
     revoke_privileges,
     revoke_role,
 )
+from sqlml.statements.procedures import call_procedure, create_procedure, drop_procedure
 from sqlml.statements.show_model import show_model, show_models
 from sqlml.statements.users import alter_user, create_user, drop_user
 
@@ -47,6 +48,9 @@ HANDLERS = {
     ast.DropRole: drop_role,
     ast.CopyFrom: copy_from,
     ast.Unload: unload,
+    ast.CreateProcedure: create_procedure,
+    ast.DropProcedure: drop_procedure,
+    ast.CallProcedure: call_procedure,
 }
 
 __all__ = ["HANDLERS"]
