@@ -25,8 +25,6 @@ import contextlib
 import difflib
 import json
 
-import pyarrow as pa
-
 from sqlml import arrowtypes
 from sqlml.errors import (
     DatabaseError,
@@ -36,6 +34,7 @@ from sqlml.errors import (
     ProcedureNotFound,
     SqlmlError,
 )
+from sqlml.lazy import pa
 from sqlml.results import StatementResult
 from sqlml.sql import ast
 
