@@ -71,7 +71,8 @@ def mase_scale(y: np.ndarray, season: int) -> float:
 
 @dataclass
 class MethodRun:
-    """One method's backtest forecasts (one row per cut), and what one fit costs."""
+    """One method's backtest forecasts (one row per cut), and what its fits cost per step read
+    (``train.fit_cost``)."""
 
     name: str
     mean: np.ndarray  # cuts x h
@@ -79,7 +80,7 @@ class MethodRun:
     final: list[Forecast]
     fallbacks: int = 0
     seconds: float = 0.0
-    seconds_per_fit: float = 0.0
+    seconds_per_step: float = 0.0
 
 
 def pinball(actual: np.ndarray, pred: np.ndarray, q: float) -> np.ndarray:

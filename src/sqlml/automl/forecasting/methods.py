@@ -15,8 +15,13 @@ import numpy as np
 
 # Cheapest first: the deadline cuts the list from its end.
 METHODS = ("seasonal_naive", "theta", "ets", "arima", "mstl")
-# ARIMA's seasonal search is slow above this period.
-ARIMA_MAX_SEASON = 52
+# ARIMA's seasonal search is slow above this period (a weekly series' period-52 search took
+# minutes); above it ARIMA is fitted without a seasonal part, as statsforecast's AutoETS is.
+ARIMA_MAX_SEASON = 24
+# Methods fit the most recent part of a long series: this many cycles of its longest seasonal
+# period held, and at least HISTORY_MIN_STEPS steps. Fits cost time in proportion to the
+# history, and the distant past of a long series says little about its next steps.
+HISTORY_CYCLES, HISTORY_MIN_STEPS = 8, 400
 
 
 @dataclass
@@ -35,6 +40,18 @@ def season_for(y: np.ndarray, seasons: tuple[int, ...], cap: int | None = None) 
         if m > 1 and len(y) >= 2 * m and (cap is None or m <= cap):
             return m
     return 1
+
+
+def history_steps(n: int, seasons: tuple[int, ...]) -> int:
+    """How many of a series' last ``n`` steps the methods fit: its last cycles (all of a short
+    series)."""
+    held = [m for m in seasons if m > 1 and n >= 2 * m]
+    return min(n, max(HISTORY_MIN_STEPS, HISTORY_CYCLES * max(held, default=1)))
+
+
+def recent(y: np.ndarray, seasons: tuple[int, ...]) -> np.ndarray:
+    """The part of ``y`` the methods fit."""
+    return y[len(y) - history_steps(len(y), seasons) :]
 
 
 def _model(method: str, y: np.ndarray, seasons: tuple[int, ...]):
@@ -78,6 +95,7 @@ def forecast(
     method: str, y: np.ndarray, h: int, seasons: tuple[int, ...], levels: list[float]
 ) -> Forecast:
     """``method``'s forecast of the next ``h`` steps of ``y`` with intervals at ``levels``."""
+    y = recent(y, seasons)
     try:
         found = _run(_model(method, y, seasons), y, h, levels)
         if found is not None:

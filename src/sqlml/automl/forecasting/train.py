@@ -27,8 +27,11 @@ WINDOWS_FEW, WINDOWS_MANY, MANY_SERIES = 3, 2, 50
 # At most this many series are backtested (an even spread of them): enough to rank methods and
 # calibrate intervals; the time saved goes to the final forecasts of every series.
 BACKTEST_SERIES = 100
-# Fits a method makes before its cost is projected against the deadline.
-PROBE_FITS = 5
+# Fits a method makes before its projected cost is held to the deadline; before them, a
+# projection this many times over the time left already drops it (first fits are noisier).
+PROBE_FITS, EARLY_FACTOR = 5, 3.0
+# A fit's fixed cost (building the model, its forecast), counted as this many steps read.
+FIT_OVERHEAD_STEPS = 50
 # Kept from the deadline for choosing, calibrating and writing the package.
 RESERVE_SECONDS, RESERVE_SHARE = 0.5, 0.03
 # The interval (in %) history and forecasts are checked against for anomalies.
@@ -100,7 +103,7 @@ def train_forecast(
         if not M.applicable(name, seasons):
             continue
         # Time kept for the final fits of the best method so far: it must still finish.
-        kept = reserve + _best_cost(runs, cut, qs, plan.objective, len(data.values))
+        kept = reserve + _best_cost(runs, cut, qs, plan.objective, final_cost(data, seasons))
         run = _backtest(name, data, sample, cut, h, seasons, levels, qs, deadline, kept,
                         must_finish=not runs)  # fmt: skip
         if run is None:
@@ -113,7 +116,7 @@ def train_forecast(
     actual = np.array(cut.actual).reshape(-1, h)
     scale = np.array(cut.scale)
     per_method = {}
-    cost = {r.name: r.seconds_per_fit * len(data.values) for r in runs}
+    cost = {r.name: r.seconds_per_step * final_cost(data, seasons) for r in runs}
     cost["seasonal_naive"] = 0.0  # done
     if len(cut.series):
         ranked = B.combine(runs, actual, scale, qs, plan.objective)
@@ -151,11 +154,11 @@ def train_forecast(
     )
 
 
-def _best_cost(runs: list, cut: B.Cuts, qs, objective: str, n: int) -> float:
+def _best_cost(runs: list, cut: B.Cuts, qs, objective: str, units: float) -> float:
     """What the final fits of the best backtested method (seasonal naive's are done) cost."""
     scored = [(_score(r, cut, qs, objective), r) for r in runs if r.name != "seasonal_naive"]
     scored = [(s, r) for s, r in scored if s is not None]
-    return min(scored, key=lambda p: p[0])[1].seconds_per_fit * n if scored else 0.0
+    return min(scored, key=lambda p: p[0])[1].seconds_per_step * units if scored else 0.0
 
 
 def _sample(n: int) -> list[int]:
@@ -175,12 +178,20 @@ def _score(run, cut: B.Cuts, qs, objective: str) -> float | None:
 
 def _backtest(name, data, sample, cut, h, seasons, levels, qs, deadline, reserve, must_finish):
     """The method's backtest forecasts, or None when the deadline would pass before it and its
-    final forecasts of every series are done."""
+    final forecasts of every series are done.
+
+    The rest is projected by a per-series cost model: a fit costs time in proportion to the
+    steps it reads (``fit_cost``), so long series weigh more than short ones. A method whose
+    projection exceeds the time left EARLY_FACTOR times over is dropped after its first fit;
+    otherwise after PROBE_FITS fits, the first ones being noisier.
+    """
     started = time.monotonic()
     began = deadline.elapsed()
     means = np.zeros((len(cut.series), h))
     quantiles = {q: np.zeros((len(cut.series), h)) for q in qs}
-    fallbacks, total = 0, len(cut.series) + len(data.values)
+    weights = [fit_cost(o, seasons) for o in cut.origins]
+    total = sum(weights) + final_cost(data, seasons)
+    fallbacks, done = 0, 0.0
     for j, i in enumerate(cut.series):
         y = data.values[sample[i]]
         f = M.forecast(name, y[: cut.origins[j]], h, seasons, levels)
@@ -188,23 +199,34 @@ def _backtest(name, data, sample, cut, h, seasons, levels, qs, deadline, reserve
         means[j] = f.mean
         for q in qs:
             quantiles[q][j] = B.quantile_of(f, q)
+        done += weights[j]
         if must_finish:
             continue
-        if deadline.remaining() < reserve:
+        left = deadline.remaining() - reserve
+        if left <= 0:
             return None
-        if j + 1 < PROBE_FITS:
-            continue  # a projection from the first fit or two is noise (first calls are slow)
-        spent = deadline.elapsed() - began
-        projected = spent / (j + 1) * (total - j - 1)
-        if deadline.remaining() - projected < reserve:
+        projected = (deadline.elapsed() - began) / done * (total - done)
+        if projected > left * (1.0 if j + 1 >= PROBE_FITS else EARLY_FACTOR):
             return None
     seconds = time.monotonic() - started
-    per_fit = (deadline.elapsed() - began) / max(1, len(cut.series))
+    per_unit = (deadline.elapsed() - began) / done if done else 0.0
     if not len(cut.series):  # nothing to time it by: one fit of the longest series
-        probe = time.monotonic()
-        M.forecast(name, max(data.values, key=len), h, seasons, levels)
-        per_fit = time.monotonic() - probe
-    return B.MethodRun(name, means, quantiles, [], fallbacks, seconds, per_fit)
+        longest = max(data.values, key=len)
+        probe = deadline.elapsed()
+        M.forecast(name, longest, h, seasons, levels)
+        per_unit = (deadline.elapsed() - probe) / fit_cost(len(longest), seasons)
+    return B.MethodRun(name, means, quantiles, [], fallbacks, seconds, per_unit)
+
+
+def fit_cost(n: int, seasons: tuple[int, ...]) -> float:
+    """A fit's cost of a series of ``n`` steps, in units of one step read: the steps the
+    methods fit, plus a fixed cost per fit."""
+    return M.history_steps(n, seasons) + FIT_OVERHEAD_STEPS
+
+
+def final_cost(data: SeriesSet, seasons: tuple[int, ...]) -> float:
+    """The cost of a method's final fits of every series, in the units of ``fit_cost``."""
+    return sum(fit_cost(len(y), seasons) for y in data.values)
 
 
 def _final_fits(name, data, h, seasons, levels, baseline, deadline, reserve) -> list:
