@@ -11,7 +11,7 @@ The external model is measured both ways an OpenAI-compatible server is asked: `
 (the default: one prompt per request, as the chat protocol requires) and ``API 'COMPLETIONS'``
 (16 prompts per request by default). The stub stands for a server elsewhere; its CPU is not
 ours, but on a small machine it shares the cores with the client, so its cost is printed: it is
-one asyncio loop serving kept-alive connections, about 0.1 ms of CPU per chat request
+one asyncio loop serving kept-alive connections, about 0.2 ms of CPU per chat request
 (``http.server`` with a thread per connection cost about 0.35 ms). The client's CPU per request
 is printed beside it (the process's user + system time over the run, DuckDB included).
 

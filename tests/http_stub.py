@@ -16,7 +16,7 @@ set); ``wrong_count`` answers one value too few (a completions batch: one choice
 read each one's ``index``).
 
 The server is one asyncio loop in a thread of its own, serving kept-alive HTTP/1.1
-connections: a request costs it about 0.1 ms of CPU (a thread per connection and
+connections: a chat request costs it about 0.2 ms of CPU (a thread per connection and
 ``http.server``'s parsing cost about 0.35 ms), so on a small machine the client, not the stub,
 is what a benchmark measures. It reads only what its clients send: a request line, headers and
 a body of ``Content-Length`` bytes (no chunked requests, no pipelining needed).
