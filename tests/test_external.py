@@ -328,3 +328,129 @@ def test_api_key_from_a_file(db, stub, tmp_path):
     with pytest.raises(sqlml.InvalidSetting, match="cannot be read") as info:
         db.execute("SELECT ask('again')")
     assert secret not in str(info.value)
+
+
+# -- API 'COMPLETIONS': prompts batched in one request ---------------------------------------
+
+
+@pytest.fixture
+def texts(db):
+    """Ten distinct texts, each twice, and a NULL."""
+    db.sql(
+        "CREATE TABLE texts AS SELECT i, CASE WHEN i = 20 THEN NULL ELSE 'text ' || (i % 10) END "
+        "AS txt FROM range(21) r(i)"
+    )
+    return db
+
+
+def test_completions_batched_answers_by_index(texts, stub):
+    create(texts, stub, "API 'COMPLETIONS', MAX_BATCH_ROWS 4, PROMPT 'Say:'")
+    stub.shuffle_choices = True  # the server answers a batch's choices in reverse order
+    rows = texts.execute("SELECT txt, ask(txt) FROM texts ORDER BY i").fetchall()
+    assert rows == [(t, None if t is None else f"echo: Say: {t}") for t, _ in rows]
+    assert stub.paths == ["/v1/completions"] * 3  # ten distinct prompts, four per request
+    batches = [json.loads(b) for b in stub.bodies]
+    assert sorted(len(b["prompt"]) for b in batches) == [2, 4, 4]
+    assert sorted(p for b in batches for p in b["prompt"]) == [f"Say: text {i}" for i in range(10)]
+    assert {b["model"] for b in batches} == {"stub-model"}
+    shown = show(texts)
+    assert (shown["API"], shown["Max Batch Rows"]) == ("COMPLETIONS", "4")
+    assert shown["Requests"] == "3"
+    assert shown["Prompts Answered From Earlier Requests"] == "10"
+    # Three words per prompt; the stub answers one more token per prompt than it was given.
+    assert (shown["Input Tokens"], shown["Output Tokens"]) == ("30", "40")
+
+
+def test_completions_default_batch_and_identical_prompts_once(db, stub):
+    create(db, stub, "API 'COMPLETIONS'")
+    db.sql("CREATE TABLE many AS SELECT (i % 40)::VARCHAR AS txt FROM range(5000) r(i)")
+    assert db.execute("SELECT count(DISTINCT ask(txt)) FROM many").fetchone() == (40,)
+    assert stub.requests == 3  # 40 distinct prompts, 16 per request by default, in one vector
+    shown = show(db)
+    assert (shown["Requests"], shown["Prompts Answered From Earlier Requests"]) == ("3", "4960")
+
+
+def test_completions_configuration_per_row_splits_batches(texts, stub):
+    create(texts, stub, """API 'COMPLETIONS', INFERENCE_CONFIG '{"maxTokens": 9}'""")
+    rows = texts.execute(
+        "SELECT i, ask(txt, CASE WHEN i % 2 = 0 THEN {'temperature': 0.5} END) FROM texts "
+        "WHERE i < 4 ORDER BY i"
+    ).fetchall()
+    assert rows == [
+        (0, 'echo: text 0 {"max_tokens": 9, "temperature": 0.5}'),
+        (1, 'echo: text 1 {"max_tokens": 9}'),
+        (2, 'echo: text 2 {"max_tokens": 9, "temperature": 0.5}'),
+        (3, 'echo: text 3 {"max_tokens": 9}'),
+    ]
+    temperatures = sorted((json.loads(b).get("temperature") for b in stub.bodies), key=str)
+    assert temperatures == [0.5, None]  # two configurations, two requests
+
+
+def test_completions_batch_missing_a_choice_fails_the_statement(texts, stub):
+    create(texts, stub, "API 'COMPLETIONS', MAX_BATCH_ROWS 4")
+    stub.wrong_count = True
+    with pytest.raises(sqlml.RemoteEndpointError) as info:
+        texts.execute("SELECT ask(txt) FROM texts").fetchall()
+    message = str(info.value)
+    assert f"endpoint {stub.url}/v1/completions answered" in message
+    assert "choices for" in message and "MAX_BATCH_ROWS 1" in message
+    assert show(texts)["Requests"] == "0"  # no partial results counted
+
+
+def test_completions_one_batch_failing_fails_the_statement(texts, stub):
+    create(texts, stub, "API 'COMPLETIONS', MAX_BATCH_ROWS 4")
+    stub.fail_requests = {2: 400}
+    with pytest.raises(sqlml.RemoteEndpointError, match="answered HTTP 400"):
+        texts.execute("SELECT ask(txt) FROM texts").fetchall()
+    assert show(texts)["Requests"] == "0"
+    stub.reset()  # the next statement asks every prompt again and answers
+    assert texts.execute("SELECT count(ask(txt)) FROM texts").fetchone() == (20,)
+    assert stub.requests == 3
+
+
+def test_completions_429_on_a_batch_backs_off(texts, stub):
+    create(texts, stub, "API 'COMPLETIONS', MAX_BATCH_ROWS 4")
+    stub.fail_first, stub.retry_after = [429], "0"
+    rows = texts.execute("SELECT txt, ask(txt) FROM texts WHERE i < 10").fetchall()
+    assert all(a == f"echo: {t}" for t, a in rows)
+    assert stub.requests == 4  # three batches, one of them asked twice
+    assert show(texts)["Requests"] == "3"
+
+
+def test_completions_response_super(texts, stub):
+    create(texts, stub, "API 'COMPLETIONS', MAX_BATCH_ROWS 4, RESPONSE_TYPE SUPER")
+    rows = texts.execute(
+        "SELECT r->>'$.output.message.content[0].text', r->>'$.stopReason', "
+        "r->'$.usage.inputTokens' FROM (SELECT ask(txt) AS r FROM texts WHERE i < 4)"
+    ).fetchall()
+    # A batch's usage is the whole request's: a row's own tokens are not known (JSON null).
+    assert sorted(rows) == [(f"echo: text {i}", "length", "null") for i in range(4)]
+    one = texts.execute("SELECT ask('alone here')->'$.usage.inputTokens'").fetchone()
+    assert one == ("2",)
+
+
+def test_completions_url_and_raw(db, stub):
+    create(db, stub, "API 'COMPLETIONS', REQUEST_TYPE RAW, RESPONSE_TYPE SUPER")
+    answer = db.execute("""SELECT ask('{"prompt": ["a", "b"]}')""").fetchone()[0]
+    assert [c["text"] for c in json.loads(answer)["choices"]] == ["echo: a", "echo: b"]
+    assert stub.paths == ["/v1/completions"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "match"),
+    [
+        ("MAX_BATCH_ROWS 8", "MAX_BATCH_ROWS applies to API 'COMPLETIONS'"),
+        (
+            "API 'COMPLETIONS', MAX_BATCH_ROWS 8, REQUEST_TYPE RAW, RESPONSE_TYPE SUPER",
+            "MAX_BATCH_ROWS applies to API 'COMPLETIONS' with REQUEST_TYPE UNIFIED",
+        ),
+        ("API 'EMBEDDINGS'", "must be CHAT or COMPLETIONS"),
+    ],
+)
+def test_batch_settings_refused(db, settings, match):
+    with pytest.raises(sqlml.InvalidSetting, match=match):
+        db.sql(
+            "CREATE EXTERNAL MODEL m FUNCTION f MODEL_TYPE OPENAI SETTINGS "
+            f"(ENDPOINT 'http://x/v1', MODEL_ID 'm', {settings})"
+        )
+    assert db.execute("SHOW MODEL ALL").fetchall() == []

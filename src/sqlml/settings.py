@@ -91,10 +91,11 @@ REMOTE_SETTINGS = [
         "MAX_BATCH_ROWS",
         "int",
         None,
-        "Rows per remote inference request (default 256).",
+        "Rows per remote inference request (default 256); prompts per request for an "
+        "external model with API 'COMPLETIONS' (default 16).",
         low=1,
         high=2_147_483_647,
-        scope=("remote",),
+        scope=_REMOTE,
     ),
     Setting(
         "MAX_CONCURRENCY",
@@ -142,6 +143,16 @@ REMOTE_SETTINGS = [
         "request body (SUPER) as it is.",
         scope=("external",),
         choices=("UNIFIED", "RAW"),
+    ),
+    Setting(
+        "API",
+        "string",
+        "CHAT",
+        "sqlml extension: the OpenAI-compatible API the endpoint speaks: CHAT (POST "
+        "/chat/completions, one prompt per request) or COMPLETIONS (POST /completions, up to "
+        "MAX_BATCH_ROWS prompts per request).",
+        scope=("external",),
+        choices=("CHAT", "COMPLETIONS"),
     ),
     Setting(
         "INFERENCE_CONFIG",

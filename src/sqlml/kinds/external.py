@@ -26,7 +26,7 @@ CONFIG_KEYS = ("maxTokens", "temperature", "topP", "stopSequences")
 class ExternalKind(ModelKind):
     name = "external"
     trained = False
-    libraries = ("urllib3",)
+    libraries = ()
 
     def claims(self, stmt) -> bool:
         return False  # CREATE EXTERNAL MODEL, not CREATE MODEL
@@ -64,6 +64,15 @@ class ExternalKind(ModelKind):
                         f"{where}: {key} applies to REQUEST_TYPE UNIFIED only; a RAW request "
                         "carries the whole body."
                     )
+        if "MAX_BATCH_ROWS" in settings and (
+            request == "RAW" or settings.get("API", "CHAT") == "CHAT"
+        ):
+            raise InvalidSetting(
+                f"{where}: MAX_BATCH_ROWS applies to API 'COMPLETIONS' with REQUEST_TYPE "
+                "UNIFIED only: a chat completion request carries one conversation, and a RAW "
+                "request is one body. Add API 'COMPLETIONS' if the endpoint serves "
+                "/completions, or remove MAX_BATCH_ROWS."
+            )
         inference_config(settings, where)
 
     def package(self, stmt: ast.CreateExternalModel, engine) -> dict:
@@ -101,6 +110,12 @@ class ExternalKind(ModelKind):
                 "request_type": request,
                 "response_type": response,
                 "inference_config": inference_config(settings, where),
+                "api": settings.get("API", "CHAT"),
+                "batch_rows": (
+                    settings.get("MAX_BATCH_ROWS") or llm.DEFAULT_BATCH_ROWS
+                    if settings.get("API") == "COMPLETIONS" and request == "UNIFIED"
+                    else 1
+                ),
                 "concurrency": settings.get("MAX_CONCURRENCY") or llm.DEFAULT_CONCURRENCY,
                 "timeout": settings.get("TIMEOUT") or llm.DEFAULT_TIMEOUT,
                 "api_key_env": settings.get("API_KEY_ENV"),
@@ -135,6 +150,7 @@ class ExternalKind(ModelKind):
             ("Model ID", model["model_id"]),
             ("Endpoint URL", shown_url(model["endpoint"])),
             ("Request Type", model["request_type"]),
+            ("API", model.get("api") or "CHAT"),
             ("Response Type", model["response_type"]),
         ]
         rows += [(k, model[k.lower()]) for k in ("Prompt", "Suffix") if model.get(k.lower())]
@@ -145,6 +161,7 @@ class ExternalKind(ModelKind):
         elif model.get("api_key_file"):
             rows.append(("API Key", f"from file {model['api_key_file']}"))
         rows += [
+            ("Max Batch Rows", str(model.get("batch_rows") or 1)),
             ("Max Concurrency", str(model["concurrency"])),
             ("Timeout", f"{model['timeout']} s"),
         ]

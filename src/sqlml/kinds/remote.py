@@ -89,7 +89,7 @@ def check_scope(settings: dict, scope: str, where: str) -> None:
 class RemoteKind(ModelKind):
     name = "remote"
     trained = False
-    libraries = ("urllib3", "pyarrow")
+    libraries = ("pyarrow",)
 
     def claims(self, stmt: ast.CreateModel) -> bool:
         return stmt.sagemaker is not None

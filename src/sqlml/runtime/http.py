@@ -1,11 +1,12 @@
 """Requests to the endpoints of remote and external models: several in flight, retried.
 
 One :class:`Endpoint` per loaded model and process keeps a pool of kept-alive connections
-(urllib3) and a thread pool bounding the requests in flight (MAX_CONCURRENCY). A request that
-meets 429 or a 5xx status, or cannot connect, is tried again after a backoff that doubles
-(Retry-After, when the server sends one, is honoured up to a cap). A request that fails for
-good fails the whole call: the statement gets no partial results, and the error names the
-endpoint and the status. Headers (an API key) are never part of a message.
+(``runtime.wire``, a lean HTTP/1.1 client) and a thread pool bounding the requests in flight
+(MAX_CONCURRENCY): at most that many worker threads take a call's requests one after another.
+A request that meets 429 or a 5xx status, or cannot connect, is tried again after a backoff
+that doubles (Retry-After, when the server sends one, is honoured up to a cap). A request that
+fails for good fails the whole call: the statement gets no partial results, and the error names
+the endpoint and the status. Headers (an API key) are never part of a message.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-import urllib3
-
 from sqlml.errors import RemoteEndpointError, RemoteEndpointTimeout, RemoteEndpointUnreachable
+from sqlml.runtime import wire
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0  # seconds: a longer Retry-After fails the request instead
@@ -48,12 +48,8 @@ class Endpoint:
     def __init__(self, url: str, where: str, policy: Policy, headers: Callable[[], dict[str, str]]):
         self.url, self.where, self.policy = url, where, policy
         self._headers = headers  # read per request (may hold a key: never printed)
-        self._pool = urllib3.PoolManager(
-            num_pools=4,
-            maxsize=policy.concurrency,
-            block=False,
-            retries=False,
-            timeout=urllib3.Timeout(connect=min(policy.timeout, 10.0), read=policy.timeout),
+        self._pool = wire.Pool(
+            url, connect_timeout=min(policy.timeout, 10.0), read_timeout=policy.timeout
         )
         self._executor = ThreadPoolExecutor(policy.concurrency, thread_name_prefix="sqlml-http")
         self._closed = threading.Event()
@@ -61,7 +57,7 @@ class Endpoint:
     def close(self) -> None:
         self._closed.set()
         self._executor.shutdown(wait=False, cancel_futures=True)
-        self._pool.clear()
+        self._pool.close()
 
     def _fail(self, cls, detail: str):
         return cls(f"{self.where}: endpoint {shown_url(self.url)} {detail}")
@@ -80,22 +76,19 @@ class Endpoint:
             if cancelled.is_set():
                 raise _Cancelled()
             try:
-                response = self._pool.request(
-                    "POST", self.url, body=body, headers=headers, preload_content=True
-                )
-            except urllib3.exceptions.NewConnectionError as e:  # a TimeoutError subclass
-                if last:
-                    raise self._unreachable(e, attempts) from e
-                self._sleep(attempt, None, cancelled)
-                continue
-            except urllib3.exceptions.TimeoutError as e:
+                response = self._pool.post(headers, body)
+            except wire.ProtocolError as e:
+                raise self._fail(
+                    RemoteEndpointError, f"answered something that is not HTTP: {e}"
+                ) from e
+            except TimeoutError as e:
                 # Not retried: a model that is this slow would make the statement wait again.
                 raise self._fail(
                     RemoteEndpointTimeout,
                     f"did not answer within TIMEOUT {self.policy.timeout:g} s; raise TIMEOUT, "
                     "lower MAX_BATCH_ROWS or check the server",
                 ) from e
-            except urllib3.exceptions.HTTPError as e:
+            except OSError as e:  # cannot connect, or the connection broke: tried again
                 if last:
                     raise self._unreachable(e, attempts) from e
                 self._sleep(attempt, None, cancelled)
@@ -103,7 +96,7 @@ class Endpoint:
             if 200 <= response.status < 300:
                 return response.data
             if response.status in RETRY_STATUSES and not last:
-                self._sleep(attempt, response.headers.get("Retry-After"), cancelled)
+                self._sleep(attempt, response.headers.get("retry-after"), cancelled)
                 continue
             tries = f" after {attempt + 1} attempts" if attempt else ""
             raise self._fail(
@@ -136,11 +129,25 @@ class Endpoint:
 
     def map(self, fn: Callable, items: list) -> list:
         """``fn(item, cancelled)`` of every item, in order, at most ``concurrency`` at once.
-        The first failure sets ``cancelled`` (the others stop retrying) and is raised."""
+        The first failure sets ``cancelled`` (the others stop retrying and take no more
+        items) and is raised."""
         cancelled = threading.Event()
         if len(items) == 1:
             return [fn(items[0], cancelled)]
-        futures = [self._executor.submit(fn, item, cancelled) for item in items]
+        results: list = [None] * len(items)
+        todo = iter(range(len(items)))
+        lock = threading.Lock()
+
+        def work() -> None:  # one worker takes items until none is left (no future per item)
+            while not cancelled.is_set():
+                with lock:
+                    i = next(todo, None)
+                if i is None:
+                    return
+                results[i] = fn(items[i], cancelled)
+
+        workers = min(self.policy.concurrency, len(items))
+        futures = [self._executor.submit(work) for _ in range(workers)]
         done, pending = wait(futures, return_when=FIRST_EXCEPTION)
         failed = next((f for f in futures if f in done and f.exception() is not None), None)
         if failed is not None:
@@ -148,7 +155,7 @@ class Endpoint:
             for f in pending:
                 f.cancel()
             raise failed.exception()
-        return [f.result() for f in futures]
+        return results
 
 
 class _Cancelled(Exception):
@@ -156,8 +163,7 @@ class _Cancelled(Exception):
 
 
 def _reason(error: Exception) -> str:
-    reason = getattr(error, "reason", None) or error
-    text = str(reason)
+    text = getattr(error, "strerror", None) or str(error)
     if "Connection refused" in text:
         return "connection refused"
     if "Name or service not known" in text or "nodename nor servname" in text:
