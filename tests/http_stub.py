@@ -13,7 +13,8 @@ gets; ``status`` answers every request with that status; ``garbage`` answers 200
 protocol reads; ``hang`` sleeps that long before answering (from request ``hang_from`` on, when
 set); ``wrong_count`` answers one value too few (a completions batch: one choice too few);
 ``shuffle_choices`` answers a completions batch's choices in reverse order (the client must
-read each one's ``index``).
+read each one's ``index``); ``max_concurrent`` answers 429 to a request that arrives while that
+many are being served (a server that limits its clients' concurrency).
 
 The server is one asyncio loop in a thread of its own, serving kept-alive HTTP/1.1
 connections: a chat request costs it about 0.2 ms of CPU (a thread per connection and
@@ -61,6 +62,8 @@ class Stub:
         self.hang_from: int | None = None  # requests from this one on (counting from 1) hang
         self.wrong_count = False
         self.shuffle_choices = False
+        self.max_concurrent: int | None = None
+        self.throttled = 0
         self.requests = 0
         self.rows = 0
         self.in_flight = 0
@@ -97,7 +100,8 @@ class Stub:
             self.fail_requests = {}
             self.hang_from = None
             self.retry_after, self.wrong_count, self.shuffle_choices = None, False, False
-            self.requests = self.rows = self.max_in_flight = 0
+            self.max_concurrent = None
+            self.requests = self.rows = self.max_in_flight = self.throttled = 0
             self.authorizations.clear()
             self.bodies.clear()
             self.paths.clear()
@@ -148,6 +152,9 @@ class Stub:
             self.paths.append(path)
             failure = self.fail_first.pop(0) if self.fail_first else self.status
             failure = self.fail_requests.get(number, failure)
+            if self.max_concurrent is not None and self.in_flight > self.max_concurrent:
+                failure = 429
+                self.throttled += 1
             hang = self.hang if self.hang_from is None or number >= self.hang_from else 0
         try:
             if self.latency:

@@ -169,6 +169,23 @@ def test_429_backs_off_then_answers(db, stub):
     assert stub.requests == 3
 
 
+def test_a_server_that_limits_concurrency_sets_the_pace(db, stub):
+    """64 requests in flight (the default) against a server that serves 4 at a time and answers
+    429 to the rest: 429s halve what the endpoint keeps in flight, so every prompt is answered
+    within the retries (without the window, most of 64 workers would meet 429 five times)."""
+    stub.latency, stub.max_concurrent = 0.02, 4
+    try:
+        create(db, stub)
+        rows = db.execute(
+            "SELECT i, ask('prompt ' || i) FROM range(300) r(i) ORDER BY i"
+        ).fetchall()
+        assert [a for _, a in rows] == [f"echo: prompt {i}" for i in range(300)]
+        assert stub.throttled > 0  # the server did push back
+        assert stub.requests - stub.throttled == 300
+    finally:
+        stub.latency = 0.0
+
+
 def test_failures_name_the_endpoint(db, stub):
     create(db, stub)
     stub.status = 503

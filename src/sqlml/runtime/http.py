@@ -3,8 +3,11 @@
 One :class:`Endpoint` per loaded model and process keeps a pool of kept-alive connections
 (``runtime.wire``, a lean HTTP/1.1 client) and a thread pool bounding the requests in flight
 (MAX_CONCURRENCY): at most that many worker threads take a call's requests one after another.
-A request that meets 429 or a 5xx status, or cannot connect, is tried again after a backoff
-that doubles (Retry-After, when the server sends one, is honoured up to a cap). A request that
+A 429 also halves the requests the endpoint may have in flight (at most once per round trip),
+and each success grows it back by one per window of answers, up to MAX_CONCURRENCY (TCP's
+additive increase, multiplicative decrease): a server that limits its clients' concurrency
+settles the pace instead of failing the statement once the retries run out. A request that
+meets 429 or a 5xx status, or cannot connect, is tried again after a backoff that doubles (Retry-After, when the server sends one, is honoured up to a cap). A request that
 fails for good fails the whole call: the statement gets no partial results, and the error names
 the endpoint and the status. Headers (an API key) are never part of a message.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -42,6 +46,39 @@ def shown_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
+class _Window:
+    """How many requests may be in flight now: ``maximum`` at first, halved by a 429 (once per
+    round trip: only a request that started after the last cut may cut again), grown by
+    1/limit per success."""
+
+    def __init__(self, maximum: int):
+        self.maximum = maximum
+        self.limit = float(maximum)
+        self.in_flight = 0
+        self._cut_at = 0.0
+        self._changed = threading.Condition()
+
+    def acquire(self, cancelled: threading.Event) -> float:
+        with self._changed:
+            while self.in_flight >= int(self.limit):
+                if cancelled.is_set():
+                    raise _Cancelled()
+                self._changed.wait(0.05)
+            self.in_flight += 1
+            return time.monotonic()
+
+    def release(self, started: float, status: int | None) -> None:
+        with self._changed:
+            self.in_flight -= 1
+            if status == 429:
+                if started >= self._cut_at:
+                    self.limit = max(1.0, self.limit / 2)
+                    self._cut_at = time.monotonic()
+            elif status is not None and 200 <= status < 300:
+                self.limit = min(float(self.maximum), self.limit + 1 / self.limit)
+            self._changed.notify_all()
+
+
 class Endpoint:
     """POSTs to ``url`` for the model ``where`` names (e.g. "Remote model main.m")."""
 
@@ -52,6 +89,7 @@ class Endpoint:
             url, connect_timeout=min(policy.timeout, 10.0), read_timeout=policy.timeout
         )
         self._executor = ThreadPoolExecutor(policy.concurrency, thread_name_prefix="sqlml-http")
+        self._window = _Window(policy.concurrency)
         self._closed = threading.Event()
 
     def close(self) -> None:
@@ -75,8 +113,11 @@ class Endpoint:
             last = attempt == attempts - 1
             if cancelled.is_set():
                 raise _Cancelled()
+            started = self._window.acquire(cancelled)
+            status = None
             try:
                 response = self._pool.post(headers, body)
+                status = response.status
             except wire.ProtocolError as e:
                 raise self._fail(
                     RemoteEndpointError, f"answered something that is not HTTP: {e}"
@@ -91,6 +132,10 @@ class Endpoint:
             except OSError as e:  # cannot connect, or the connection broke: tried again
                 if last:
                     raise self._unreachable(e, attempts) from e
+                response = None
+            finally:
+                self._window.release(started, status)  # before any backoff: no slot held
+            if response is None:
                 self._sleep(attempt, None, cancelled)
                 continue
             if 200 <= response.status < 300:

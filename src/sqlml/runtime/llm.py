@@ -34,7 +34,10 @@ from sqlml.runtime import generation, usage
 from sqlml.runtime.http import Endpoint, Policy
 from sqlml.runtime.remote import api_key_headers
 
-DEFAULT_CONCURRENCY = 32
+# A chat request carries one prompt, so rows/s is at most MAX_CONCURRENCY / latency. Local
+# servers (vLLM, llama.cpp, Ollama) queue or batch 64 requests; a hosted API that allows fewer
+# answers 429, which halves what the endpoint keeps in flight (runtime/http.py).
+DEFAULT_CONCURRENCY = 64
 DEFAULT_BATCH_ROWS = 16  # prompts per request with API 'COMPLETIONS'
 MAX_REMEMBERED = 100_000  # answers kept for one statement; past it, identical prompts are re-asked
 MAX_TEMPLATES = 1_000  # request templates kept (one per distinct inference configuration)
