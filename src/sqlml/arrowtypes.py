@@ -62,3 +62,19 @@ def is_text(arrow_type: pa.DataType) -> bool:
 
 def is_date_or_timestamp(arrow_type: pa.DataType) -> bool:
     return pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type)
+
+
+def family(arrow_type: pa.DataType | None) -> str | None:
+    """The kind of value a type holds ("number", "boolean", "text", "date/time"), for telling a
+    wrong argument from one the engine casts; None for any other type (or none)."""
+    if arrow_type is None:
+        return None
+    if is_number(arrow_type):
+        return "number"
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    if is_text(arrow_type):
+        return "text"
+    if is_date_or_timestamp(arrow_type) or pa.types.is_time(arrow_type):
+        return "date/time"
+    return None

@@ -464,8 +464,8 @@ def _call_mismatch(engine, function: str, manifest: dict, arguments: str | None)
     given = [a.strip() for a in _split_types(arguments)]
     if len(given) == count:
         for i, (feature, sql_type) in enumerate(zip(features, given, strict=True), start=1):
-            want = _family(engine.arrow_type(feature["type"]))
-            got = _family(engine.arrow_type(sql_type))
+            want = arrowtypes.family(engine.arrow_type(feature["type"]))
+            got = arrowtypes.family(engine.arrow_type(sql_type))
             if sql_type.upper() != "NULL" and want and got and want != got:
                 return (
                     f"Prediction function {function} of model {model}: argument {i} "
@@ -474,19 +474,6 @@ def _call_mismatch(engine, function: str, manifest: dict, arguments: str | None)
                     f"on; the parameters are ({expected})."
                 )
     return f"{takes} {len(given)} ({', '.join(given)}). {advice}"
-
-
-def _family(arrow_type: pa.DataType) -> str | None:
-    """The kind of value a type holds, for telling a wrong argument from a castable one."""
-    if arrowtypes.is_number(arrow_type):
-        return "number"
-    if pa.types.is_boolean(arrow_type):
-        return "boolean"
-    if arrowtypes.is_text(arrow_type):
-        return "text"
-    if arrowtypes.is_date_or_timestamp(arrow_type) or pa.types.is_time(arrow_type):
-        return "time"
-    return None
 
 
 def _split_types(text: str) -> list[str]:

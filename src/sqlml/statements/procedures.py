@@ -294,15 +294,7 @@ def _is_string_literal(text: str) -> bool:
 
 
 def _family(arrow_type: pa.DataType) -> str:
-    if arrowtypes.is_number(arrow_type):
-        return "number"
-    if pa.types.is_boolean(arrow_type):
-        return "boolean"
-    if arrowtypes.is_text(arrow_type):
-        return "text"
-    if arrowtypes.is_date_or_timestamp(arrow_type) or pa.types.is_time(arrow_type):
-        return "date/time"
-    return str(arrow_type)
+    return arrowtypes.family(arrow_type) or str(arrow_type)
 
 
 def _begin(session) -> bool:
