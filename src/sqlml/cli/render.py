@@ -116,8 +116,13 @@ class Renderer:
             return self._json(names, rows)
         return self._markdown(names, rows, numeric)
 
+    @property
+    def limits_rows(self) -> bool:
+        """Whether only some rows of a long result are shown (the interactive table)."""
+        return self.mode == "table" and self.maxrows > 0
+
     def _limited(self, n: int) -> bool:
-        return self.mode == "table" and 0 < self.maxrows < n
+        return self.limits_rows and self.maxrows < n
 
     def _halves(self) -> tuple[int, int]:
         head = (self.maxrows + 1) // 2

@@ -170,7 +170,9 @@ class Shell:
     def _print_result(self, result) -> None:
         for notice in result.notices:
             print(f"NOTICE: {notice}", file=self.err, flush=True)
-        plain = result.plain_rows()
+        # Every row as Python values is what the other modes print anyway; a table that shows
+        # only the first and last rows converts just those from Arrow (a large result).
+        plain = None if self.renderer.limits_rows else result.plain_rows()
         if plain is not None:
             self._write(self.renderer.render_rows(plain.names, plain.numeric, plain.rows))
             return
