@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-from decimal import Decimal
 
 from sqlglot.tokens import TokenType
 
@@ -35,9 +34,7 @@ def literal(value: object, sql_type: str) -> str:
         text = _quote(
             value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
         )
-    elif isinstance(value, (int, float, Decimal)):
-        text = _quote(str(value))
-    else:
+    else:  # numbers and text alike: the cast reads the digits
         text = _quote(str(value))
     return f"CAST({text} AS {sql_type})"
 
