@@ -20,6 +20,7 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 
 import sqlml  # noqa: E402
 from tests.conftest import _copy_penguins  # noqa: E402
+from tests.test_s3 import get, keys, put, s3, s3_server  # noqa: E402, F401 -- S3 fixtures
 
 FEATURES = "island, bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g, sex"
 MASS_FEATURES = "island, bill_length_mm, flipper_length_mm, sex"
@@ -232,6 +233,76 @@ def test_function_of_a_model_not_ready_says_so_on_spark(spark, rows, tmp_path, m
         assert gone.value.sqlstate in ("42704", "42883")
 
 
+# -- executors that read packages from object storage (moto's S3 server on loopback) ---------------
+
+
+@pytest.fixture
+def executor_env(spark, s3, tmp_path):  # noqa: F811 -- the fixture
+    """What the Python workers see: the S3 server's endpoint and credentials (set in the
+    environment Spark passes to the workers of functions registered from now on) and a
+    package cache of the test's own. Yields a function to point the cache elsewhere."""
+    import os
+
+    environment = spark.sparkContext.environment
+    saved = dict(environment)
+    names = ("AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    environment.update({n: os.environ[n] for n in names})
+
+    def cache(name: str) -> Path:
+        environment["SQLML_PACKAGE_CACHE"] = str(tmp_path / name)
+        return tmp_path / name
+
+    yield cache
+    environment.clear()
+    environment.update(saved)
+
+
+@pytest.mark.slow
+def test_executors_read_packages_from_object_storage(spark, rows, both, s3, executor_env):  # noqa: F811
+    duck, on_spark = both
+    cache = executor_env("cache")
+    session = spark.newSession()  # temporary functions of its own
+    session.read.parquet(str(rows)).createOrReplaceTempView("penguins")
+    manifest = on_spark.store.get("main", "peng")
+    with sqlml.connect(
+        spark=session, model_store=on_spark.store.root, executor_store="s3://data/exec/"
+    ) as conn:
+        # the driver copied the package, manifest last, under schema.name/package id
+        prefix = f"exec/main.peng/{manifest['package_id']}/"
+        listed = [k for k in keys(s3, "exec/") if k.startswith(prefix)]
+        assert sorted(k[len(prefix) :] for k in listed) == sorted(
+            [*manifest["files"], "model.json"]
+        )
+        query = f"SELECT rid, predict_species({FEATURES}) AS label FROM {{}} ORDER BY rid"
+        spark_rows = conn.execute(query.format("penguins")).arrow()
+        _assert_same(_by_rid(spark_rows), _by_rid(duck.execute(query.format("pen")).arrow()))
+        # the workers loaded the copy they fetched, not the store's folder
+        assert (cache / manifest["package_id"] / manifest["model"]["explanation"]).is_file()
+        document = conn.execute("SELECT explain_model('main.peng')").fetchone()[0]
+        assert "global_shap_values" in document
+
+    # an object altered in the bucket is refused before any library parses it
+    executor_env("cache-2")
+    victim = next(k for k in listed if k.endswith(".json") and not k.endswith("model.json"))
+    original = get(s3, victim)
+    put(s3, victim, original + b" ")
+    session = spark.newSession()
+    session.read.parquet(str(rows)).createOrReplaceTempView("penguins")
+    with sqlml.connect(
+        spark=session, model_store=on_spark.store.root, executor_store="s3://data/exec"
+    ) as conn:
+        with pytest.raises(sqlml.CorruptModelPackage, match="main.peng") as raised:
+            conn.execute(f"SELECT predict_species({FEATURES}) FROM penguins").fetchall()
+        assert "damaged" in str(raised.value)
+
+
+def test_executor_store_is_checked_at_connect(spark, tmp_path):
+    with pytest.raises(sqlml.InvalidSetting, match="nosuchfs"):
+        sqlml.connect(spark=spark, model_store=tmp_path / "m", executor_store="nosuchfs://x/")
+    with pytest.raises(sqlml.InvalidSetting, match="duckdb engine"):
+        sqlml.connect(tmp_path / "x.duckdb", executor_store="s3://data/exec")
+
+
 # -- a Spark model served in DuckDB ----------------------------------------------------------------
 
 
@@ -294,6 +365,13 @@ def test_cli_on_spark_refuses_a_database_file(tmp_path, capsys):
 
     assert main([str(tmp_path / "x.duckdb"), "--spark-master", "local[1]", "-c", "SELECT 1"]) == 1
     assert "no database file" in capsys.readouterr().err
+
+
+def test_cli_executor_store_needs_spark(tmp_path, capsys):
+    from sqlml.cli import main
+
+    assert main([str(tmp_path / "x.duckdb"), "--executor-store", "s3://b/p", "-c", "SELECT 1"]) == 1
+    assert "--executor-store" in capsys.readouterr().err
 
 
 @pytest.mark.slow

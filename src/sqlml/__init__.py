@@ -29,6 +29,7 @@ def connect(
     default_settings: dict[str, object] | None = None,
     spark=None,
     lazy_functions: bool = False,
+    executor_store: str | None = None,
 ) -> Connection:
     """Open (or create) a DuckDB database with ML statements.
 
@@ -51,7 +52,11 @@ def connect(
         spark: a ``pyspark.sql.SparkSession`` to run in instead of DuckDB (the Spark engine:
             statements are Spark SQL, prediction functions are registered in that session);
             ``database`` is then not given, and ``model_store`` should be a folder every
-            executor can read (default: a temporary folder, fine for ``local[n]``).
+            executor can read (default: a temporary folder, fine for ``local[n]``) unless
+            ``executor_store`` is given.
+        executor_store: Spark on a cluster whose executors cannot read ``model_store``: a
+            location they can (any fsspec URL: ``s3://bucket/prefix``, ``hdfs://...``) where
+            each READY package is copied for them (README, "Spark").
         lazy_functions: register the model functions only when a statement may call them (at
             the first ML statement, BEGIN, or plain statement that fails to bind without them)
             instead of at once; the shell does, to start fast. ``conn.duckdb`` registers them.
@@ -68,6 +73,7 @@ def connect(
         default_settings=default_settings,
         spark=spark,
         lazy_functions=lazy_functions,
+        executor_store=executor_store,
     )
 
 

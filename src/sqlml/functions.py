@@ -112,7 +112,7 @@ class FunctionSync:
             self.engine.unregister_function(name)
             if name in self._owners:
                 self.retired[name] = self._owners.pop(name)
-        self._register_explain_model(registered)
+        self._register_explain_model(registered, models, fingerprint)
         for name, (directory, manifest, spec) in wanted.items():
             if registered.get(name) == self._token(manifest["package_id"]):
                 continue
@@ -216,11 +216,22 @@ class FunctionSync:
             )
         return None
 
-    def _register_explain_model(self, registered: dict[str, str]) -> None:
-        token = self._token(f"{explain_model.FUNCTION}:{self.store.root}")
+    def _register_explain_model(
+        self, registered: dict[str, str], models: list[tuple[Path, dict]], fingerprint: tuple
+    ) -> None:
+        token = f"{explain_model.FUNCTION}:{self.store.root}"
+        if self.engine.remote_packages():
+            # The executors cannot list the store: they get today's models, each READY one
+            # at the location of its copy, and a new function whenever the models change.
+            token += f":{hash(fingerprint)}"
+        token = self._token(token)
         if registered.get(explain_model.FUNCTION) != token:
-            store = self.store
-            fn = explain_model.function(lambda: catalog.list_models(store))
+            if self.engine.remote_packages():
+                located = [(self._location(d, m), m) for d, m in models]
+                fn = explain_model.function(lambda: located)
+            else:
+                store = self.store
+                fn = explain_model.function(lambda: catalog.list_models(store))
             parameters = [catalog.Column("model", self.engine.sql_type(pa.string()), pa.string())]
             if self.served:
                 fn, parameters = _guarded_explain(fn), [_caller(), *parameters]
@@ -229,7 +240,11 @@ class FunctionSync:
     def _register(self, name: str, directory: Path, manifest: dict, spec: FunctionSpec) -> None:
         features, target = catalog.columns(manifest, self.engine)
         if manifest["state"] == "READY":
-            fn = _predict(directory, catalog.with_arrow_types(manifest, self.engine), spec.method)
+            fn = _predict(
+                self.engine.package_location(directory, manifest),
+                catalog.with_arrow_types(manifest, self.engine),
+                spec.method,
+            )
         else:
             fn = self._not_ready(name, directory, manifest)
         if spec.returns == TARGET:
@@ -246,6 +261,17 @@ class FunctionSync:
         self._owners[name] = f"{manifest['schema']}.{manifest['name']}"
         self.retired.pop(name, None)
         self.failed.pop(name, None)
+
+    def _location(self, directory: Path, manifest: dict) -> Path | str:
+        """Where the engine's workers read a READY package (a copy's location, or the folder);
+        a model whose copy cannot be made keeps its folder, and explaining it says why."""
+        if manifest["state"] != "READY":
+            return directory
+        try:
+            return self.engine.package_location(directory, manifest)
+        except SqlmlError as e:
+            log.warning("%s.%s not copied: %s", manifest["schema"], manifest["name"], e)
+            return directory
 
     def _not_ready(self, name: str, job_dir: Path, manifest: dict):
         """A stand-in for the function of a model not READY yet."""
@@ -317,7 +343,7 @@ def _forecasts(models: list[tuple[Path, dict]]):
                 log.warning("forecast of %s.%s not shown: %s", m["schema"], m["name"], e)
 
 
-def _predict(directory: Path, manifest: dict, method: str):
+def _predict(directory: Path | str, manifest: dict, method: str):
     """The function computing ``method`` ("predict", "probabilities" or "explain") of the
     model's predictor, loaded once per process."""
 

@@ -98,7 +98,7 @@ class Storage:
             if url.endswith("/") and not self.path.endswith("/"):
                 self.path += "/"
         else:
-            self.fs = _s3(region)
+            self.fs = s3_filesystem(region)
             self.path = url[len("s3://") :]
             if not self.path.split("/", 1)[0]:
                 raise ObjectNotFound(f"{what}: {url} names no bucket: write s3://bucket/key.")
@@ -260,10 +260,10 @@ class Storage:
                 )
             ) from e
         except Exception as e:  # noqa: BLE001 -- botocore's and aiohttp's errors are many
-            raise ObjectStorageError(mask(f"{self.what}: {url}: {_describe(e)}")) from e
+            raise ObjectStorageError(mask(f"{self.what}: {url}: {describe(e)}")) from e
 
 
-def _describe(error: Exception) -> str:
+def describe(error: Exception) -> str:
     name = type(error).__name__
     if name in ("NoCredentialsError", "PartialCredentialsError"):
         return (
@@ -277,7 +277,7 @@ def _describe(error: Exception) -> str:
     return f"{name}: {error}"
 
 
-def _s3(region: str | None):
+def s3_filesystem(region: str | None = None):
     """An S3 file system on the environment's endpoint, with no listing cache (another
     session's UNLOAD must be seen by the next COPY)."""
     try:

@@ -20,7 +20,13 @@ from pathlib import Path
 
 from sqlml import arrowtypes
 from sqlml.engines import Shape, open_engine
-from sqlml.errors import DatabaseError, PredictionCallError, SqlmlError, SqlSyntaxError
+from sqlml.errors import (
+    DatabaseError,
+    InvalidSetting,
+    PredictionCallError,
+    SqlmlError,
+    SqlSyntaxError,
+)
 from sqlml.functions import FunctionSync, by_function
 from sqlml.jobs import training
 from sqlml.lazy import pa
@@ -58,6 +64,7 @@ class Connection:
         default_settings: dict[str, object] | None = None,
         spark=None,
         lazy_functions: bool = False,
+        executor_store: str | None = None,
     ):
         """``lazy_functions``: register the model functions (and the catalog views) only when
         a statement may need them, not at once (the shell: registering any function imports
@@ -83,10 +90,16 @@ class Connection:
         self.max_training_jobs = max_training_jobs or training.default_max_jobs()
         if self.max_training_jobs < 1:
             raise SqlmlError("max_training_jobs must be at least 1.")
+        options = {} if executor_store is None else {"executor_store": executor_store}
+        if executor_store is not None and spark is None and engine != "spark":
+            raise InvalidSetting(
+                "executor_store is where Spark's executors read model packages: give it with "
+                "spark=session (or engine='spark'), not with the duckdb engine."
+            )
         if spark is not None:
-            self.engine = open_engine("spark", None, spark=spark)
+            self.engine = open_engine("spark", None, spark=spark, **options)
         else:
-            self.engine = open_engine(engine, database)
+            self.engine = open_engine(engine, database, **options)
         # The SQL the user writes; statements are translated from it to the engine's own.
         self.dialect = dialects.check(dialect or self.engine.dialect)
         for statement in dialects.setup(self.dialect, self.engine.dialect):

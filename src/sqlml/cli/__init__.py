@@ -85,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run on Spark: local[N] or spark://host:port (implies --engine spark; the "
         "models live in --model-store, default ./sqlml-models)",
     )
+    parser.add_argument(
+        "--executor-store",
+        default=None,
+        metavar="URL",
+        help="on a Spark cluster: where the executors read model packages (s3://bucket/prefix "
+        "or any fsspec URL; default: --model-store, which must then be shared)",
+    )
     parser.add_argument("--debug", action="store_true", help="print full tracebacks and debug logs")
     return parser
 
@@ -227,6 +234,11 @@ def _connect(args, database: str | None):
     import sqlml
 
     if args.spark_master is None and args.engine != "spark":
+        if args.executor_store is not None:
+            raise sqlml.InvalidSetting(
+                "--executor-store is where Spark's executors read model packages: use it "
+                "with --spark-master."
+            )
         return sqlml.connect(
             database, model_store=args.model_store, dialect=args.dialect, lazy_functions=True
         )
@@ -241,4 +253,5 @@ def _connect(args, database: str | None):
         model_store=args.model_store or "sqlml-models",
         dialect=args.dialect,
         lazy_functions=True,
+        executor_store=args.executor_store,
     )

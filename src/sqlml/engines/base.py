@@ -312,6 +312,17 @@ class Engine(ABC):
     @abstractmethod
     def unregister_function(self, name: str) -> None: ...
 
+    def package_location(self, directory: Path, manifest: dict) -> Path | str:
+        """Where the engine's function workers load a READY model's package from: its folder
+        in the model store (this process, or executors that see the same path), or the
+        location of a copy they can read (``store.mirror``: Spark with an executor store)."""
+        return directory
+
+    def remote_packages(self) -> bool:
+        """True when the function workers read packages from copies (``package_location``),
+        not from the model store's folder."""
+        return False
+
     @abstractmethod
     def alias_function(
         self, name: str, parameters: list[str], first: str | None, optional: int = 0

@@ -39,6 +39,7 @@ from sqlml.engines.base import (
 )
 from sqlml.errors import FeatureNotSupported, InvalidSetting, TrainingQueryError
 from sqlml.results import StatementResult
+from sqlml.store import mirror
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +192,19 @@ class SparkEngine(Engine):
         database_files=False,
     )
 
-    def __init__(self, database: str | None = None, *, spark: SparkSession | None = None):
+    def __init__(
+        self,
+        database: str | None = None,
+        *,
+        spark: SparkSession | None = None,
+        executor_store: str | None = None,
+    ):
         """``spark``: the session to run in; else one for the master URL ``database``
         (``local[2]``, ``spark://host:7077``), or the active session, created if none; a
-        session created here is stopped at close."""
+        session created here is stopped at close. ``executor_store``: a location every
+        executor can read (any fsspec URL, ``store.mirror``) where the packages are copied for
+        them; None: they read the model store's folder at the driver's path."""
+        self.executor_store = None if executor_store is None else mirror.check_url(executor_store)
         if spark is None:
             try:
                 spark = session_for(database)
@@ -551,6 +561,14 @@ class SparkEngine(Engine):
                 self.spark.sql(statement)
             except PySparkException as e:  # a stopped session: nothing left to drop
                 log.info("%s failed: %s", statement, e)
+
+    def package_location(self, directory: Path, manifest: dict) -> Path | str:
+        if self.executor_store is None:
+            return directory
+        return mirror.publish(directory, manifest, self.executor_store)
+
+    def remote_packages(self) -> bool:
+        return self.executor_store is not None
 
     def unregister_function(self, name: str) -> None:
         key = name.lower()

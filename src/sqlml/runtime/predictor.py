@@ -177,17 +177,21 @@ _cache: dict[tuple[str, str], object] = {}
 _lock = threading.Lock()
 
 
-def load_predictor(directory: Path, manifest: dict):
-    """A process-wide cache of loaded models of any kind, keyed by package folder and package
-    id. The kind's loader sees the folder as a ``PackageFolder``: every artifact it opens is
-    checked (inside the package, intact) before a library parses it."""
+def load_predictor(directory: Path | str, manifest: dict):
+    """A process-wide cache of loaded models of any kind, keyed by package folder (or the
+    remote location of its copy, ``store.mirror``) and package id. The kind's loader sees the
+    folder as a ``PackageFolder``: every artifact it opens is checked (inside the package,
+    intact) before a library parses it."""
     from sqlml import kinds
+    from sqlml.store import mirror
     from sqlml.store.integrity import PackageFolder
 
     key = (str(directory), manifest["package_id"])
     with _lock:
         predictor = _cache.get(key)
         if predictor is None:
+            if mirror.is_remote(directory):  # a Spark executor's first batch: copy it here
+                directory = mirror.local_copy(directory, manifest)
             with reading_package(directory, manifest):
                 folder = PackageFolder(directory, manifest)
                 predictor = kinds.for_manifest(manifest).load(folder, manifest)

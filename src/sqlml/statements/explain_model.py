@@ -25,7 +25,7 @@ def _status(text: str) -> str:
     return json.dumps({"explanations": text})
 
 
-def document(directory: Path, manifest: dict) -> str:
+def document(directory: Path | str, manifest: dict) -> str:
     from sqlml import kinds
 
     what = f"{manifest['schema']}.{manifest['name']}"
@@ -40,7 +40,10 @@ def document(directory: Path, manifest: dict) -> str:
         return _status(unavailable)
     if state != "READY":
         return _status(WAITING)
-    found = kind.explanation(directory, manifest)
+    from sqlml.store import mirror
+
+    # On a Spark executor with an executor store: the package's copy, fetched to this host.
+    found = kind.explanation(mirror.readable(directory, manifest), manifest)
     if found is None:
         return _status(
             f"not available: model {what} was trained by a version of sqlml that did not "
