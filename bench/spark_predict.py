@@ -2,6 +2,7 @@
 the raw booster on the same rows, and against the pandas UDF a Spark user would write.
 
     python bench/spark_predict.py [--rows 10000000] [--cores 2] [--max-runtime 60] [--repeat 3]
+                                  [--auto-rows N] [--folder F]
 
 The table and the two models are ``bench/predict.py``'s (``--rows`` rows x 20 columns: 14
 DOUBLE, 2 BIGINT, 4 VARCHAR of 5 to 1,000 levels; ``auto``, the ensemble CREATE MODEL picks in
@@ -18,6 +19,9 @@ clock starts. Paths, each timed ``--repeat`` times in rotating order (best time 
   worker, predicting each batch's DataFrame;
 - ``raw``: the model called on the whole preprocessed matrix in the driver, on one thread
   (``booster.predict`` for ``lgb``, the ensemble's own predict for ``auto``).
+
+``--auto-rows N`` scores the AutoML model on the first N rows only (its ensemble may predict
+40 times slower than the single LightGBM: 10 M rows would take its raw path alone an hour).
 
 Spark's figures are divided by ``--cores`` (its task slots), raw's by one: rows per second per
 core. Every library runs one thread per process (``OMP_NUM_THREADS=1``), so Spark's
@@ -59,7 +63,7 @@ def _spark(cores: int, src: str):
     session = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("sqlml-bench")
-        .config("spark.driver.memory", "4g")
+        .config("spark.driver.memory", "8g")  # 10 M rows cached in memory, not spilled
         .config("spark.sql.shuffle.partitions", str(cores))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
@@ -146,10 +150,10 @@ def _tree_cpu(root: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _raw(conn, predictor, model: str) -> tuple[float, float]:
-    table = conn.execute(f"SELECT {', '.join(FEATURES)} FROM big").arrow()
+def _raw(conn, predictor, model: str, rows: int) -> tuple[float, float]:
+    table = conn.execute(f"SELECT {', '.join(FEATURES)} FROM big LIMIT {rows}").arrow()
     matrices = predictor.model.matrices([table.column(c) for c in FEATURES])
-    rows = table.num_rows
+    assert table.num_rows == rows
     del table
     start, cpu = time.perf_counter(), time.process_time()
     if model == "lgb":
@@ -157,7 +161,6 @@ def _raw(conn, predictor, model: str) -> tuple[float, float]:
         booster.predict(matrices["tree"], num_threads=1).sum()
     else:
         predictor.model.predict_matrix(matrices).sum()
-    assert rows > 0
     return time.perf_counter() - start, time.process_time() - cpu
 
 
@@ -169,6 +172,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--folder", default=None, help="keep the table and models here")
     parser.add_argument("--skip-auto", action="store_true", help="measure the LightGBM only")
+    parser.add_argument(
+        "--auto-rows",
+        type=int,
+        default=None,
+        help="score the AutoML model on the first N rows only (default: all; its raw predict "
+        "alone may take an hour on 10 M rows)",
+    )
     args = parser.parse_args()
 
     import sqlml
@@ -191,6 +201,11 @@ def main() -> int:
     big = spark.read.parquet(str(parquet)).repartition(args.cores * 4).cache()
     rows = big.count()
     big.createOrReplaceTempView("big")
+    auto_rows = min(args.auto_rows or rows, rows)
+    if auto_rows < rows:  # a cached table of its own, spread over the same partitions
+        part = spark.read.parquet(str(parquet)).limit(auto_rows).repartition(args.cores * 4)
+        part.cache().count()
+        part.createOrReplaceTempView("big_auto")
     conn = sqlml.connect(spark=spark, model_store=folder / "bench.duckdb.models")
     numbers = set(NUMERIC + INTEGER)
     cast = ", ".join(f"CAST({c} AS DOUBLE)" if c in numbers else c for c in FEATURES)
@@ -202,19 +217,25 @@ def main() -> int:
     root = spark.sparkContext._gateway.proc.pid  # the JVM (driver and executor in local mode)
     print("model | path | best s | rows/s/core | vs raw | vs user | rows/CPU s | vs raw (CPU)")
     for model in models:
+        table, n = (
+            ("big_auto", auto_rows) if model == "auto" and auto_rows < rows else ("big", rows)
+        )
         manifest = conn.store.get("main", model)
         directory = conn.store.path("main", model)
         predictor = load_predictor(directory, manifest)
         fn = manifest["function"]["name"]
         spark.udf.register(f"{fn}_pandas", _sqlml_pandas_udf(directory, manifest))
         queries = {
-            "sql": f"SELECT sum({fn}({', '.join(FEATURES)})) FROM big",
-            "sql_pandas": f"SELECT sum({fn}_pandas({cast})) FROM big",
+            "sql": f"SELECT sum({fn}({', '.join(FEATURES)})) FROM {table}",
+            "sql_pandas": f"SELECT sum({fn}_pandas({cast})) FROM {table}",
         }
         if model == "lgb":
-            queries["user"] = f"SELECT sum(user_lgb({cast})) FROM big"
+            queries["user"] = f"SELECT sum(user_lgb({cast})) FROM {table}"
         for q in queries.values():  # workers started, packages loaded
-            spark.sql(q.replace("FROM big", "FROM (SELECT * FROM big LIMIT 1000)")).collect()
+            spark.sql(
+                q.replace(f"FROM {table}", f"FROM (SELECT * FROM {table} LIMIT 1000)")
+            ).collect()
+        print(f"{model}: {n:,} rows", flush=True)
         best: dict[str, float] = {}
         cpu: dict[str, float] = {}
         paths = [*queries, "raw"]
@@ -222,7 +243,7 @@ def main() -> int:
             order = paths[round_ % len(paths) :] + paths[: round_ % len(paths)]
             for path in order:
                 if path == "raw":
-                    seconds, used = _raw(duck, predictor, model)
+                    seconds, used = _raw(duck, predictor, model, n)
                 else:
                     start, before = time.perf_counter(), _tree_cpu(root)
                     spark.sql(queries[path]).collect()
@@ -230,14 +251,14 @@ def main() -> int:
                     used = _tree_cpu(root) - before
                 best[path] = min(best.get(path, float("inf")), seconds)
                 cpu[path] = min(cpu.get(path, float("inf")), used)
-        per_core = {p: rows / s / (1 if p == "raw" else args.cores) for p, s in best.items()}
+        per_core = {p: n / s / (1 if p == "raw" else args.cores) for p, s in best.items()}
         for path, seconds in best.items():
             vs_user = f"{per_core[path] / per_core['user']:.2f}" if "user" in per_core else "-"
-            per_cpu = rows / cpu[path]
+            per_cpu = n / cpu[path]
             print(
                 f"{model} | {path} | {seconds:.2f} | {per_core[path]:,.0f} | "
                 f"{per_core[path] / per_core['raw']:.2f} | {vs_user} | {per_cpu:,.0f} | "
-                f"{per_cpu * cpu['raw'] / rows:.2f}",
+                f"{per_cpu * cpu['raw'] / n:.2f}",
                 flush=True,
             )
     conn.close()
