@@ -186,7 +186,10 @@ def load_predictor(directory: Path | str, manifest: dict):
     from sqlml.store import mirror
     from sqlml.store.integrity import PackageFolder
 
-    key = (str(directory), manifest["package_id"])
+    # A copy's location ends with its package id: keyed by the model's folder above it, so
+    # that a re-created model's package replaces the old one here too.
+    place = str(directory).rsplit("/", 1)[0] if mirror.is_remote(directory) else str(directory)
+    key = (place, manifest["package_id"])
     with _lock:
         predictor = _cache.get(key)
         if predictor is None:
