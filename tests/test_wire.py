@@ -4,6 +4,7 @@ that close connections, a server that is not there."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -103,34 +104,36 @@ def test_a_server_that_is_not_there():
             post(f"http://127.0.0.1:{port}/", b"x")
 
 
-def test_not_http():
+@contextlib.contextmanager
+def one_shot_server(reply: bytes):
+    """The URL of a server that reads one request, sends ``reply`` (nothing: b"") and closes."""
     listener = socket.create_server(("127.0.0.1", 0))
 
     def answer() -> None:
         conn, _ = listener.accept()
         conn.recv(1024)
-        conn.sendall(b"SSH-2.0-OpenSSH\r\n\r\n")
+        if reply:
+            conn.sendall(reply)
         conn.close()
 
     threading.Thread(target=answer, daemon=True).start()
     try:
-        with pytest.raises(wire.ProtocolError, match="not HTTP"):
-            post(f"http://127.0.0.1:{listener.getsockname()[1]}/", b"x")
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
     finally:
         listener.close()
+
+
+def test_not_http():
+    with (
+        one_shot_server(b"SSH-2.0-OpenSSH\r\n\r\n") as url,
+        pytest.raises(wire.ProtocolError, match="not HTTP"),
+    ):
+        post(url, b"x")
 
 
 def test_a_server_closing_before_answering():
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def answer() -> None:
-        conn, _ = listener.accept()
-        conn.recv(1024)
-        conn.close()
-
-    threading.Thread(target=answer, daemon=True).start()
-    try:
-        with pytest.raises(wire.Dropped, match="closed the connection before answering"):
-            post(f"http://127.0.0.1:{listener.getsockname()[1]}/", b"x")
-    finally:
-        listener.close()
+    with (
+        one_shot_server(b"") as url,
+        pytest.raises(wire.Dropped, match="closed the connection before answering"),
+    ):
+        post(url, b"x")

@@ -240,27 +240,33 @@ class Storage:
 
     # -- errors ----------------------------------------------------------------------------
 
-    @contextlib.contextmanager
     def errors(self, url: str):
         """Turn what the file system raises into an error naming ``url``, credentials masked."""
-        try:
-            yield
-        except SqlmlError:
-            raise
-        except FileNotFoundError as e:
-            raise ObjectNotFound(f"{self.what}: {url} does not exist.") from e
-        except PermissionError as e:
-            raise InsufficientPrivilege(
-                f"{self.what}: access to {url} was denied"
-                + (
-                    "; check the credentials in the environment (AWS_ACCESS_KEY_ID, "
-                    "AWS_SECRET_ACCESS_KEY) and what they may read and write."
-                    if not self.local
-                    else "."
-                )
-            ) from e
-        except Exception as e:  # noqa: BLE001 -- botocore's and aiohttp's errors are many
-            raise ObjectStorageError(mask(f"{self.what}: {url}: {describe(e)}")) from e
+        return translated(self.what, url, self.local)
+
+
+@contextlib.contextmanager
+def translated(what: str, url: str, local: bool, missing: str = "does not exist."):
+    """What a file system raises inside, as a SqlmlError naming ``what`` and ``url``
+    (``missing``: what a missing file is called), with any credential masked."""
+    try:
+        yield
+    except SqlmlError:
+        raise
+    except FileNotFoundError as e:
+        raise ObjectNotFound(f"{what}: {url} {missing}") from e
+    except PermissionError as e:
+        raise InsufficientPrivilege(
+            f"{what}: access to {url} was denied"
+            + (
+                "; check the credentials in the environment (AWS_ACCESS_KEY_ID, "
+                "AWS_SECRET_ACCESS_KEY) and what they may read and write."
+                if not local
+                else "."
+            )
+        ) from e
+    except Exception as e:  # noqa: BLE001 -- botocore's and aiohttp's errors are many
+        raise ObjectStorageError(mask(f"{what}: {url}: {describe(e)}")) from e
 
 
 def describe(error: Exception) -> str:

@@ -7,9 +7,10 @@ A 429 also halves the requests the endpoint may have in flight (at most once per
 and each success grows it back by one per window of answers, up to MAX_CONCURRENCY (TCP's
 additive increase, multiplicative decrease): a server that limits its clients' concurrency
 settles the pace instead of failing the statement once the retries run out. A request that
-meets 429 or a 5xx status, or cannot connect, is tried again after a backoff that doubles (Retry-After, when the server sends one, is honoured up to a cap). A request that
-fails for good fails the whole call: the statement gets no partial results, and the error names
-the endpoint and the status. Headers (an API key) are never part of a message.
+meets 429 or a 5xx status, or cannot connect, is tried again after a backoff that doubles
+(Retry-After, when the server sends one, is honoured up to a cap). A request that fails for
+good fails the whole call: the statement gets no partial results, and the error names the
+endpoint and the status. Headers (an API key) are never part of a message.
 """
 
 from __future__ import annotations

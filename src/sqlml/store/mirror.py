@@ -31,14 +31,7 @@ import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from sqlml.errors import (
-    CorruptModelPackage,
-    InsufficientPrivilege,
-    InvalidSetting,
-    ObjectNotFound,
-    ObjectStorageError,
-    SqlmlError,
-)
+from sqlml.errors import CorruptModelPackage, InvalidSetting
 from sqlml.store.integrity import MANIFEST_FILE, check_name
 
 CACHE_VARIABLE = "SQLML_PACKAGE_CACHE"  # where executors keep their copies (default: temp dir)
@@ -155,22 +148,14 @@ def _filesystem(url: str, what: str):
     return fs, path.rstrip("/")
 
 
-@contextlib.contextmanager
 def _errors(what: str, url: str):
-    """What a file system raises, as an error naming the model and the location (credentials
-    masked)."""
+    """What a file system raises, as an error naming the model and the location."""
     from sqlml import objects
 
-    try:
-        yield
-    except SqlmlError:
-        raise
-    except FileNotFoundError as e:
-        raise ObjectNotFound(
-            f"{what}: {url} has no copy of the package: it was removed after the driver "
-            "copied it there. Copies must stay as long as their model exists."
-        ) from e
-    except PermissionError as e:
-        raise InsufficientPrivilege(f"{what}: access to {url} was denied.") from e
-    except Exception as e:  # noqa: BLE001 -- each file system raises its own
-        raise ObjectStorageError(objects.mask(f"{what}: {url}: {objects.describe(e)}")) from e
+    return objects.translated(
+        what,
+        url,
+        not url.lower().startswith("s3://"),
+        missing="has no copy of the package: it was removed after the driver copied it "
+        "there. Copies must stay as long as their model exists.",
+    )
